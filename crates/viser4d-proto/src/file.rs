@@ -1,0 +1,179 @@
+//! `.viser` recordings, exactly as viser 1.1.1 writes them:
+//!
+//! ```text
+//! u64 LE  length of inner
+//! zstd(inner), level 12
+//! inner = u64 LE msgpack length
+//!         msgpack {"durationSeconds": f64, "messages": [[t_sec, message], ...],
+//!                  "viserVersion": "1.1.1", "binaryBufferLengths": [u64, ...]}
+//!         buffers, each 8-byte aligned from the start of inner,
+//!         identical buffers stored once
+//! ```
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::ser::SerializeTuple;
+
+use crate::any_message::AnyMessage;
+use crate::buffers::{self, Dedup};
+use crate::compression;
+use crate::error::{EncodeError, FileError};
+use crate::frame::{aligned_len, decode_with_buffers, read_buffer_lengths, slice_aligned};
+use crate::value::Value;
+
+/// The viser version this crate speaks; written into every recording.
+pub const VISER_VERSION: &str = "1.1.1";
+
+/// zstd level viser uses for recordings.
+pub const FILE_ZSTD_LEVEL: i32 = 12;
+
+/// Largest inner payload a file may declare (64 GiB).
+pub const MAX_FILE_PAYLOAD_BYTES: u64 = 64 << 30;
+
+/// A decoded recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    /// `durationSeconds`: the playback length (may exceed the last message time).
+    pub duration_sec: f64,
+    /// `viserVersion` of the writer.
+    pub viser_version: String,
+    /// `(time in seconds, message)`, in file order (non-decreasing time).
+    pub messages: Vec<(f64, AnyMessage)>,
+    /// The distinct binary buffers (slices of the decompressed payload).
+    pub buffers: Vec<Bytes>,
+}
+
+/// Encodes a recording. `messages` are `(time_sec, message)` pairs; arrays
+/// with identical bytes are stored once.
+pub fn encode_recording<T: Serialize>(duration_sec: f64, messages: &[(f64, T)]) -> Result<Vec<u8>, EncodeError> {
+    let mut msgpack = Vec::new();
+    let (written, arrays) = buffers::collecting(Dedup::Identical, || write_payload(&mut msgpack, duration_sec, messages));
+    written?;
+
+    let header = (msgpack.len() as u64).to_le_bytes();
+    // Padding and buffers are laid out relative to the start of inner,
+    // which begins with the 8-byte length header.
+    let mut tail: Vec<&[u8]> = Vec::with_capacity(arrays.len() * 2 + 2);
+    tail.push(&header);
+    tail.push(&msgpack);
+    const ZEROS: [u8; 8] = [0; 8];
+    let mut at = 8 + msgpack.len();
+    for b in &arrays {
+        let pad = at.next_multiple_of(8) - at;
+        tail.push(&ZEROS[..pad]);
+        tail.push(b);
+        at += pad + b.len();
+    }
+    debug_assert_eq!(at, aligned_len(8 + msgpack.len(), &arrays));
+    let compressed = compression::compress_parts(&tail, FILE_ZSTD_LEVEL).map_err(EncodeError::Compression)?;
+    let mut out = Vec::with_capacity(8 + compressed.len());
+    out.extend_from_slice(&(at as u64).to_le_bytes());
+    out.extend_from_slice(&compressed);
+    Ok(out)
+}
+
+struct Timed<'a, T>(f64, &'a T);
+
+impl<T: Serialize> Serialize for Timed<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&self.0)?;
+        t.serialize_element(self.1)?;
+        t.end()
+    }
+}
+
+fn write_payload<T: Serialize>(out: &mut Vec<u8>, duration_sec: f64, messages: &[(f64, T)]) -> Result<(), EncodeError> {
+    let err = |e: &dyn std::fmt::Display| EncodeError::Msgpack(e.to_string());
+    rmp::encode::write_map_len(out, 4).map_err(|e| err(&e))?;
+    rmp::encode::write_str(out, "durationSeconds").map_err(|e| err(&e))?;
+    rmp::encode::write_f64(out, duration_sec).map_err(|e| err(&e))?;
+    rmp::encode::write_str(out, "messages").map_err(|e| err(&e))?;
+    rmp::encode::write_array_len(out, messages.len() as u32).map_err(|e| err(&e))?;
+    for (t, m) in messages {
+        Timed(*t, m)
+            .serialize(&mut rmp_serde::Serializer::new(&mut *out).with_struct_map())
+            .map_err(|e| err(&e))?;
+    }
+    rmp::encode::write_str(out, "viserVersion").map_err(|e| err(&e))?;
+    rmp::encode::write_str(out, VISER_VERSION).map_err(|e| err(&e))?;
+    rmp::encode::write_str(out, "binaryBufferLengths").map_err(|e| err(&e))?;
+    let lengths = buffers::collected_lengths();
+    rmp::encode::write_array_len(out, lengths.len() as u32).map_err(|e| err(&e))?;
+    for len in lengths {
+        rmp::encode::write_uint(out, len as u64).map_err(|e| err(&e))?;
+    }
+    Ok(())
+}
+
+/// Decodes a recording (ours or one written by Python viser).
+pub fn decode_recording(file: &[u8]) -> Result<Recording, FileError> {
+    let Some(header) = file.get(..8).and_then(|h| <[u8; 8]>::try_from(h).ok()) else {
+        return Err(FileError::TooShort { len: file.len() });
+    };
+    let inner_len = u64::from_le_bytes(header);
+    let limit = MAX_FILE_PAYLOAD_BYTES.min(usize::MAX as u64);
+    if inner_len > limit {
+        return Err(FileError::TooLarge { declared: inner_len, limit });
+    }
+    let inner = Bytes::from(compression::decompress_exact(&file[8..], inner_len as usize).map_err(FileError::Compression)?);
+    decode_inner(inner)
+}
+
+fn decode_inner(inner: Bytes) -> Result<Recording, FileError> {
+    let Some(msgpack_len) = inner.get(..8).and_then(|h| <[u8; 8]>::try_from(h).ok()).map(u64::from_le_bytes) else {
+        return Err(FileError::Payload("inner payload shorter than its 8-byte header".to_owned()));
+    };
+    let msgpack_end = usize::try_from(msgpack_len)
+        .ok()
+        .and_then(|l| l.checked_add(8))
+        .filter(|&end| end <= inner.len())
+        .ok_or_else(|| FileError::Payload(format!("msgpack length {msgpack_len} runs past the payload")))?;
+    let msgpack = &inner[8..msgpack_end];
+    let lengths = read_buffer_lengths(msgpack).map_err(FileError::Payload)?;
+    let buffers = slice_aligned(&inner, msgpack_end, &lengths)
+        .map_err(|(index, offset, len)| FileError::BufferOverrun { index, offset, len, total: inner.len() })?;
+    let root = decode_with_buffers(msgpack, buffers.clone()).map_err(FileError::Payload)?;
+
+    let duration_sec = root
+        .get("durationSeconds")
+        .and_then(Value::as_f64)
+        .ok_or_else(|| FileError::Payload("no numeric `durationSeconds`".to_owned()))?;
+    let viser_version = root
+        .get("viserVersion")
+        .and_then(Value::as_str)
+        .ok_or_else(|| FileError::Payload("no `viserVersion` string".to_owned()))?
+        .to_owned();
+    let Some(Value::Array(items)) = root.get("messages").cloned() else {
+        return Err(FileError::Payload("no `messages` array".to_owned()));
+    };
+    let mut messages = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let pair = match item {
+            Value::Array(pair) if pair.len() == 2 => pair,
+            other => {
+                return Err(FileError::Payload(format!(
+                    "message {index} is a {} instead of a [time, message] pair",
+                    other.kind()
+                )));
+            }
+        };
+        let mut pair = pair.into_iter();
+        let (Some(t), Some(m)) = (pair.next(), pair.next()) else {
+            return Err(FileError::Payload(format!("message {index} is not a pair")));
+        };
+        let Some(t) = t.as_f64() else {
+            return Err(FileError::Payload(format!("message {index} has a {} as its time", t.kind())));
+        };
+        let m = AnyMessage::from_value(m).map_err(|source| FileError::Message { index, source })?;
+        messages.push((t, m));
+    }
+    Ok(Recording { duration_sec, viser_version, messages, buffers })
+}
+
+impl Recording {
+    /// Re-encodes this recording.
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        encode_recording(self.duration_sec, &self.messages)
+    }
+}

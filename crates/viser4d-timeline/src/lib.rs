@@ -1,0 +1,1 @@
+//! `viser4d-timeline`: the block timeline store (placeholder, see issue 5).
