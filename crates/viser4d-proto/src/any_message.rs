@@ -10,6 +10,9 @@ use crate::value::Value;
 use crate::{DecodeError, EncodeError};
 
 /// A viser message, or any other map with a `type`.
+// `Message` is large because its biggest variants are; boxing it would add an
+// allocation per message on the send path to save memory nobody holds long.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyMessage {
     /// A viser 1.1.1 message.

@@ -58,7 +58,11 @@ pub(crate) fn collect(data: &Bytes) -> Option<u64> {
 /// Runs `f` with a fresh collector and returns what it collected.
 pub(crate) fn collecting<T>(dedup: Dedup, f: impl FnOnce() -> T) -> (T, Vec<Bytes>) {
     let previous = COLLECTOR.with(|c| {
-        c.borrow_mut().replace(Collector { buffers: Vec::new(), dedup, by_len: HashMap::new() })
+        c.borrow_mut().replace(Collector {
+            buffers: Vec::new(),
+            dedup,
+            by_len: HashMap::new(),
+        })
     });
     let out = f();
     let collected = COLLECTOR.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
@@ -73,7 +77,12 @@ pub(crate) fn resolve(index: u64) -> Result<Bytes, String> {
             .ok()
             .and_then(|i| table.get(i))
             .cloned()
-            .ok_or_else(|| format!("binary placeholder index {index} out of range ({} buffers)", table.len())),
+            .ok_or_else(|| {
+                format!(
+                    "binary placeholder index {index} out of range ({} buffers)",
+                    table.len()
+                )
+            }),
     })
 }
 
@@ -87,7 +96,12 @@ pub(crate) fn with_table<T>(table: Vec<Bytes>, f: impl FnOnce() -> T) -> T {
 
 /// The byte lengths of what the active collector holds so far.
 pub(crate) fn collected_lengths() -> Vec<usize> {
-    COLLECTOR.with(|c| c.borrow().as_ref().map(|c| c.buffers.iter().map(Bytes::len).collect()).unwrap_or_default())
+    COLLECTOR.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map(|c| c.buffers.iter().map(Bytes::len).collect())
+            .unwrap_or_default()
+    })
 }
 
 /// Whether a decode table is installed (placeholders can be resolved).

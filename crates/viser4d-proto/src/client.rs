@@ -21,9 +21,12 @@ pub fn decode_client_message(bytes: &[u8]) -> Result<AnyMessage, DecodeError> {
             bytes.len()
         )));
     }
-    let value: Value = rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Msgpack(e.to_string()))?;
+    let value: Value =
+        crate::msgpack::from_slice(bytes).map_err(|e| DecodeError::Msgpack(e.to_string()))?;
     if !matches!(value, Value::Map(_)) {
-        return Err(DecodeError::NotAMap { found: value.kind() });
+        return Err(DecodeError::NotAMap {
+            found: value.kind(),
+        });
     }
     AnyMessage::from_value(value)
 }

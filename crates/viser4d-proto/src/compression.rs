@@ -20,7 +20,10 @@ pub(crate) fn decompress_exact(data: &[u8], expected_len: usize) -> Result<Vec<u
 /// writes files).
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn compress(data: &[u8], _level: i32) -> Result<Vec<u8>, String> {
-    Ok(ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest))
+    Ok(ruzstd::encoding::compress_to_vec(
+        data,
+        ruzstd::encoding::CompressionLevel::Fastest,
+    ))
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -41,7 +44,10 @@ fn read_exact_len(reader: impl std::io::Read, expected_len: usize) -> Result<Vec
         .read_to_end(&mut out)
         .map_err(|e| e.to_string())?;
     if out.len() != expected_len {
-        return Err(format!("decompressed to {} bytes, header says {expected_len}", out.len()));
+        return Err(format!(
+            "decompressed to {} bytes, header says {expected_len}",
+            out.len()
+        ));
     }
     Ok(out)
 }
@@ -53,9 +59,14 @@ fn read_exact_len(reader: impl std::io::Read, expected_len: usize) -> Result<Vec
 pub(crate) fn compress_parts(parts: &[&[u8]], level: i32) -> Result<Vec<u8>, String> {
     use std::io::Write;
     let total: usize = parts.iter().map(|p| p.len()).sum();
-    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), level).map_err(|e| e.to_string())?;
-    encoder.set_pledged_src_size(Some(total as u64)).map_err(|e| e.to_string())?;
-    encoder.include_contentsize(true).map_err(|e| e.to_string())?;
+    let mut encoder =
+        zstd::stream::write::Encoder::new(Vec::new(), level).map_err(|e| e.to_string())?;
+    encoder
+        .set_pledged_src_size(Some(total as u64))
+        .map_err(|e| e.to_string())?;
+    encoder
+        .include_contentsize(true)
+        .map_err(|e| e.to_string())?;
     for part in parts {
         encoder.write_all(part).map_err(|e| e.to_string())?;
     }

@@ -55,7 +55,9 @@ pub enum FrameError {
     #[error("payload: {0}")]
     Payload(String),
     /// The buffers named by `binaryBufferLengths` do not fit the frame.
-    #[error("binary buffer {index} ({len} bytes at offset {offset}) runs past the end ({total} bytes)")]
+    #[error(
+        "binary buffer {index} ({len} bytes at offset {offset}) runs past the end ({total} bytes)"
+    )]
     BufferOverrun {
         /// Which buffer.
         index: usize,
@@ -100,7 +102,9 @@ pub enum FileError {
     #[error("payload: {0}")]
     Payload(String),
     /// The buffers named by `binaryBufferLengths` do not fit.
-    #[error("binary buffer {index} ({len} bytes at offset {offset}) runs past the end ({total} bytes)")]
+    #[error(
+        "binary buffer {index} ({len} bytes at offset {offset}) runs past the end ({total} bytes)"
+    )]
     BufferOverrun {
         /// Which buffer.
         index: usize,

@@ -45,9 +45,14 @@ pub struct Recording {
 
 /// Encodes a recording. `messages` are `(time_sec, message)` pairs; arrays
 /// with identical bytes are stored once.
-pub fn encode_recording<T: Serialize>(duration_sec: f64, messages: &[(f64, T)]) -> Result<Vec<u8>, EncodeError> {
+pub fn encode_recording<T: Serialize>(
+    duration_sec: f64,
+    messages: &[(f64, T)],
+) -> Result<Vec<u8>, EncodeError> {
     let mut msgpack = Vec::new();
-    let (written, arrays) = buffers::collecting(Dedup::Identical, || write_payload(&mut msgpack, duration_sec, messages));
+    let (written, arrays) = buffers::collecting(Dedup::Identical, || {
+        write_payload(&mut msgpack, duration_sec, messages)
+    });
     written?;
 
     let header = (msgpack.len() as u64).to_le_bytes();
@@ -65,7 +70,8 @@ pub fn encode_recording<T: Serialize>(duration_sec: f64, messages: &[(f64, T)]) 
         at += pad + b.len();
     }
     debug_assert_eq!(at, aligned_len(8 + msgpack.len(), &arrays));
-    let compressed = compression::compress_parts(&tail, FILE_ZSTD_LEVEL).map_err(EncodeError::Compression)?;
+    let compressed =
+        compression::compress_parts(&tail, FILE_ZSTD_LEVEL).map_err(EncodeError::Compression)?;
     let mut out = Vec::with_capacity(8 + compressed.len());
     out.extend_from_slice(&(at as u64).to_le_bytes());
     out.extend_from_slice(&compressed);
@@ -83,7 +89,11 @@ impl<T: Serialize> Serialize for Timed<'_, T> {
     }
 }
 
-fn write_payload<T: Serialize>(out: &mut Vec<u8>, duration_sec: f64, messages: &[(f64, T)]) -> Result<(), EncodeError> {
+fn write_payload<T: Serialize>(
+    out: &mut Vec<u8>,
+    duration_sec: f64,
+    messages: &[(f64, T)],
+) -> Result<(), EncodeError> {
     let err = |e: &dyn std::fmt::Display| EncodeError::Msgpack(e.to_string());
     rmp::encode::write_map_len(out, 4).map_err(|e| err(&e))?;
     rmp::encode::write_str(out, "durationSeconds").map_err(|e| err(&e))?;
@@ -114,25 +124,48 @@ pub fn decode_recording(file: &[u8]) -> Result<Recording, FileError> {
     let inner_len = u64::from_le_bytes(header);
     let limit = MAX_FILE_PAYLOAD_BYTES.min(usize::MAX as u64);
     if inner_len > limit {
-        return Err(FileError::TooLarge { declared: inner_len, limit });
+        return Err(FileError::TooLarge {
+            declared: inner_len,
+            limit,
+        });
     }
-    let inner = Bytes::from(compression::decompress_exact(&file[8..], inner_len as usize).map_err(FileError::Compression)?);
+    let inner = Bytes::from(
+        compression::decompress_exact(&file[8..], inner_len as usize)
+            .map_err(FileError::Compression)?,
+    );
     decode_inner(inner)
 }
 
 fn decode_inner(inner: Bytes) -> Result<Recording, FileError> {
-    let Some(msgpack_len) = inner.get(..8).and_then(|h| <[u8; 8]>::try_from(h).ok()).map(u64::from_le_bytes) else {
-        return Err(FileError::Payload("inner payload shorter than its 8-byte header".to_owned()));
+    let Some(msgpack_len) = inner
+        .get(..8)
+        .and_then(|h| <[u8; 8]>::try_from(h).ok())
+        .map(u64::from_le_bytes)
+    else {
+        return Err(FileError::Payload(
+            "inner payload shorter than its 8-byte header".to_owned(),
+        ));
     };
     let msgpack_end = usize::try_from(msgpack_len)
         .ok()
         .and_then(|l| l.checked_add(8))
         .filter(|&end| end <= inner.len())
-        .ok_or_else(|| FileError::Payload(format!("msgpack length {msgpack_len} runs past the payload")))?;
+        .ok_or_else(|| {
+            FileError::Payload(format!(
+                "msgpack length {msgpack_len} runs past the payload"
+            ))
+        })?;
     let msgpack = &inner[8..msgpack_end];
     let lengths = read_buffer_lengths(msgpack).map_err(FileError::Payload)?;
-    let buffers = slice_aligned(&inner, msgpack_end, &lengths)
-        .map_err(|(index, offset, len)| FileError::BufferOverrun { index, offset, len, total: inner.len() })?;
+    let buffers =
+        slice_aligned(&inner, msgpack_end, &lengths).map_err(|(index, offset, len)| {
+            FileError::BufferOverrun {
+                index,
+                offset,
+                len,
+                total: inner.len(),
+            }
+        })?;
     let root = decode_with_buffers(msgpack, buffers.clone()).map_err(FileError::Payload)?;
 
     let duration_sec = root
@@ -163,12 +196,20 @@ fn decode_inner(inner: Bytes) -> Result<Recording, FileError> {
             return Err(FileError::Payload(format!("message {index} is not a pair")));
         };
         let Some(t) = t.as_f64() else {
-            return Err(FileError::Payload(format!("message {index} has a {} as its time", t.kind())));
+            return Err(FileError::Payload(format!(
+                "message {index} has a {} as its time",
+                t.kind()
+            )));
         };
         let m = AnyMessage::from_value(m).map_err(|source| FileError::Message { index, source })?;
         messages.push((t, m));
     }
-    Ok(Recording { duration_sec, viser_version, messages, buffers })
+    Ok(Recording {
+        duration_sec,
+        viser_version,
+        messages,
+        buffers,
+    })
 }
 
 impl Recording {

@@ -52,13 +52,19 @@ impl FrameEncoder {
     /// Encodes `messages` (viser messages, [`AnyMessage`]s, or anything
     /// that serializes as a message map) into one frame. Each array is
     /// copied exactly once, into the returned frame.
-    pub fn encode<T: Serialize>(&mut self, messages: &[T], timestamp_sec: f64) -> Result<Vec<u8>, EncodeError> {
+    pub fn encode<T: Serialize>(
+        &mut self,
+        messages: &[T],
+        timestamp_sec: f64,
+    ) -> Result<Vec<u8>, EncodeError> {
         self.msgpack.clear();
         let msgpack = &mut self.msgpack;
-        let (written, arrays) = buffers::collecting(Dedup::No, || write_payload(msgpack, messages, timestamp_sec));
+        let (written, arrays) = buffers::collecting(Dedup::No, || {
+            write_payload(msgpack, messages, timestamp_sec)
+        });
         written?;
-        let compressed =
-            compression::compress(&self.msgpack, LIVE_ZSTD_LEVEL).map_err(EncodeError::Compression)?;
+        let compressed = compression::compress(&self.msgpack, LIVE_ZSTD_LEVEL)
+            .map_err(EncodeError::Compression)?;
         let mut out = Vec::with_capacity(aligned_len(16 + compressed.len(), &arrays));
         out.extend_from_slice(&(self.msgpack.len() as u64).to_le_bytes());
         out.extend_from_slice(&(compressed.len() as u64).to_le_bytes());
@@ -69,11 +75,18 @@ impl FrameEncoder {
 }
 
 /// Encodes one frame with a fresh encoder.
-pub fn encode_frame<T: Serialize>(messages: &[T], timestamp_sec: f64) -> Result<Vec<u8>, EncodeError> {
+pub fn encode_frame<T: Serialize>(
+    messages: &[T],
+    timestamp_sec: f64,
+) -> Result<Vec<u8>, EncodeError> {
     FrameEncoder::new().encode(messages, timestamp_sec)
 }
 
-fn write_payload<T: Serialize>(out: &mut Vec<u8>, messages: &[T], timestamp_sec: f64) -> Result<(), EncodeError> {
+fn write_payload<T: Serialize>(
+    out: &mut Vec<u8>,
+    messages: &[T],
+    timestamp_sec: f64,
+) -> Result<(), EncodeError> {
     let msgpack_err = |e: &dyn std::fmt::Display| EncodeError::Msgpack(e.to_string());
     rmp::encode::write_map_len(out, 3).map_err(|e| msgpack_err(&e))?;
     rmp::encode::write_str(out, "messages").map_err(|e| msgpack_err(&e))?;
@@ -96,7 +109,9 @@ fn write_payload<T: Serialize>(out: &mut Vec<u8>, messages: &[T], timestamp_sec:
 /// Length after appending `buffers` with 8-byte alignment to `start` bytes
 /// (offsets counted from the start of what `start` measures).
 pub(crate) fn aligned_len(start: usize, buffers: &[Bytes]) -> usize {
-    buffers.iter().fold(start, |at, b| at.next_multiple_of(8) + b.len())
+    buffers
+        .iter()
+        .fold(start, |at, b| at.next_multiple_of(8) + b.len())
 }
 
 /// Appends `buffers`, each starting 8-byte aligned relative to `origin`.
@@ -110,12 +125,18 @@ pub(crate) fn append_aligned(out: &mut Vec<u8>, origin: usize, buffers: &[Bytes]
 
 /// Slices the buffers out of `data` (zero-copy), starting at `start`,
 /// each aligned to 8 relative to `data`'s start.
-pub(crate) fn slice_aligned(data: &Bytes, start: usize, lengths: &[u64]) -> Result<Vec<Bytes>, (usize, usize, u64)> {
+pub(crate) fn slice_aligned(
+    data: &Bytes,
+    start: usize,
+    lengths: &[u64],
+) -> Result<Vec<Bytes>, (usize, usize, u64)> {
     let mut at = start;
     let mut out = Vec::with_capacity(lengths.len().min(4096));
     for (index, &len) in lengths.iter().enumerate() {
         let offset = at.next_multiple_of(8);
-        let end = usize::try_from(len).ok().and_then(|l| offset.checked_add(l));
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| offset.checked_add(l));
         match end {
             Some(end) if end <= data.len() => {
                 out.push(data.slice(offset..end));
@@ -140,7 +161,10 @@ pub fn decode_frame(frame: Bytes) -> Result<Frame, FrameError> {
         .ok()
         .and_then(|l| l.checked_add(16))
         .filter(|&end| end <= frame.len())
-        .ok_or(FrameError::CompressedOverrun { compressed_len, frame_len: frame.len() })?;
+        .ok_or(FrameError::CompressedOverrun {
+            compressed_len,
+            frame_len: frame.len(),
+        })?;
     if payload_len > MAX_FRAME_PAYLOAD_BYTES {
         return Err(FrameError::Payload(format!(
             "declared msgpack length {payload_len} is over the {MAX_FRAME_PAYLOAD_BYTES}-byte limit"
@@ -150,21 +174,36 @@ pub fn decode_frame(frame: Bytes) -> Result<Frame, FrameError> {
         .map_err(FrameError::Compression)?;
 
     let lengths = read_buffer_lengths(&payload).map_err(FrameError::Payload)?;
-    let buffers = slice_aligned(&frame, compressed_end, &lengths).map_err(|(index, offset, len)| {
-        FrameError::BufferOverrun { index, offset, len, total: frame.len() }
-    })?;
+    let buffers =
+        slice_aligned(&frame, compressed_end, &lengths).map_err(|(index, offset, len)| {
+            FrameError::BufferOverrun {
+                index,
+                offset,
+                len,
+                total: frame.len(),
+            }
+        })?;
     let root = decode_with_buffers(&payload, buffers.clone()).map_err(FrameError::Payload)?;
 
-    let timestamp_sec = root.get("timestampSec").and_then(Value::as_f64).unwrap_or(0.0);
+    let timestamp_sec = root
+        .get("timestampSec")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
     let Some(Value::Array(items)) = root.get("messages").cloned() else {
         return Err(FrameError::Payload("no `messages` array".to_owned()));
     };
     let messages = items
         .into_iter()
         .enumerate()
-        .map(|(index, v)| AnyMessage::from_value(v).map_err(|source| FrameError::Message { index, source }))
+        .map(|(index, v)| {
+            AnyMessage::from_value(v).map_err(|source| FrameError::Message { index, source })
+        })
         .collect::<Result<_, _>>()?;
-    Ok(Frame { timestamp_sec, messages, buffers })
+    Ok(Frame {
+        timestamp_sec,
+        messages,
+        buffers,
+    })
 }
 
 /// Reads `binaryBufferLengths` without building the rest of the tree (the
@@ -175,10 +214,13 @@ pub(crate) fn read_buffer_lengths(payload: &[u8]) -> Result<Vec<u64>, String> {
         #[serde(rename = "binaryBufferLengths", default)]
         lengths: Vec<u64>,
     }
-    rmp_serde::from_slice::<Lengths>(payload).map(|l| l.lengths).map_err(|e| e.to_string())
+    crate::msgpack::from_slice::<Lengths>(payload)
+        .map(|l| l.lengths)
+        .map_err(|e| e.to_string())
 }
 
 /// Decodes msgpack into a tree, resolving array placeholders to `buffers`.
 pub(crate) fn decode_with_buffers(payload: &[u8], buffers: Vec<Bytes>) -> Result<Value, String> {
-    buffers::with_table(buffers, || rmp_serde::from_slice::<Value>(payload)).map_err(|e| e.to_string())
+    buffers::with_table(buffers, || crate::msgpack::from_slice::<Value>(payload))
+        .map_err(|e| e.to_string())
 }

@@ -48,6 +48,7 @@ mod error;
 mod file;
 mod frame;
 pub mod messages;
+mod msgpack;
 mod registry;
 pub mod timeline;
 mod typed_array;
@@ -56,8 +57,13 @@ mod value;
 pub use any_message::AnyMessage;
 pub use client::{MAX_CLIENT_MESSAGE_BYTES, decode_client_message, encode_client_message};
 pub use error::{DecodeError, EncodeError, FileError, FrameError};
-pub use file::{FILE_ZSTD_LEVEL, MAX_FILE_PAYLOAD_BYTES, Recording, VISER_VERSION, decode_recording, encode_recording};
-pub use frame::{Frame, FrameEncoder, LIVE_ZSTD_LEVEL, MAX_FRAME_PAYLOAD_BYTES, decode_frame, encode_frame};
+pub use file::{
+    FILE_ZSTD_LEVEL, MAX_FILE_PAYLOAD_BYTES, Recording, VISER_VERSION, decode_recording,
+    encode_recording,
+};
+pub use frame::{
+    Frame, FrameEncoder, LIVE_ZSTD_LEVEL, MAX_FRAME_PAYLOAD_BYTES, decode_frame, encode_frame,
+};
 pub use messages::Message;
 pub use registry::{message_type_names, wire_structs};
 pub use typed_array::{Dtype, TypedArray, TypedArrayLengthError};

@@ -27,18 +27,25 @@ pub(crate) struct WireStruct {
 
 /// The wire names of every message class, in `_messages.py` order.
 pub fn message_type_names() -> impl ExactSizeIterator<Item = &'static str> {
-    crate::messages::generated::MESSAGE_TYPES.iter().map(|m| m.name)
+    crate::messages::generated::MESSAGE_TYPES
+        .iter()
+        .map(|m| m.name)
 }
 
 /// Every struct-like wire type by Python class name with the field names
 /// serde reads and writes for it, in declaration order. The drift test
 /// compares this with `_messages.py`.
 pub fn wire_structs() -> Vec<(&'static str, Vec<&'static str>)> {
-    crate::messages::generated::WIRE_STRUCTS.iter().map(|s| (s.name, (s.fields)())).collect()
+    crate::messages::generated::WIRE_STRUCTS
+        .iter()
+        .map(|s| (s.name, (s.fields)()))
+        .collect()
 }
 
 pub(crate) fn lookup(type_name: &str) -> Option<&'static MessageType> {
-    crate::messages::generated::MESSAGE_TYPES.iter().find(|m| m.name == type_name)
+    crate::messages::generated::MESSAGE_TYPES
+        .iter()
+        .find(|m| m.name == type_name)
 }
 
 /// The field names serde's derive uses for `T`, read by asking `T` to
@@ -102,7 +109,9 @@ impl Message {
         let Some(type_name) = value.get("type").and_then(Value::as_str) else {
             return Err(match value {
                 Value::Map(_) => crate::DecodeError::MissingType,
-                other => crate::DecodeError::NotAMap { found: other.kind() },
+                other => crate::DecodeError::NotAMap {
+                    found: other.kind(),
+                },
             });
         };
         let Some(entry) = lookup(type_name) else {
@@ -128,7 +137,10 @@ pub(crate) fn serialize_type_last<T: Serialize, S: Serializer>(
     type_name: &'static str,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    value.serialize(TypeLast { inner: serializer, type_name })
+    value.serialize(TypeLast {
+        inner: serializer,
+        type_name,
+    })
 }
 
 struct TypeLast<S> {
@@ -145,7 +157,11 @@ impl<S: SerializeStruct> SerializeStruct for TypeLastStruct<S> {
     type Ok = S::Ok;
     type Error = S::Error;
 
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), S::Error> {
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), S::Error> {
         self.inner.serialize_field(key, value)
     }
 
@@ -178,8 +194,15 @@ impl<S: Serializer> Serializer for TypeLast<S> {
     type SerializeStruct = TypeLastStruct<S::SerializeStruct>;
     type SerializeStructVariant = Impossible<S::Ok, S::Error>;
 
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, S::Error> {
-        Ok(TypeLastStruct { inner: self.inner.serialize_struct(name, len + 1)?, type_name: self.type_name })
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStruct, S::Error> {
+        Ok(TypeLastStruct {
+            inner: self.inner.serialize_struct(name, len + 1)?,
+            type_name: self.type_name,
+        })
     }
 
     reject! {
@@ -194,7 +217,11 @@ impl<S: Serializer> Serializer for TypeLast<S> {
     fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<S::Ok, S::Error> {
         Err(not_a_struct())
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<S::Ok, S::Error> {
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<S::Ok, S::Error> {
         Err(not_a_struct())
     }
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
@@ -212,7 +239,11 @@ impl<S: Serializer> Serializer for TypeLast<S> {
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
         Err(not_a_struct())
     }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, S::Error> {
         Err(not_a_struct())
     }
     fn serialize_tuple_variant(

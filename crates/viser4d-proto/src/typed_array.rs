@@ -158,7 +158,10 @@ impl TypedArray {
     pub fn new(dtype: Dtype, data: impl Into<Bytes>) -> Result<TypedArray, TypedArrayLengthError> {
         let data = data.into();
         if data.len() % dtype.item_size_bytes() != 0 {
-            return Err(TypedArrayLengthError { dtype, len_bytes: data.len() });
+            return Err(TypedArrayLengthError {
+                dtype,
+                len_bytes: data.len(),
+            });
         }
         Ok(TypedArray { dtype, data })
     }
@@ -182,12 +185,18 @@ impl TypedArray {
 
     /// A `<f2` array from raw IEEE half-float bit patterns.
     pub fn from_f16_bits(bits: &[u16]) -> TypedArray {
-        TypedArray { dtype: Dtype::F16, ..TypedArray::from_u16(bits) }
+        TypedArray {
+            dtype: Dtype::F16,
+            ..TypedArray::from_u16(bits)
+        }
     }
 
     /// A `|u1` array.
     pub fn from_u8(values: impl Into<Bytes>) -> TypedArray {
-        TypedArray { dtype: Dtype::U8, data: values.into() }
+        TypedArray {
+            dtype: Dtype::U8,
+            data: values.into(),
+        }
     }
 
     /// A `<f4` array of 3-vectors, flattened row-major (shape `(N, 3)`).
@@ -198,12 +207,18 @@ impl TypedArray {
                 data.extend_from_slice(&c.to_le_bytes());
             }
         }
-        TypedArray { dtype: Dtype::F32, data: Bytes::from(data) }
+        TypedArray {
+            dtype: Dtype::F32,
+            data: Bytes::from(data),
+        }
     }
 
     /// A `|u1` array of RGB triples, flattened row-major (shape `(N, 3)`).
     pub fn from_rgb_u8(values: &[[u8; 3]]) -> TypedArray {
-        TypedArray { dtype: Dtype::U8, data: Bytes::from(values.as_flattened().to_vec()) }
+        TypedArray {
+            dtype: Dtype::U8,
+            data: Bytes::from(values.as_flattened().to_vec()),
+        }
     }
 
     to_numbers! {

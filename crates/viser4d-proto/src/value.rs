@@ -91,7 +91,7 @@ impl Value {
             rmp_serde::to_vec_named(value)
         });
         let bytes = bytes.map_err(|e| ValueError::new(e.to_string()))?;
-        crate::buffers::with_table(buffers, || rmp_serde::from_slice(&bytes))
+        crate::buffers::with_table(buffers, || crate::msgpack::from_slice(&bytes))
             .map_err(|e: rmp_serde::decode::Error| ValueError::new(e.to_string()))
     }
 }
@@ -190,7 +190,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        let mut entries: Vec<(String, Value)> =
+            Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         while let Some(key) = map.next_key::<MapKey>()? {
             entries.push((key.0, map.next_value()?));
         }
@@ -258,7 +259,10 @@ pub struct ValueError {
 
 impl ValueError {
     fn new(message: impl Into<String>) -> ValueError {
-        ValueError { path: Vec::new(), message: message.into() }
+        ValueError {
+            path: Vec::new(),
+            message: message.into(),
+        }
     }
 
     fn within(mut self, segment: impl Into<String>) -> ValueError {
@@ -318,7 +322,9 @@ impl Value {
     /// number type, so `3.0` and `3` are the same value to the client.
     fn integral(&self) -> Option<Value> {
         match *self {
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => Some(Value::Int(f as i64)),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
+                Some(Value::Int(f as i64))
+            }
             _ => None,
         }
     }
@@ -339,8 +345,14 @@ impl<'de> Deserializer<'de> for Value {
             Value::Float(f) => visitor.visit_f64(f),
             Value::Str(s) => visitor.visit_string(s),
             Value::Bin(b) => visitor.visit_byte_buf(b.into()),
-            Value::Array(items) => visitor.visit_seq(SeqDeserializer { iter: items.into_iter(), index: 0 }),
-            Value::Map(entries) => visitor.visit_map(MapDeserializer { iter: entries.into_iter(), pending: None }),
+            Value::Array(items) => visitor.visit_seq(SeqDeserializer {
+                iter: items.into_iter(),
+                index: 0,
+            }),
+            Value::Map(entries) => visitor.visit_map(MapDeserializer {
+                iter: entries.into_iter(),
+                pending: None,
+            }),
             Value::Typed(t) => {
                 // Hand the array over in our inline form: a zero-copy Bytes
                 // clone that `TypedArray`'s visitor understands.
@@ -349,7 +361,10 @@ impl<'de> Deserializer<'de> for Value {
                     (INLINE_DATA_KEY.to_owned(), Value::Bin(t.into_bytes())),
                     (DTYPE_KEY.to_owned(), Value::Str(dtype)),
                 ];
-                visitor.visit_map(MapDeserializer { iter: entries.into_iter(), pending: None })
+                visitor.visit_map(MapDeserializer {
+                    iter: entries.into_iter(),
+                    pending: None,
+                })
             }
         }
     }
@@ -432,13 +447,18 @@ struct SeqDeserializer {
 impl<'de> SeqAccess<'de> for SeqDeserializer {
     type Error = ValueError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, ValueError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, ValueError> {
         let Some(value) = self.iter.next() else {
             return Ok(None);
         };
         let index = self.index;
         self.index += 1;
-        seed.deserialize(value).map(Some).map_err(|e| e.within(format!("[{index}]")))
+        seed.deserialize(value)
+            .map(Some)
+            .map_err(|e| e.within(format!("[{index}]")))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -454,7 +474,10 @@ struct MapDeserializer {
 impl<'de> MapAccess<'de> for MapDeserializer {
     type Error = ValueError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, ValueError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, ValueError> {
         let Some((key, value)) = self.iter.next() else {
             return Ok(None);
         };
@@ -463,7 +486,10 @@ impl<'de> MapAccess<'de> for MapDeserializer {
         Ok(Some(out))
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ValueError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, ValueError> {
         let Some((key, value)) = self.pending.take() else {
             return Err(ValueError::new("map value requested before its key"));
         };

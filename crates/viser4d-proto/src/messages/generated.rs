@@ -1988,8 +1988,7 @@ impl SceneNodeDragMessage {
 ///
 /// Python: `viser._messages.ResetGuiMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResetGuiMessage {
-}
+pub struct ResetGuiMessage {}
 
 impl ResetGuiMessage {
     /// The `type` tag of this message on the wire.
@@ -3503,8 +3502,7 @@ impl FileTransferPartAck {
 ///
 /// Python: `viser._messages.ShareUrlRequest` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShareUrlRequest {
-}
+pub struct ShareUrlRequest {}
 
 impl ShareUrlRequest {
     /// The `type` tag of this message on the wire.
@@ -3522,8 +3520,7 @@ impl ShareUrlRequest {
 ///
 /// Python: `viser._messages.ReplayDoneMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReplayDoneMessage {
-}
+pub struct ReplayDoneMessage {}
 
 impl ReplayDoneMessage {
     /// The `type` tag of this message on the wire.
@@ -3551,8 +3548,7 @@ impl ShareUrlUpdated {
 ///
 /// Python: `viser._messages.ShareUrlDisconnect` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShareUrlDisconnect {
-}
+pub struct ShareUrlDisconnect {}
 
 impl ShareUrlDisconnect {
     /// The `type` tag of this message on the wire.
@@ -3694,8 +3690,7 @@ impl LocalStorageRemoveItemMessage {
 ///
 /// Python: `viser._messages.LocalStorageClearMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LocalStorageClearMessage {
-}
+pub struct LocalStorageClearMessage {}
 
 impl LocalStorageClearMessage {
     /// The `type` tag of this message on the wire.
@@ -5421,125 +5416,357 @@ impl From<LocalStorageGetItemResponseMessage> for Message {
 impl Serialize for Message {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Message::RemoveSceneNodeMessage(m) => crate::registry::serialize_type_last(m, RemoveSceneNodeMessage::TYPE, s),
-            Message::GuiRemoveMessage(m) => crate::registry::serialize_type_last(m, GuiRemoveMessage::TYPE, s),
-            Message::RunJavascriptMessage(m) => crate::registry::serialize_type_last(m, RunJavascriptMessage::TYPE, s),
-            Message::NotificationShowMessage(m) => crate::registry::serialize_type_last(m, NotificationShowMessage::TYPE, s),
-            Message::NotificationUpdateMessage(m) => crate::registry::serialize_type_last(m, NotificationUpdateMessage::TYPE, s),
-            Message::RemoveNotificationMessage(m) => crate::registry::serialize_type_last(m, RemoveNotificationMessage::TYPE, s),
-            Message::ViewerCameraMessage(m) => crate::registry::serialize_type_last(m, ViewerCameraMessage::TYPE, s),
-            Message::ScenePointerMessage(m) => crate::registry::serialize_type_last(m, ScenePointerMessage::TYPE, s),
-            Message::ScenePointerEnableMessage(m) => crate::registry::serialize_type_last(m, ScenePointerEnableMessage::TYPE, s),
-            Message::CameraFrustumMessage(m) => crate::registry::serialize_type_last(m, CameraFrustumMessage::TYPE, s),
+            Message::RemoveSceneNodeMessage(m) => {
+                crate::registry::serialize_type_last(m, RemoveSceneNodeMessage::TYPE, s)
+            }
+            Message::GuiRemoveMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiRemoveMessage::TYPE, s)
+            }
+            Message::RunJavascriptMessage(m) => {
+                crate::registry::serialize_type_last(m, RunJavascriptMessage::TYPE, s)
+            }
+            Message::NotificationShowMessage(m) => {
+                crate::registry::serialize_type_last(m, NotificationShowMessage::TYPE, s)
+            }
+            Message::NotificationUpdateMessage(m) => {
+                crate::registry::serialize_type_last(m, NotificationUpdateMessage::TYPE, s)
+            }
+            Message::RemoveNotificationMessage(m) => {
+                crate::registry::serialize_type_last(m, RemoveNotificationMessage::TYPE, s)
+            }
+            Message::ViewerCameraMessage(m) => {
+                crate::registry::serialize_type_last(m, ViewerCameraMessage::TYPE, s)
+            }
+            Message::ScenePointerMessage(m) => {
+                crate::registry::serialize_type_last(m, ScenePointerMessage::TYPE, s)
+            }
+            Message::ScenePointerEnableMessage(m) => {
+                crate::registry::serialize_type_last(m, ScenePointerEnableMessage::TYPE, s)
+            }
+            Message::CameraFrustumMessage(m) => {
+                crate::registry::serialize_type_last(m, CameraFrustumMessage::TYPE, s)
+            }
             Message::GlbMessage(m) => crate::registry::serialize_type_last(m, GlbMessage::TYPE, s),
-            Message::FrameMessage(m) => crate::registry::serialize_type_last(m, FrameMessage::TYPE, s),
-            Message::BatchedAxesMessage(m) => crate::registry::serialize_type_last(m, BatchedAxesMessage::TYPE, s),
-            Message::GridMessage(m) => crate::registry::serialize_type_last(m, GridMessage::TYPE, s),
-            Message::LabelMessage(m) => crate::registry::serialize_type_last(m, LabelMessage::TYPE, s),
-            Message::Gui3DMessage(m) => crate::registry::serialize_type_last(m, Gui3DMessage::TYPE, s),
-            Message::PointCloudMessage(m) => crate::registry::serialize_type_last(m, PointCloudMessage::TYPE, s),
-            Message::DirectionalLightMessage(m) => crate::registry::serialize_type_last(m, DirectionalLightMessage::TYPE, s),
-            Message::AmbientLightMessage(m) => crate::registry::serialize_type_last(m, AmbientLightMessage::TYPE, s),
-            Message::HemisphereLightMessage(m) => crate::registry::serialize_type_last(m, HemisphereLightMessage::TYPE, s),
-            Message::PointLightMessage(m) => crate::registry::serialize_type_last(m, PointLightMessage::TYPE, s),
-            Message::RectAreaLightMessage(m) => crate::registry::serialize_type_last(m, RectAreaLightMessage::TYPE, s),
-            Message::SpotLightMessage(m) => crate::registry::serialize_type_last(m, SpotLightMessage::TYPE, s),
+            Message::FrameMessage(m) => {
+                crate::registry::serialize_type_last(m, FrameMessage::TYPE, s)
+            }
+            Message::BatchedAxesMessage(m) => {
+                crate::registry::serialize_type_last(m, BatchedAxesMessage::TYPE, s)
+            }
+            Message::GridMessage(m) => {
+                crate::registry::serialize_type_last(m, GridMessage::TYPE, s)
+            }
+            Message::LabelMessage(m) => {
+                crate::registry::serialize_type_last(m, LabelMessage::TYPE, s)
+            }
+            Message::Gui3DMessage(m) => {
+                crate::registry::serialize_type_last(m, Gui3DMessage::TYPE, s)
+            }
+            Message::PointCloudMessage(m) => {
+                crate::registry::serialize_type_last(m, PointCloudMessage::TYPE, s)
+            }
+            Message::DirectionalLightMessage(m) => {
+                crate::registry::serialize_type_last(m, DirectionalLightMessage::TYPE, s)
+            }
+            Message::AmbientLightMessage(m) => {
+                crate::registry::serialize_type_last(m, AmbientLightMessage::TYPE, s)
+            }
+            Message::HemisphereLightMessage(m) => {
+                crate::registry::serialize_type_last(m, HemisphereLightMessage::TYPE, s)
+            }
+            Message::PointLightMessage(m) => {
+                crate::registry::serialize_type_last(m, PointLightMessage::TYPE, s)
+            }
+            Message::RectAreaLightMessage(m) => {
+                crate::registry::serialize_type_last(m, RectAreaLightMessage::TYPE, s)
+            }
+            Message::SpotLightMessage(m) => {
+                crate::registry::serialize_type_last(m, SpotLightMessage::TYPE, s)
+            }
             Message::FogMessage(m) => crate::registry::serialize_type_last(m, FogMessage::TYPE, s),
-            Message::EnvironmentMapMessage(m) => crate::registry::serialize_type_last(m, EnvironmentMapMessage::TYPE, s),
-            Message::EnableLightsMessage(m) => crate::registry::serialize_type_last(m, EnableLightsMessage::TYPE, s),
-            Message::MeshMessage(m) => crate::registry::serialize_type_last(m, MeshMessage::TYPE, s),
+            Message::EnvironmentMapMessage(m) => {
+                crate::registry::serialize_type_last(m, EnvironmentMapMessage::TYPE, s)
+            }
+            Message::EnableLightsMessage(m) => {
+                crate::registry::serialize_type_last(m, EnableLightsMessage::TYPE, s)
+            }
+            Message::MeshMessage(m) => {
+                crate::registry::serialize_type_last(m, MeshMessage::TYPE, s)
+            }
             Message::BoxMessage(m) => crate::registry::serialize_type_last(m, BoxMessage::TYPE, s),
-            Message::IcosphereMessage(m) => crate::registry::serialize_type_last(m, IcosphereMessage::TYPE, s),
-            Message::CylinderMessage(m) => crate::registry::serialize_type_last(m, CylinderMessage::TYPE, s),
-            Message::SkinnedMeshMessage(m) => crate::registry::serialize_type_last(m, SkinnedMeshMessage::TYPE, s),
-            Message::BatchedMeshesMessage(m) => crate::registry::serialize_type_last(m, BatchedMeshesMessage::TYPE, s),
-            Message::BatchedGlbMessage(m) => crate::registry::serialize_type_last(m, BatchedGlbMessage::TYPE, s),
-            Message::SetBoneOrientationMessage(m) => crate::registry::serialize_type_last(m, SetBoneOrientationMessage::TYPE, s),
-            Message::SetBonePositionMessage(m) => crate::registry::serialize_type_last(m, SetBonePositionMessage::TYPE, s),
-            Message::TransformControlsMessage(m) => crate::registry::serialize_type_last(m, TransformControlsMessage::TYPE, s),
-            Message::SetCameraPositionMessage(m) => crate::registry::serialize_type_last(m, SetCameraPositionMessage::TYPE, s),
-            Message::SetCameraUpDirectionMessage(m) => crate::registry::serialize_type_last(m, SetCameraUpDirectionMessage::TYPE, s),
-            Message::SetCameraLookAtMessage(m) => crate::registry::serialize_type_last(m, SetCameraLookAtMessage::TYPE, s),
-            Message::SetCameraNearMessage(m) => crate::registry::serialize_type_last(m, SetCameraNearMessage::TYPE, s),
-            Message::SetCameraFarMessage(m) => crate::registry::serialize_type_last(m, SetCameraFarMessage::TYPE, s),
-            Message::SetCameraFovMessage(m) => crate::registry::serialize_type_last(m, SetCameraFovMessage::TYPE, s),
-            Message::SetCameraMinOrbitDistanceMessage(m) => crate::registry::serialize_type_last(m, SetCameraMinOrbitDistanceMessage::TYPE, s),
-            Message::SetCameraMaxOrbitDistanceMessage(m) => crate::registry::serialize_type_last(m, SetCameraMaxOrbitDistanceMessage::TYPE, s),
-            Message::SetOrientationMessage(m) => crate::registry::serialize_type_last(m, SetOrientationMessage::TYPE, s),
-            Message::SetPositionMessage(m) => crate::registry::serialize_type_last(m, SetPositionMessage::TYPE, s),
-            Message::TransformControlsUpdateMessage(m) => crate::registry::serialize_type_last(m, TransformControlsUpdateMessage::TYPE, s),
-            Message::TransformControlsDragStartMessage(m) => crate::registry::serialize_type_last(m, TransformControlsDragStartMessage::TYPE, s),
-            Message::TransformControlsDragEndMessage(m) => crate::registry::serialize_type_last(m, TransformControlsDragEndMessage::TYPE, s),
-            Message::BackgroundImageMessage(m) => crate::registry::serialize_type_last(m, BackgroundImageMessage::TYPE, s),
-            Message::ImageMessage(m) => crate::registry::serialize_type_last(m, ImageMessage::TYPE, s),
-            Message::SetSceneNodeVisibilityMessage(m) => crate::registry::serialize_type_last(m, SetSceneNodeVisibilityMessage::TYPE, s),
-            Message::SetSceneNodeDragBindingsMessage(m) => crate::registry::serialize_type_last(m, SetSceneNodeDragBindingsMessage::TYPE, s),
-            Message::SetSceneNodeClickBindingsMessage(m) => crate::registry::serialize_type_last(m, SetSceneNodeClickBindingsMessage::TYPE, s),
-            Message::SceneNodeClickMessage(m) => crate::registry::serialize_type_last(m, SceneNodeClickMessage::TYPE, s),
-            Message::SceneNodeDragMessage(m) => crate::registry::serialize_type_last(m, SceneNodeDragMessage::TYPE, s),
-            Message::ResetGuiMessage(m) => crate::registry::serialize_type_last(m, ResetGuiMessage::TYPE, s),
-            Message::GuiFolderMessage(m) => crate::registry::serialize_type_last(m, GuiFolderMessage::TYPE, s),
-            Message::GuiFormMessage(m) => crate::registry::serialize_type_last(m, GuiFormMessage::TYPE, s),
-            Message::GuiFormSubmitMessage(m) => crate::registry::serialize_type_last(m, GuiFormSubmitMessage::TYPE, s),
-            Message::GuiFormDirtyMessage(m) => crate::registry::serialize_type_last(m, GuiFormDirtyMessage::TYPE, s),
-            Message::GuiMarkdownMessage(m) => crate::registry::serialize_type_last(m, GuiMarkdownMessage::TYPE, s),
-            Message::GuiHtmlMessage(m) => crate::registry::serialize_type_last(m, GuiHtmlMessage::TYPE, s),
-            Message::GuiDividerMessage(m) => crate::registry::serialize_type_last(m, GuiDividerMessage::TYPE, s),
-            Message::GuiProgressBarMessage(m) => crate::registry::serialize_type_last(m, GuiProgressBarMessage::TYPE, s),
-            Message::GuiPlotlyMessage(m) => crate::registry::serialize_type_last(m, GuiPlotlyMessage::TYPE, s),
-            Message::GuiUplotMessage(m) => crate::registry::serialize_type_last(m, GuiUplotMessage::TYPE, s),
-            Message::GuiImageMessage(m) => crate::registry::serialize_type_last(m, GuiImageMessage::TYPE, s),
-            Message::GuiSetPanelPositionMessage(m) => crate::registry::serialize_type_last(m, GuiSetPanelPositionMessage::TYPE, s),
-            Message::GuiSetPanelWidthMessage(m) => crate::registry::serialize_type_last(m, GuiSetPanelWidthMessage::TYPE, s),
-            Message::GuiSetPanelHeightMessage(m) => crate::registry::serialize_type_last(m, GuiSetPanelHeightMessage::TYPE, s),
-            Message::GuiTabGroupMessage(m) => crate::registry::serialize_type_last(m, GuiTabGroupMessage::TYPE, s),
-            Message::GuiSetPanelCollapsedMessage(m) => crate::registry::serialize_type_last(m, GuiSetPanelCollapsedMessage::TYPE, s),
-            Message::GuiPanelMessage(m) => crate::registry::serialize_type_last(m, GuiPanelMessage::TYPE, s),
-            Message::GuiPanelRemoveMessage(m) => crate::registry::serialize_type_last(m, GuiPanelRemoveMessage::TYPE, s),
-            Message::GuiModalMessage(m) => crate::registry::serialize_type_last(m, GuiModalMessage::TYPE, s),
-            Message::GuiCloseModalMessage(m) => crate::registry::serialize_type_last(m, GuiCloseModalMessage::TYPE, s),
-            Message::GuiButtonMessage(m) => crate::registry::serialize_type_last(m, GuiButtonMessage::TYPE, s),
-            Message::GuiButtonHoldMessage(m) => crate::registry::serialize_type_last(m, GuiButtonHoldMessage::TYPE, s),
-            Message::GuiUploadButtonMessage(m) => crate::registry::serialize_type_last(m, GuiUploadButtonMessage::TYPE, s),
-            Message::GuiSliderMessage(m) => crate::registry::serialize_type_last(m, GuiSliderMessage::TYPE, s),
-            Message::GuiMultiSliderMessage(m) => crate::registry::serialize_type_last(m, GuiMultiSliderMessage::TYPE, s),
-            Message::GuiNumberMessage(m) => crate::registry::serialize_type_last(m, GuiNumberMessage::TYPE, s),
-            Message::GuiRgbMessage(m) => crate::registry::serialize_type_last(m, GuiRgbMessage::TYPE, s),
-            Message::GuiRgbaMessage(m) => crate::registry::serialize_type_last(m, GuiRgbaMessage::TYPE, s),
-            Message::GuiCheckboxMessage(m) => crate::registry::serialize_type_last(m, GuiCheckboxMessage::TYPE, s),
-            Message::GuiVector2Message(m) => crate::registry::serialize_type_last(m, GuiVector2Message::TYPE, s),
-            Message::GuiVector3Message(m) => crate::registry::serialize_type_last(m, GuiVector3Message::TYPE, s),
-            Message::GuiTextMessage(m) => crate::registry::serialize_type_last(m, GuiTextMessage::TYPE, s),
-            Message::GuiDropdownMessage(m) => crate::registry::serialize_type_last(m, GuiDropdownMessage::TYPE, s),
-            Message::GuiButtonGroupMessage(m) => crate::registry::serialize_type_last(m, GuiButtonGroupMessage::TYPE, s),
-            Message::GuiUpdateMessage(m) => crate::registry::serialize_type_last(m, GuiUpdateMessage::TYPE, s),
-            Message::SceneNodeUpdateMessage(m) => crate::registry::serialize_type_last(m, SceneNodeUpdateMessage::TYPE, s),
-            Message::ThemeConfigurationMessage(m) => crate::registry::serialize_type_last(m, ThemeConfigurationMessage::TYPE, s),
-            Message::LineSegmentsMessage(m) => crate::registry::serialize_type_last(m, LineSegmentsMessage::TYPE, s),
-            Message::ArrowMessage(m) => crate::registry::serialize_type_last(m, ArrowMessage::TYPE, s),
-            Message::CatmullRomSplineMessage(m) => crate::registry::serialize_type_last(m, CatmullRomSplineMessage::TYPE, s),
-            Message::CubicBezierSplineMessage(m) => crate::registry::serialize_type_last(m, CubicBezierSplineMessage::TYPE, s),
-            Message::GaussianSplatsMessage(m) => crate::registry::serialize_type_last(m, GaussianSplatsMessage::TYPE, s),
-            Message::GetRenderRequestMessage(m) => crate::registry::serialize_type_last(m, GetRenderRequestMessage::TYPE, s),
-            Message::GetRenderResponseMessage(m) => crate::registry::serialize_type_last(m, GetRenderResponseMessage::TYPE, s),
-            Message::FileTransferStartUpload(m) => crate::registry::serialize_type_last(m, FileTransferStartUpload::TYPE, s),
-            Message::FileTransferStartDownload(m) => crate::registry::serialize_type_last(m, FileTransferStartDownload::TYPE, s),
-            Message::FileTransferPart(m) => crate::registry::serialize_type_last(m, FileTransferPart::TYPE, s),
-            Message::FileTransferPartAck(m) => crate::registry::serialize_type_last(m, FileTransferPartAck::TYPE, s),
-            Message::ShareUrlRequest(m) => crate::registry::serialize_type_last(m, ShareUrlRequest::TYPE, s),
-            Message::ReplayDoneMessage(m) => crate::registry::serialize_type_last(m, ReplayDoneMessage::TYPE, s),
-            Message::ShareUrlUpdated(m) => crate::registry::serialize_type_last(m, ShareUrlUpdated::TYPE, s),
-            Message::ShareUrlDisconnect(m) => crate::registry::serialize_type_last(m, ShareUrlDisconnect::TYPE, s),
-            Message::SetGuiPanelLabelMessage(m) => crate::registry::serialize_type_last(m, SetGuiPanelLabelMessage::TYPE, s),
-            Message::RegisterCommandMessage(m) => crate::registry::serialize_type_last(m, RegisterCommandMessage::TYPE, s),
-            Message::CommandUpdateMessage(m) => crate::registry::serialize_type_last(m, CommandUpdateMessage::TYPE, s),
-            Message::RemoveCommandMessage(m) => crate::registry::serialize_type_last(m, RemoveCommandMessage::TYPE, s),
-            Message::CommandTriggerMessage(m) => crate::registry::serialize_type_last(m, CommandTriggerMessage::TYPE, s),
-            Message::LocalStorageSetItemMessage(m) => crate::registry::serialize_type_last(m, LocalStorageSetItemMessage::TYPE, s),
-            Message::LocalStorageRemoveItemMessage(m) => crate::registry::serialize_type_last(m, LocalStorageRemoveItemMessage::TYPE, s),
-            Message::LocalStorageClearMessage(m) => crate::registry::serialize_type_last(m, LocalStorageClearMessage::TYPE, s),
-            Message::LocalStorageGetItemRequestMessage(m) => crate::registry::serialize_type_last(m, LocalStorageGetItemRequestMessage::TYPE, s),
-            Message::LocalStorageGetItemResponseMessage(m) => crate::registry::serialize_type_last(m, LocalStorageGetItemResponseMessage::TYPE, s),
+            Message::IcosphereMessage(m) => {
+                crate::registry::serialize_type_last(m, IcosphereMessage::TYPE, s)
+            }
+            Message::CylinderMessage(m) => {
+                crate::registry::serialize_type_last(m, CylinderMessage::TYPE, s)
+            }
+            Message::SkinnedMeshMessage(m) => {
+                crate::registry::serialize_type_last(m, SkinnedMeshMessage::TYPE, s)
+            }
+            Message::BatchedMeshesMessage(m) => {
+                crate::registry::serialize_type_last(m, BatchedMeshesMessage::TYPE, s)
+            }
+            Message::BatchedGlbMessage(m) => {
+                crate::registry::serialize_type_last(m, BatchedGlbMessage::TYPE, s)
+            }
+            Message::SetBoneOrientationMessage(m) => {
+                crate::registry::serialize_type_last(m, SetBoneOrientationMessage::TYPE, s)
+            }
+            Message::SetBonePositionMessage(m) => {
+                crate::registry::serialize_type_last(m, SetBonePositionMessage::TYPE, s)
+            }
+            Message::TransformControlsMessage(m) => {
+                crate::registry::serialize_type_last(m, TransformControlsMessage::TYPE, s)
+            }
+            Message::SetCameraPositionMessage(m) => {
+                crate::registry::serialize_type_last(m, SetCameraPositionMessage::TYPE, s)
+            }
+            Message::SetCameraUpDirectionMessage(m) => {
+                crate::registry::serialize_type_last(m, SetCameraUpDirectionMessage::TYPE, s)
+            }
+            Message::SetCameraLookAtMessage(m) => {
+                crate::registry::serialize_type_last(m, SetCameraLookAtMessage::TYPE, s)
+            }
+            Message::SetCameraNearMessage(m) => {
+                crate::registry::serialize_type_last(m, SetCameraNearMessage::TYPE, s)
+            }
+            Message::SetCameraFarMessage(m) => {
+                crate::registry::serialize_type_last(m, SetCameraFarMessage::TYPE, s)
+            }
+            Message::SetCameraFovMessage(m) => {
+                crate::registry::serialize_type_last(m, SetCameraFovMessage::TYPE, s)
+            }
+            Message::SetCameraMinOrbitDistanceMessage(m) => {
+                crate::registry::serialize_type_last(m, SetCameraMinOrbitDistanceMessage::TYPE, s)
+            }
+            Message::SetCameraMaxOrbitDistanceMessage(m) => {
+                crate::registry::serialize_type_last(m, SetCameraMaxOrbitDistanceMessage::TYPE, s)
+            }
+            Message::SetOrientationMessage(m) => {
+                crate::registry::serialize_type_last(m, SetOrientationMessage::TYPE, s)
+            }
+            Message::SetPositionMessage(m) => {
+                crate::registry::serialize_type_last(m, SetPositionMessage::TYPE, s)
+            }
+            Message::TransformControlsUpdateMessage(m) => {
+                crate::registry::serialize_type_last(m, TransformControlsUpdateMessage::TYPE, s)
+            }
+            Message::TransformControlsDragStartMessage(m) => {
+                crate::registry::serialize_type_last(m, TransformControlsDragStartMessage::TYPE, s)
+            }
+            Message::TransformControlsDragEndMessage(m) => {
+                crate::registry::serialize_type_last(m, TransformControlsDragEndMessage::TYPE, s)
+            }
+            Message::BackgroundImageMessage(m) => {
+                crate::registry::serialize_type_last(m, BackgroundImageMessage::TYPE, s)
+            }
+            Message::ImageMessage(m) => {
+                crate::registry::serialize_type_last(m, ImageMessage::TYPE, s)
+            }
+            Message::SetSceneNodeVisibilityMessage(m) => {
+                crate::registry::serialize_type_last(m, SetSceneNodeVisibilityMessage::TYPE, s)
+            }
+            Message::SetSceneNodeDragBindingsMessage(m) => {
+                crate::registry::serialize_type_last(m, SetSceneNodeDragBindingsMessage::TYPE, s)
+            }
+            Message::SetSceneNodeClickBindingsMessage(m) => {
+                crate::registry::serialize_type_last(m, SetSceneNodeClickBindingsMessage::TYPE, s)
+            }
+            Message::SceneNodeClickMessage(m) => {
+                crate::registry::serialize_type_last(m, SceneNodeClickMessage::TYPE, s)
+            }
+            Message::SceneNodeDragMessage(m) => {
+                crate::registry::serialize_type_last(m, SceneNodeDragMessage::TYPE, s)
+            }
+            Message::ResetGuiMessage(m) => {
+                crate::registry::serialize_type_last(m, ResetGuiMessage::TYPE, s)
+            }
+            Message::GuiFolderMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiFolderMessage::TYPE, s)
+            }
+            Message::GuiFormMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiFormMessage::TYPE, s)
+            }
+            Message::GuiFormSubmitMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiFormSubmitMessage::TYPE, s)
+            }
+            Message::GuiFormDirtyMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiFormDirtyMessage::TYPE, s)
+            }
+            Message::GuiMarkdownMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiMarkdownMessage::TYPE, s)
+            }
+            Message::GuiHtmlMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiHtmlMessage::TYPE, s)
+            }
+            Message::GuiDividerMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiDividerMessage::TYPE, s)
+            }
+            Message::GuiProgressBarMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiProgressBarMessage::TYPE, s)
+            }
+            Message::GuiPlotlyMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiPlotlyMessage::TYPE, s)
+            }
+            Message::GuiUplotMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiUplotMessage::TYPE, s)
+            }
+            Message::GuiImageMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiImageMessage::TYPE, s)
+            }
+            Message::GuiSetPanelPositionMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiSetPanelPositionMessage::TYPE, s)
+            }
+            Message::GuiSetPanelWidthMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiSetPanelWidthMessage::TYPE, s)
+            }
+            Message::GuiSetPanelHeightMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiSetPanelHeightMessage::TYPE, s)
+            }
+            Message::GuiTabGroupMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiTabGroupMessage::TYPE, s)
+            }
+            Message::GuiSetPanelCollapsedMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiSetPanelCollapsedMessage::TYPE, s)
+            }
+            Message::GuiPanelMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiPanelMessage::TYPE, s)
+            }
+            Message::GuiPanelRemoveMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiPanelRemoveMessage::TYPE, s)
+            }
+            Message::GuiModalMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiModalMessage::TYPE, s)
+            }
+            Message::GuiCloseModalMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiCloseModalMessage::TYPE, s)
+            }
+            Message::GuiButtonMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiButtonMessage::TYPE, s)
+            }
+            Message::GuiButtonHoldMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiButtonHoldMessage::TYPE, s)
+            }
+            Message::GuiUploadButtonMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiUploadButtonMessage::TYPE, s)
+            }
+            Message::GuiSliderMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiSliderMessage::TYPE, s)
+            }
+            Message::GuiMultiSliderMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiMultiSliderMessage::TYPE, s)
+            }
+            Message::GuiNumberMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiNumberMessage::TYPE, s)
+            }
+            Message::GuiRgbMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiRgbMessage::TYPE, s)
+            }
+            Message::GuiRgbaMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiRgbaMessage::TYPE, s)
+            }
+            Message::GuiCheckboxMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiCheckboxMessage::TYPE, s)
+            }
+            Message::GuiVector2Message(m) => {
+                crate::registry::serialize_type_last(m, GuiVector2Message::TYPE, s)
+            }
+            Message::GuiVector3Message(m) => {
+                crate::registry::serialize_type_last(m, GuiVector3Message::TYPE, s)
+            }
+            Message::GuiTextMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiTextMessage::TYPE, s)
+            }
+            Message::GuiDropdownMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiDropdownMessage::TYPE, s)
+            }
+            Message::GuiButtonGroupMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiButtonGroupMessage::TYPE, s)
+            }
+            Message::GuiUpdateMessage(m) => {
+                crate::registry::serialize_type_last(m, GuiUpdateMessage::TYPE, s)
+            }
+            Message::SceneNodeUpdateMessage(m) => {
+                crate::registry::serialize_type_last(m, SceneNodeUpdateMessage::TYPE, s)
+            }
+            Message::ThemeConfigurationMessage(m) => {
+                crate::registry::serialize_type_last(m, ThemeConfigurationMessage::TYPE, s)
+            }
+            Message::LineSegmentsMessage(m) => {
+                crate::registry::serialize_type_last(m, LineSegmentsMessage::TYPE, s)
+            }
+            Message::ArrowMessage(m) => {
+                crate::registry::serialize_type_last(m, ArrowMessage::TYPE, s)
+            }
+            Message::CatmullRomSplineMessage(m) => {
+                crate::registry::serialize_type_last(m, CatmullRomSplineMessage::TYPE, s)
+            }
+            Message::CubicBezierSplineMessage(m) => {
+                crate::registry::serialize_type_last(m, CubicBezierSplineMessage::TYPE, s)
+            }
+            Message::GaussianSplatsMessage(m) => {
+                crate::registry::serialize_type_last(m, GaussianSplatsMessage::TYPE, s)
+            }
+            Message::GetRenderRequestMessage(m) => {
+                crate::registry::serialize_type_last(m, GetRenderRequestMessage::TYPE, s)
+            }
+            Message::GetRenderResponseMessage(m) => {
+                crate::registry::serialize_type_last(m, GetRenderResponseMessage::TYPE, s)
+            }
+            Message::FileTransferStartUpload(m) => {
+                crate::registry::serialize_type_last(m, FileTransferStartUpload::TYPE, s)
+            }
+            Message::FileTransferStartDownload(m) => {
+                crate::registry::serialize_type_last(m, FileTransferStartDownload::TYPE, s)
+            }
+            Message::FileTransferPart(m) => {
+                crate::registry::serialize_type_last(m, FileTransferPart::TYPE, s)
+            }
+            Message::FileTransferPartAck(m) => {
+                crate::registry::serialize_type_last(m, FileTransferPartAck::TYPE, s)
+            }
+            Message::ShareUrlRequest(m) => {
+                crate::registry::serialize_type_last(m, ShareUrlRequest::TYPE, s)
+            }
+            Message::ReplayDoneMessage(m) => {
+                crate::registry::serialize_type_last(m, ReplayDoneMessage::TYPE, s)
+            }
+            Message::ShareUrlUpdated(m) => {
+                crate::registry::serialize_type_last(m, ShareUrlUpdated::TYPE, s)
+            }
+            Message::ShareUrlDisconnect(m) => {
+                crate::registry::serialize_type_last(m, ShareUrlDisconnect::TYPE, s)
+            }
+            Message::SetGuiPanelLabelMessage(m) => {
+                crate::registry::serialize_type_last(m, SetGuiPanelLabelMessage::TYPE, s)
+            }
+            Message::RegisterCommandMessage(m) => {
+                crate::registry::serialize_type_last(m, RegisterCommandMessage::TYPE, s)
+            }
+            Message::CommandUpdateMessage(m) => {
+                crate::registry::serialize_type_last(m, CommandUpdateMessage::TYPE, s)
+            }
+            Message::RemoveCommandMessage(m) => {
+                crate::registry::serialize_type_last(m, RemoveCommandMessage::TYPE, s)
+            }
+            Message::CommandTriggerMessage(m) => {
+                crate::registry::serialize_type_last(m, CommandTriggerMessage::TYPE, s)
+            }
+            Message::LocalStorageSetItemMessage(m) => {
+                crate::registry::serialize_type_last(m, LocalStorageSetItemMessage::TYPE, s)
+            }
+            Message::LocalStorageRemoveItemMessage(m) => {
+                crate::registry::serialize_type_last(m, LocalStorageRemoveItemMessage::TYPE, s)
+            }
+            Message::LocalStorageClearMessage(m) => {
+                crate::registry::serialize_type_last(m, LocalStorageClearMessage::TYPE, s)
+            }
+            Message::LocalStorageGetItemRequestMessage(m) => {
+                crate::registry::serialize_type_last(m, LocalStorageGetItemRequestMessage::TYPE, s)
+            }
+            Message::LocalStorageGetItemResponseMessage(m) => {
+                crate::registry::serialize_type_last(m, LocalStorageGetItemResponseMessage::TYPE, s)
+            }
         }
     }
 }
@@ -5595,7 +5822,9 @@ impl Message {
             Message::SetOrientationMessage(_) => SetOrientationMessage::TYPE,
             Message::SetPositionMessage(_) => SetPositionMessage::TYPE,
             Message::TransformControlsUpdateMessage(_) => TransformControlsUpdateMessage::TYPE,
-            Message::TransformControlsDragStartMessage(_) => TransformControlsDragStartMessage::TYPE,
+            Message::TransformControlsDragStartMessage(_) => {
+                TransformControlsDragStartMessage::TYPE
+            }
             Message::TransformControlsDragEndMessage(_) => TransformControlsDragEndMessage::TYPE,
             Message::BackgroundImageMessage(_) => BackgroundImageMessage::TYPE,
             Message::ImageMessage(_) => ImageMessage::TYPE,
@@ -5665,8 +5894,12 @@ impl Message {
             Message::LocalStorageSetItemMessage(_) => LocalStorageSetItemMessage::TYPE,
             Message::LocalStorageRemoveItemMessage(_) => LocalStorageRemoveItemMessage::TYPE,
             Message::LocalStorageClearMessage(_) => LocalStorageClearMessage::TYPE,
-            Message::LocalStorageGetItemRequestMessage(_) => LocalStorageGetItemRequestMessage::TYPE,
-            Message::LocalStorageGetItemResponseMessage(_) => LocalStorageGetItemResponseMessage::TYPE,
+            Message::LocalStorageGetItemRequestMessage(_) => {
+                LocalStorageGetItemRequestMessage::TYPE
+            }
+            Message::LocalStorageGetItemResponseMessage(_) => {
+                LocalStorageGetItemResponseMessage::TYPE
+            }
         }
     }
 
@@ -5677,11 +5910,17 @@ impl Message {
             Message::GuiRemoveMessage(_) => GuiRemoveMessage::IN_SCENE_SERIALIZATION,
             Message::RunJavascriptMessage(_) => RunJavascriptMessage::IN_SCENE_SERIALIZATION,
             Message::NotificationShowMessage(_) => NotificationShowMessage::IN_SCENE_SERIALIZATION,
-            Message::NotificationUpdateMessage(_) => NotificationUpdateMessage::IN_SCENE_SERIALIZATION,
-            Message::RemoveNotificationMessage(_) => RemoveNotificationMessage::IN_SCENE_SERIALIZATION,
+            Message::NotificationUpdateMessage(_) => {
+                NotificationUpdateMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::RemoveNotificationMessage(_) => {
+                RemoveNotificationMessage::IN_SCENE_SERIALIZATION
+            }
             Message::ViewerCameraMessage(_) => ViewerCameraMessage::IN_SCENE_SERIALIZATION,
             Message::ScenePointerMessage(_) => ScenePointerMessage::IN_SCENE_SERIALIZATION,
-            Message::ScenePointerEnableMessage(_) => ScenePointerEnableMessage::IN_SCENE_SERIALIZATION,
+            Message::ScenePointerEnableMessage(_) => {
+                ScenePointerEnableMessage::IN_SCENE_SERIALIZATION
+            }
             Message::CameraFrustumMessage(_) => CameraFrustumMessage::IN_SCENE_SERIALIZATION,
             Message::GlbMessage(_) => GlbMessage::IN_SCENE_SERIALIZATION,
             Message::FrameMessage(_) => FrameMessage::IN_SCENE_SERIALIZATION,
@@ -5706,27 +5945,51 @@ impl Message {
             Message::SkinnedMeshMessage(_) => SkinnedMeshMessage::IN_SCENE_SERIALIZATION,
             Message::BatchedMeshesMessage(_) => BatchedMeshesMessage::IN_SCENE_SERIALIZATION,
             Message::BatchedGlbMessage(_) => BatchedGlbMessage::IN_SCENE_SERIALIZATION,
-            Message::SetBoneOrientationMessage(_) => SetBoneOrientationMessage::IN_SCENE_SERIALIZATION,
+            Message::SetBoneOrientationMessage(_) => {
+                SetBoneOrientationMessage::IN_SCENE_SERIALIZATION
+            }
             Message::SetBonePositionMessage(_) => SetBonePositionMessage::IN_SCENE_SERIALIZATION,
-            Message::TransformControlsMessage(_) => TransformControlsMessage::IN_SCENE_SERIALIZATION,
-            Message::SetCameraPositionMessage(_) => SetCameraPositionMessage::IN_SCENE_SERIALIZATION,
-            Message::SetCameraUpDirectionMessage(_) => SetCameraUpDirectionMessage::IN_SCENE_SERIALIZATION,
+            Message::TransformControlsMessage(_) => {
+                TransformControlsMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::SetCameraPositionMessage(_) => {
+                SetCameraPositionMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::SetCameraUpDirectionMessage(_) => {
+                SetCameraUpDirectionMessage::IN_SCENE_SERIALIZATION
+            }
             Message::SetCameraLookAtMessage(_) => SetCameraLookAtMessage::IN_SCENE_SERIALIZATION,
             Message::SetCameraNearMessage(_) => SetCameraNearMessage::IN_SCENE_SERIALIZATION,
             Message::SetCameraFarMessage(_) => SetCameraFarMessage::IN_SCENE_SERIALIZATION,
             Message::SetCameraFovMessage(_) => SetCameraFovMessage::IN_SCENE_SERIALIZATION,
-            Message::SetCameraMinOrbitDistanceMessage(_) => SetCameraMinOrbitDistanceMessage::IN_SCENE_SERIALIZATION,
-            Message::SetCameraMaxOrbitDistanceMessage(_) => SetCameraMaxOrbitDistanceMessage::IN_SCENE_SERIALIZATION,
+            Message::SetCameraMinOrbitDistanceMessage(_) => {
+                SetCameraMinOrbitDistanceMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::SetCameraMaxOrbitDistanceMessage(_) => {
+                SetCameraMaxOrbitDistanceMessage::IN_SCENE_SERIALIZATION
+            }
             Message::SetOrientationMessage(_) => SetOrientationMessage::IN_SCENE_SERIALIZATION,
             Message::SetPositionMessage(_) => SetPositionMessage::IN_SCENE_SERIALIZATION,
-            Message::TransformControlsUpdateMessage(_) => TransformControlsUpdateMessage::IN_SCENE_SERIALIZATION,
-            Message::TransformControlsDragStartMessage(_) => TransformControlsDragStartMessage::IN_SCENE_SERIALIZATION,
-            Message::TransformControlsDragEndMessage(_) => TransformControlsDragEndMessage::IN_SCENE_SERIALIZATION,
+            Message::TransformControlsUpdateMessage(_) => {
+                TransformControlsUpdateMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::TransformControlsDragStartMessage(_) => {
+                TransformControlsDragStartMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::TransformControlsDragEndMessage(_) => {
+                TransformControlsDragEndMessage::IN_SCENE_SERIALIZATION
+            }
             Message::BackgroundImageMessage(_) => BackgroundImageMessage::IN_SCENE_SERIALIZATION,
             Message::ImageMessage(_) => ImageMessage::IN_SCENE_SERIALIZATION,
-            Message::SetSceneNodeVisibilityMessage(_) => SetSceneNodeVisibilityMessage::IN_SCENE_SERIALIZATION,
-            Message::SetSceneNodeDragBindingsMessage(_) => SetSceneNodeDragBindingsMessage::IN_SCENE_SERIALIZATION,
-            Message::SetSceneNodeClickBindingsMessage(_) => SetSceneNodeClickBindingsMessage::IN_SCENE_SERIALIZATION,
+            Message::SetSceneNodeVisibilityMessage(_) => {
+                SetSceneNodeVisibilityMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::SetSceneNodeDragBindingsMessage(_) => {
+                SetSceneNodeDragBindingsMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::SetSceneNodeClickBindingsMessage(_) => {
+                SetSceneNodeClickBindingsMessage::IN_SCENE_SERIALIZATION
+            }
             Message::SceneNodeClickMessage(_) => SceneNodeClickMessage::IN_SCENE_SERIALIZATION,
             Message::SceneNodeDragMessage(_) => SceneNodeDragMessage::IN_SCENE_SERIALIZATION,
             Message::ResetGuiMessage(_) => ResetGuiMessage::IN_SCENE_SERIALIZATION,
@@ -5741,11 +6004,17 @@ impl Message {
             Message::GuiPlotlyMessage(_) => GuiPlotlyMessage::IN_SCENE_SERIALIZATION,
             Message::GuiUplotMessage(_) => GuiUplotMessage::IN_SCENE_SERIALIZATION,
             Message::GuiImageMessage(_) => GuiImageMessage::IN_SCENE_SERIALIZATION,
-            Message::GuiSetPanelPositionMessage(_) => GuiSetPanelPositionMessage::IN_SCENE_SERIALIZATION,
+            Message::GuiSetPanelPositionMessage(_) => {
+                GuiSetPanelPositionMessage::IN_SCENE_SERIALIZATION
+            }
             Message::GuiSetPanelWidthMessage(_) => GuiSetPanelWidthMessage::IN_SCENE_SERIALIZATION,
-            Message::GuiSetPanelHeightMessage(_) => GuiSetPanelHeightMessage::IN_SCENE_SERIALIZATION,
+            Message::GuiSetPanelHeightMessage(_) => {
+                GuiSetPanelHeightMessage::IN_SCENE_SERIALIZATION
+            }
             Message::GuiTabGroupMessage(_) => GuiTabGroupMessage::IN_SCENE_SERIALIZATION,
-            Message::GuiSetPanelCollapsedMessage(_) => GuiSetPanelCollapsedMessage::IN_SCENE_SERIALIZATION,
+            Message::GuiSetPanelCollapsedMessage(_) => {
+                GuiSetPanelCollapsedMessage::IN_SCENE_SERIALIZATION
+            }
             Message::GuiPanelMessage(_) => GuiPanelMessage::IN_SCENE_SERIALIZATION,
             Message::GuiPanelRemoveMessage(_) => GuiPanelRemoveMessage::IN_SCENE_SERIALIZATION,
             Message::GuiModalMessage(_) => GuiModalMessage::IN_SCENE_SERIALIZATION,
@@ -5766,16 +6035,24 @@ impl Message {
             Message::GuiButtonGroupMessage(_) => GuiButtonGroupMessage::IN_SCENE_SERIALIZATION,
             Message::GuiUpdateMessage(_) => GuiUpdateMessage::IN_SCENE_SERIALIZATION,
             Message::SceneNodeUpdateMessage(_) => SceneNodeUpdateMessage::IN_SCENE_SERIALIZATION,
-            Message::ThemeConfigurationMessage(_) => ThemeConfigurationMessage::IN_SCENE_SERIALIZATION,
+            Message::ThemeConfigurationMessage(_) => {
+                ThemeConfigurationMessage::IN_SCENE_SERIALIZATION
+            }
             Message::LineSegmentsMessage(_) => LineSegmentsMessage::IN_SCENE_SERIALIZATION,
             Message::ArrowMessage(_) => ArrowMessage::IN_SCENE_SERIALIZATION,
             Message::CatmullRomSplineMessage(_) => CatmullRomSplineMessage::IN_SCENE_SERIALIZATION,
-            Message::CubicBezierSplineMessage(_) => CubicBezierSplineMessage::IN_SCENE_SERIALIZATION,
+            Message::CubicBezierSplineMessage(_) => {
+                CubicBezierSplineMessage::IN_SCENE_SERIALIZATION
+            }
             Message::GaussianSplatsMessage(_) => GaussianSplatsMessage::IN_SCENE_SERIALIZATION,
             Message::GetRenderRequestMessage(_) => GetRenderRequestMessage::IN_SCENE_SERIALIZATION,
-            Message::GetRenderResponseMessage(_) => GetRenderResponseMessage::IN_SCENE_SERIALIZATION,
+            Message::GetRenderResponseMessage(_) => {
+                GetRenderResponseMessage::IN_SCENE_SERIALIZATION
+            }
             Message::FileTransferStartUpload(_) => FileTransferStartUpload::IN_SCENE_SERIALIZATION,
-            Message::FileTransferStartDownload(_) => FileTransferStartDownload::IN_SCENE_SERIALIZATION,
+            Message::FileTransferStartDownload(_) => {
+                FileTransferStartDownload::IN_SCENE_SERIALIZATION
+            }
             Message::FileTransferPart(_) => FileTransferPart::IN_SCENE_SERIALIZATION,
             Message::FileTransferPartAck(_) => FileTransferPartAck::IN_SCENE_SERIALIZATION,
             Message::ShareUrlRequest(_) => ShareUrlRequest::IN_SCENE_SERIALIZATION,
@@ -5787,11 +6064,21 @@ impl Message {
             Message::CommandUpdateMessage(_) => CommandUpdateMessage::IN_SCENE_SERIALIZATION,
             Message::RemoveCommandMessage(_) => RemoveCommandMessage::IN_SCENE_SERIALIZATION,
             Message::CommandTriggerMessage(_) => CommandTriggerMessage::IN_SCENE_SERIALIZATION,
-            Message::LocalStorageSetItemMessage(_) => LocalStorageSetItemMessage::IN_SCENE_SERIALIZATION,
-            Message::LocalStorageRemoveItemMessage(_) => LocalStorageRemoveItemMessage::IN_SCENE_SERIALIZATION,
-            Message::LocalStorageClearMessage(_) => LocalStorageClearMessage::IN_SCENE_SERIALIZATION,
-            Message::LocalStorageGetItemRequestMessage(_) => LocalStorageGetItemRequestMessage::IN_SCENE_SERIALIZATION,
-            Message::LocalStorageGetItemResponseMessage(_) => LocalStorageGetItemResponseMessage::IN_SCENE_SERIALIZATION,
+            Message::LocalStorageSetItemMessage(_) => {
+                LocalStorageSetItemMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::LocalStorageRemoveItemMessage(_) => {
+                LocalStorageRemoveItemMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::LocalStorageClearMessage(_) => {
+                LocalStorageClearMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::LocalStorageGetItemRequestMessage(_) => {
+                LocalStorageGetItemRequestMessage::IN_SCENE_SERIALIZATION
+            }
+            Message::LocalStorageGetItemResponseMessage(_) => {
+                LocalStorageGetItemResponseMessage::IN_SCENE_SERIALIZATION
+            }
         }
     }
 }
@@ -5816,11 +6103,15 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: NotificationUpdateMessage::TYPE,
-        decode: |v| NotificationUpdateMessage::deserialize(v).map(Message::NotificationUpdateMessage),
+        decode: |v| {
+            NotificationUpdateMessage::deserialize(v).map(Message::NotificationUpdateMessage)
+        },
     },
     crate::registry::MessageType {
         name: RemoveNotificationMessage::TYPE,
-        decode: |v| RemoveNotificationMessage::deserialize(v).map(Message::RemoveNotificationMessage),
+        decode: |v| {
+            RemoveNotificationMessage::deserialize(v).map(Message::RemoveNotificationMessage)
+        },
     },
     crate::registry::MessageType {
         name: ViewerCameraMessage::TYPE,
@@ -5832,7 +6123,9 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: ScenePointerEnableMessage::TYPE,
-        decode: |v| ScenePointerEnableMessage::deserialize(v).map(Message::ScenePointerEnableMessage),
+        decode: |v| {
+            ScenePointerEnableMessage::deserialize(v).map(Message::ScenePointerEnableMessage)
+        },
     },
     crate::registry::MessageType {
         name: CameraFrustumMessage::TYPE,
@@ -5932,7 +6225,9 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: SetBoneOrientationMessage::TYPE,
-        decode: |v| SetBoneOrientationMessage::deserialize(v).map(Message::SetBoneOrientationMessage),
+        decode: |v| {
+            SetBoneOrientationMessage::deserialize(v).map(Message::SetBoneOrientationMessage)
+        },
     },
     crate::registry::MessageType {
         name: SetBonePositionMessage::TYPE,
@@ -5948,7 +6243,9 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: SetCameraUpDirectionMessage::TYPE,
-        decode: |v| SetCameraUpDirectionMessage::deserialize(v).map(Message::SetCameraUpDirectionMessage),
+        decode: |v| {
+            SetCameraUpDirectionMessage::deserialize(v).map(Message::SetCameraUpDirectionMessage)
+        },
     },
     crate::registry::MessageType {
         name: SetCameraLookAtMessage::TYPE,
@@ -5968,11 +6265,17 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: SetCameraMinOrbitDistanceMessage::TYPE,
-        decode: |v| SetCameraMinOrbitDistanceMessage::deserialize(v).map(Message::SetCameraMinOrbitDistanceMessage),
+        decode: |v| {
+            SetCameraMinOrbitDistanceMessage::deserialize(v)
+                .map(Message::SetCameraMinOrbitDistanceMessage)
+        },
     },
     crate::registry::MessageType {
         name: SetCameraMaxOrbitDistanceMessage::TYPE,
-        decode: |v| SetCameraMaxOrbitDistanceMessage::deserialize(v).map(Message::SetCameraMaxOrbitDistanceMessage),
+        decode: |v| {
+            SetCameraMaxOrbitDistanceMessage::deserialize(v)
+                .map(Message::SetCameraMaxOrbitDistanceMessage)
+        },
     },
     crate::registry::MessageType {
         name: SetOrientationMessage::TYPE,
@@ -5984,15 +6287,24 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: TransformControlsUpdateMessage::TYPE,
-        decode: |v| TransformControlsUpdateMessage::deserialize(v).map(Message::TransformControlsUpdateMessage),
+        decode: |v| {
+            TransformControlsUpdateMessage::deserialize(v)
+                .map(Message::TransformControlsUpdateMessage)
+        },
     },
     crate::registry::MessageType {
         name: TransformControlsDragStartMessage::TYPE,
-        decode: |v| TransformControlsDragStartMessage::deserialize(v).map(Message::TransformControlsDragStartMessage),
+        decode: |v| {
+            TransformControlsDragStartMessage::deserialize(v)
+                .map(Message::TransformControlsDragStartMessage)
+        },
     },
     crate::registry::MessageType {
         name: TransformControlsDragEndMessage::TYPE,
-        decode: |v| TransformControlsDragEndMessage::deserialize(v).map(Message::TransformControlsDragEndMessage),
+        decode: |v| {
+            TransformControlsDragEndMessage::deserialize(v)
+                .map(Message::TransformControlsDragEndMessage)
+        },
     },
     crate::registry::MessageType {
         name: BackgroundImageMessage::TYPE,
@@ -6004,15 +6316,24 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: SetSceneNodeVisibilityMessage::TYPE,
-        decode: |v| SetSceneNodeVisibilityMessage::deserialize(v).map(Message::SetSceneNodeVisibilityMessage),
+        decode: |v| {
+            SetSceneNodeVisibilityMessage::deserialize(v)
+                .map(Message::SetSceneNodeVisibilityMessage)
+        },
     },
     crate::registry::MessageType {
         name: SetSceneNodeDragBindingsMessage::TYPE,
-        decode: |v| SetSceneNodeDragBindingsMessage::deserialize(v).map(Message::SetSceneNodeDragBindingsMessage),
+        decode: |v| {
+            SetSceneNodeDragBindingsMessage::deserialize(v)
+                .map(Message::SetSceneNodeDragBindingsMessage)
+        },
     },
     crate::registry::MessageType {
         name: SetSceneNodeClickBindingsMessage::TYPE,
-        decode: |v| SetSceneNodeClickBindingsMessage::deserialize(v).map(Message::SetSceneNodeClickBindingsMessage),
+        decode: |v| {
+            SetSceneNodeClickBindingsMessage::deserialize(v)
+                .map(Message::SetSceneNodeClickBindingsMessage)
+        },
     },
     crate::registry::MessageType {
         name: SceneNodeClickMessage::TYPE,
@@ -6072,7 +6393,9 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: GuiSetPanelPositionMessage::TYPE,
-        decode: |v| GuiSetPanelPositionMessage::deserialize(v).map(Message::GuiSetPanelPositionMessage),
+        decode: |v| {
+            GuiSetPanelPositionMessage::deserialize(v).map(Message::GuiSetPanelPositionMessage)
+        },
     },
     crate::registry::MessageType {
         name: GuiSetPanelWidthMessage::TYPE,
@@ -6088,7 +6411,9 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: GuiSetPanelCollapsedMessage::TYPE,
-        decode: |v| GuiSetPanelCollapsedMessage::deserialize(v).map(Message::GuiSetPanelCollapsedMessage),
+        decode: |v| {
+            GuiSetPanelCollapsedMessage::deserialize(v).map(Message::GuiSetPanelCollapsedMessage)
+        },
     },
     crate::registry::MessageType {
         name: GuiPanelMessage::TYPE,
@@ -6172,7 +6497,9 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: ThemeConfigurationMessage::TYPE,
-        decode: |v| ThemeConfigurationMessage::deserialize(v).map(Message::ThemeConfigurationMessage),
+        decode: |v| {
+            ThemeConfigurationMessage::deserialize(v).map(Message::ThemeConfigurationMessage)
+        },
     },
     crate::registry::MessageType {
         name: LineSegmentsMessage::TYPE,
@@ -6208,7 +6535,9 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: FileTransferStartDownload::TYPE,
-        decode: |v| FileTransferStartDownload::deserialize(v).map(Message::FileTransferStartDownload),
+        decode: |v| {
+            FileTransferStartDownload::deserialize(v).map(Message::FileTransferStartDownload)
+        },
     },
     crate::registry::MessageType {
         name: FileTransferPart::TYPE,
@@ -6256,11 +6585,16 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: LocalStorageSetItemMessage::TYPE,
-        decode: |v| LocalStorageSetItemMessage::deserialize(v).map(Message::LocalStorageSetItemMessage),
+        decode: |v| {
+            LocalStorageSetItemMessage::deserialize(v).map(Message::LocalStorageSetItemMessage)
+        },
     },
     crate::registry::MessageType {
         name: LocalStorageRemoveItemMessage::TYPE,
-        decode: |v| LocalStorageRemoveItemMessage::deserialize(v).map(Message::LocalStorageRemoveItemMessage),
+        decode: |v| {
+            LocalStorageRemoveItemMessage::deserialize(v)
+                .map(Message::LocalStorageRemoveItemMessage)
+        },
     },
     crate::registry::MessageType {
         name: LocalStorageClearMessage::TYPE,
@@ -6268,11 +6602,17 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
     },
     crate::registry::MessageType {
         name: LocalStorageGetItemRequestMessage::TYPE,
-        decode: |v| LocalStorageGetItemRequestMessage::deserialize(v).map(Message::LocalStorageGetItemRequestMessage),
+        decode: |v| {
+            LocalStorageGetItemRequestMessage::deserialize(v)
+                .map(Message::LocalStorageGetItemRequestMessage)
+        },
     },
     crate::registry::MessageType {
         name: LocalStorageGetItemResponseMessage::TYPE,
-        decode: |v| LocalStorageGetItemResponseMessage::deserialize(v).map(Message::LocalStorageGetItemResponseMessage),
+        decode: |v| {
+            LocalStorageGetItemResponseMessage::deserialize(v)
+                .map(Message::LocalStorageGetItemResponseMessage)
+        },
     },
 ];
 

@@ -70,14 +70,24 @@ fn parse_classes(src: &str) -> BTreeMap<String, PyClass> {
             }
             continue;
         }
-        let Some((_, class)) = current.as_mut() else { continue };
-        let Some(rest) = line.strip_prefix("    ") else { continue };
+        let Some((_, class)) = current.as_mut() else {
+            continue;
+        };
+        let Some(rest) = line.strip_prefix("    ") else {
+            continue;
+        };
         if rest.starts_with(' ') {
             continue;
         }
-        let Some((name, annotation)) = rest.split_once(':') else { continue };
-        let is_ident = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if is_ident && !annotation.trim_start().starts_with("ClassVar") && !annotation.trim().is_empty() {
+        let Some((name, annotation)) = rest.split_once(':') else {
+            continue;
+        };
+        let is_ident =
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if is_ident
+            && !annotation.trim_start().starts_with("ClassVar")
+            && !annotation.trim().is_empty()
+        {
             class.fields.push(name.to_owned());
         }
     }
@@ -88,7 +98,10 @@ fn parse_classes(src: &str) -> BTreeMap<String, PyClass> {
 }
 
 fn class_from_header(header: &str, dataclass: bool) -> (String, PyClass) {
-    let header = header.trim().trim_start_matches("class ").trim_end_matches(':');
+    let header = header
+        .trim()
+        .trim_start_matches("class ")
+        .trim_end_matches(':');
     let (name, bases) = match header.split_once('(') {
         Some((n, b)) => (n.trim(), b.trim_end_matches(')')),
         None => (header, ""),
@@ -100,17 +113,30 @@ fn class_from_header(header: &str, dataclass: bool) -> (String, PyClass) {
         .map(str::to_owned)
         .collect();
     let struct_like = dataclass || bases.iter().any(|b| b == "TypedDict");
-    (name.to_owned(), PyClass { bases, fields: Vec::new(), struct_like })
+    (
+        name.to_owned(),
+        PyClass {
+            bases,
+            fields: Vec::new(),
+            struct_like,
+        },
+    )
 }
 
 fn is_message(classes: &BTreeMap<String, PyClass>, name: &str) -> bool {
-    classes.get(name).is_some_and(|c| c.bases.iter().any(|b| b == "Message" || is_message(classes, b)))
+    classes.get(name).is_some_and(|c| {
+        c.bases
+            .iter()
+            .any(|b| b == "Message" || is_message(classes, b))
+    })
 }
 
 /// Fields in dataclass order: inherited first; a redeclared field keeps
 /// its first position.
 fn all_fields(classes: &BTreeMap<String, PyClass>, name: &str) -> Vec<String> {
-    let Some(class) = classes.get(name) else { return Vec::new() };
+    let Some(class) = classes.get(name) else {
+        return Vec::new();
+    };
     let mut out: Vec<String> = Vec::new();
     for base in &class.bases {
         if base != "Message" && classes.contains_key(base) {
@@ -140,14 +166,27 @@ fn read_python() -> BTreeMap<String, PyClass> {
 #[test]
 fn every_message_class_exists_on_both_sides() {
     let py = read_python();
-    let python: BTreeSet<&str> =
-        py.keys().filter(|n| !n.starts_with('_') && is_message(&py, n)).map(String::as_str).collect();
+    let python: BTreeSet<&str> = py
+        .keys()
+        .filter(|n| !n.starts_with('_') && is_message(&py, n))
+        .map(String::as_str)
+        .collect();
     let rust: BTreeSet<&str> = viser4d_proto::message_type_names().collect();
     let missing: Vec<_> = python.difference(&rust).collect();
     let extra: Vec<_> = rust.difference(&python).collect();
-    assert!(missing.is_empty(), "viser message classes missing in Rust: {missing:?}");
-    assert!(extra.is_empty(), "Rust message types that viser 1.1.1 does not define: {extra:?}");
-    assert!(python.len() > 100, "expected ~120 message classes, parsed {}", python.len());
+    assert!(
+        missing.is_empty(),
+        "viser message classes missing in Rust: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "Rust message types that viser 1.1.1 does not define: {extra:?}"
+    );
+    assert!(
+        python.len() > 100,
+        "expected ~120 message classes, parsed {}",
+        python.len()
+    );
 }
 
 #[test]
@@ -156,14 +195,22 @@ fn every_struct_and_field_matches() {
     let rust: BTreeMap<&str, Vec<&str>> = viser4d_proto::wire_structs().into_iter().collect();
     let python_structs: BTreeSet<&str> = py
         .iter()
-        .filter(|(n, c)| c.struct_like && !n.starts_with('_') && !NOT_ON_THE_WIRE.contains(&n.as_str()))
+        .filter(|(n, c)| {
+            c.struct_like && !n.starts_with('_') && !NOT_ON_THE_WIRE.contains(&n.as_str())
+        })
         .map(|(n, _)| n.as_str())
         .collect();
     let rust_names: BTreeSet<&str> = rust.keys().copied().collect();
     let missing: Vec<_> = python_structs.difference(&rust_names).collect();
     let extra: Vec<_> = rust_names.difference(&python_structs).collect();
-    assert!(missing.is_empty(), "viser classes with no Rust type: {missing:?}");
-    assert!(extra.is_empty(), "Rust types with no viser class: {extra:?}");
+    assert!(
+        missing.is_empty(),
+        "viser classes with no Rust type: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "Rust types with no viser class: {extra:?}"
+    );
 
     let mut problems = Vec::new();
     for (name, rust_fields) in &rust {
@@ -178,11 +225,23 @@ fn every_struct_and_field_matches() {
                 problems.push(format!("{name}.{f}: in Rust, not in viser"));
             }
         }
-        if problems.is_empty() && python_fields.iter().map(String::as_str).ne(rust_fields.iter().copied()) {
-            problems.push(format!("{name}: field order differs: viser {python_fields:?}, Rust {rust_fields:?}"));
+        if problems.is_empty()
+            && python_fields
+                .iter()
+                .map(String::as_str)
+                .ne(rust_fields.iter().copied())
+        {
+            problems.push(format!(
+                "{name}: field order differs: viser {python_fields:?}, Rust {rust_fields:?}"
+            ));
         }
     }
-    assert!(problems.is_empty(), "{} field mismatches:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} field mismatches:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]

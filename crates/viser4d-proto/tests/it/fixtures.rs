@@ -6,10 +6,14 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use serde_json::Value as Json;
-use viser4d_proto::{AnyMessage, Message, Value, decode_frame, decode_recording, encode_frame, encode_recording};
+use viser4d_proto::{
+    AnyMessage, Message, Value, decode_frame, decode_recording, encode_frame, encode_recording,
+};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn read(name: &str) -> Vec<u8> {
@@ -28,7 +32,11 @@ fn keys_of(message: &AnyMessage) -> Vec<String> {
 }
 
 fn json_strings(v: &Json) -> Vec<String> {
-    v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned)).collect()
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// The decompressed inner payload of a `.viser` file, for byte comparison.
@@ -42,27 +50,56 @@ const RECORDINGS: &[&str] = &["frames", "pointcloud_mesh", "images_glb", "lights
 fn python_recordings_decode_as_their_sidecars_say() {
     for name in RECORDINGS {
         let side = sidecar(&format!("{name}.json"));
-        let rec = decode_recording(&read(&format!("{name}.viser"))).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let rec = decode_recording(&read(&format!("{name}.viser")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(rec.viser_version, "1.1.1", "{name}");
-        assert_eq!(Some(rec.duration_sec), side["durationSeconds"].as_f64(), "{name}");
+        assert_eq!(
+            Some(rec.duration_sec),
+            side["durationSeconds"].as_f64(),
+            "{name}"
+        );
         let expected: Vec<(f64, String)> = side["messages"]
             .as_array()
             .expect("messages")
             .iter()
-            .map(|p| (p[0].as_f64().expect("t"), p[1].as_str().expect("type").to_owned()))
+            .map(|p| {
+                (
+                    p[0].as_f64().expect("t"),
+                    p[1].as_str().expect("type").to_owned(),
+                )
+            })
             .collect();
-        let got: Vec<(f64, String)> = rec.messages.iter().map(|(t, m)| (*t, m.type_name().to_owned())).collect();
+        let got: Vec<(f64, String)> = rec
+            .messages
+            .iter()
+            .map(|(t, m)| (*t, m.type_name().to_owned()))
+            .collect();
         assert_eq!(got, expected, "{name}");
         assert!(
-            rec.messages.iter().all(|(_, m)| matches!(m, AnyMessage::Viser(_))),
+            rec.messages
+                .iter()
+                .all(|(_, m)| matches!(m, AnyMessage::Viser(_))),
             "{name}: every message of a Python recording is a viser type"
         );
         let lengths: Vec<u64> = rec.buffers.iter().map(|b| b.len() as u64).collect();
-        let expected_lengths: Vec<u64> =
-            side["binaryBufferLengths"].as_array().expect("lengths").iter().filter_map(Json::as_u64).collect();
+        let expected_lengths: Vec<u64> = side["binaryBufferLengths"]
+            .as_array()
+            .expect("lengths")
+            .iter()
+            .filter_map(Json::as_u64)
+            .collect();
         assert_eq!(lengths, expected_lengths, "{name}");
-        for (i, (m, keys)) in rec.messages.iter().zip(side["messageKeys"].as_array().expect("keys")).enumerate() {
-            assert_eq!(keys_of(&m.1), json_strings(keys), "{name}: key order of message {i}");
+        for (i, (m, keys)) in rec
+            .messages
+            .iter()
+            .zip(side["messageKeys"].as_array().expect("keys"))
+            .enumerate()
+        {
+            assert_eq!(
+                keys_of(&m.1),
+                json_strings(keys),
+                "{name}: key order of message {i}"
+            );
         }
     }
 }
@@ -74,7 +111,11 @@ fn reencoded_recordings_match_python_byte_for_byte_before_compression() {
         let rec = decode_recording(&original).unwrap_or_else(|e| panic!("{name}: {e}"));
         let ours = rec.encode().unwrap_or_else(|e| panic!("{name}: {e}"));
         // zstd builds may differ in their output; the payload must not.
-        assert_eq!(inner_payload(&ours), inner_payload(&original), "{name}: inner payload differs from viser's");
+        assert_eq!(
+            inner_payload(&ours),
+            inner_payload(&original),
+            "{name}: inner payload differs from viser's"
+        );
         let again = decode_recording(&ours).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(again, rec, "{name}: decode(encode(x)) != x");
     }
@@ -85,9 +126,14 @@ fn identical_buffers_are_stored_once() {
     let side = sidecar("pointcloud_mesh.json");
     let placeholders = side["placeholders"].as_array().expect("placeholders").len();
     let rec = decode_recording(&read("pointcloud_mesh.viser")).expect("decodes");
-    assert!(rec.buffers.len() < placeholders, "{} buffers for {placeholders} placeholders", rec.buffers.len());
+    assert!(
+        rec.buffers.len() < placeholders,
+        "{} buffers for {placeholders} placeholders",
+        rec.buffers.len()
+    );
     let messages: Vec<(f64, AnyMessage)> = rec.messages.clone();
-    let ours = decode_recording(&encode_recording(rec.duration_sec, &messages).expect("encodes")).expect("decodes");
+    let ours = decode_recording(&encode_recording(rec.duration_sec, &messages).expect("encodes"))
+        .expect("decodes");
     assert_eq!(ours.buffers.len(), rec.buffers.len());
 }
 
@@ -97,12 +143,17 @@ fn python_live_frames_decode_and_reencode_identically() {
         let name = format!("live_frame_{i:03}");
         let side = sidecar(&format!("{name}.json"));
         let bytes = read(&format!("{name}.bin"));
-        let frame = decode_frame(Bytes::from(bytes.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let frame =
+            decode_frame(Bytes::from(bytes.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
         let types: Vec<&str> = frame.messages.iter().map(AnyMessage::type_name).collect();
         assert_eq!(types, json_strings(&side["messageTypes"]), "{name}");
         let lengths: Vec<u64> = frame.buffers.iter().map(|b| b.len() as u64).collect();
-        let expected: Vec<u64> =
-            side["binaryBufferLengths"].as_array().expect("lengths").iter().filter_map(Json::as_u64).collect();
+        let expected: Vec<u64> = side["binaryBufferLengths"]
+            .as_array()
+            .expect("lengths")
+            .iter()
+            .filter_map(Json::as_u64)
+            .collect();
         assert_eq!(lengths, expected, "{name}");
 
         // Same messages and timestamp through our encoder: the msgpack
@@ -130,7 +181,8 @@ fn python_live_frames_decode_and_reencode_identically() {
 
 #[test]
 fn a_browser_style_client_message_decodes_leniently() {
-    let msg = viser4d_proto::decode_client_message(&read("client_viewer_camera.msgpack")).expect("decodes");
+    let msg = viser4d_proto::decode_client_message(&read("client_viewer_camera.msgpack"))
+        .expect("decodes");
     let AnyMessage::Viser(Message::ViewerCameraMessage(camera)) = msg else {
         panic!("expected a ViewerCameraMessage, got {msg:?}");
     };
@@ -150,11 +202,15 @@ fn same_value(a: &Value, b: &Value, path: String) -> Result<(), String> {
             if keys(x) != keys(y) {
                 return Err(format!("{path}: keys {:?} vs {:?}", keys(x), keys(y)));
             }
-            x.iter().zip(y).try_for_each(|((k, v), (_, w))| same_value(v, w, format!("{path}.{k}")))
+            x.iter()
+                .zip(y)
+                .try_for_each(|((k, v), (_, w))| same_value(v, w, format!("{path}.{k}")))
         }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            x.iter().zip(y).enumerate().try_for_each(|(i, (v, w))| same_value(v, w, format!("{path}[{i}]")))
-        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .try_for_each(|(i, (v, w))| same_value(v, w, format!("{path}[{i}]"))),
         _ if a.as_f64().is_some() && a.as_f64() == b.as_f64() => Ok(()),
         _ if a == b => Ok(()),
         _ => Err(format!("{path}: {a:?} vs {b:?}")),

@@ -2,3 +2,7 @@
 
 mod drift;
 mod fixtures;
+mod hostile;
+mod roundtrip;
+mod snapshots;
+mod strategies;
