@@ -350,9 +350,16 @@ class Gen:
             lits.append("    }")
             lits.append("}")
             lits.append("")
+            lits.append(f"impl std::fmt::Display for {name} {{")
+            lits.append("    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {")
+            lits.append("        f.write_str(self.as_str())")
+            lits.append("    }")
+            lits.append("}")
+            lits.append("")
         out.extend(body)
         out.extend(lits)
         out.extend(self.emit_message_enum(messages))
+        out.extend(self.emit_redundancy(messages))
         out.extend(self.emit_struct_registry(structs))
         return "\n".join(out).rstrip() + "\n"
 
@@ -472,6 +479,112 @@ class Gen:
             out.append(f"        decode: |v| {m}::deserialize(v).map(Message::{m}),")
             out.append("    },")
         out.append("];")
+        out.append("")
+        return out
+
+    # -- entity lifecycle and redundancy keys --------------------------------
+    def entity(self, name: str):
+        for k in self.classes[name].keywords:
+            if k.arg == "entity":
+                call = k.value
+                return tuple(ast.literal_eval(a) for a in call.args)  # type: ignore[attr-defined]
+        for b in self.bases(name):
+            if b in self.classes:
+                e = self.entity(b)
+                if e is not None:
+                    return e
+        return None
+
+    def custom_key(self, name: str):
+        for s in self.classes[name].body:
+            if isinstance(s, ast.FunctionDef) and s.name == "redundancy_key":
+                rets = [n for n in ast.walk(s) if isinstance(n, ast.Return)]
+                if len(rets) != 1:
+                    raise SystemExit(f"{name}.redundancy_key: expected one return")
+                return rets[0].value
+        for b in self.bases(name):
+            if b in self.classes and b != "Message":
+                r = self.custom_key(b)
+                if r is not None:
+                    return r
+        return None
+
+    def key_parts(self, name: str, expr: ast.expr) -> list[str]:
+        """A `+` chain of literals, `type(self).__name__`, `self.x`, `str(self.x)`."""
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            return self.key_parts(name, expr.left) + self.key_parts(name, expr.right)
+        src = ast.unparse(expr)
+        if src == "type(self).__name__":
+            return [f"{rust_str(name)}.to_owned()"]
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+            return [f"{rust_str(expr.value)}.to_owned()"]
+        m = re.fullmatch(r"(?:str\()?self\.(\w+)\)?", src)
+        if m:
+            return [f"m.{snake_field(m.group(1))}.to_string()"]
+        raise SystemExit(f"{name}.redundancy_key: cannot translate {src}")
+
+    def field_type(self, name: str, field: str):
+        for f, ann, _ in self.fields(name):
+            if f == field:
+                return ast.unparse(ann)
+        return None
+
+    def emit_redundancy(self, messages: list[str]) -> list[str]:
+        out = []
+        out.append("impl Message {")
+        out.append("    /// The entity lifecycle marker of this message class, if it has one")
+        out.append("    /// (`entity=EntityLifecycle(...)` in `_messages.py`).")
+        out.append("    pub fn entity(&self) -> Option<crate::entity::Entity<'_>> {")
+        out.append("        use crate::entity::{Entity, EntityKind, Phase};")
+        out.append("        match self {")
+        for m in messages:
+            e = self.entity(m)
+            if e is None:
+                continue
+            kind, phase, id_field = e
+            out.append(f"            Message::{m}(m) => Some(Entity {{")
+            out.append(f"                kind: EntityKind::{camel(kind)},")
+            out.append(f"                phase: Phase::{camel(phase)},")
+            out.append(f"                id: &m.{snake_field(id_field)},")
+            out.append("            }),")
+        out.append("            _ => None,")
+        out.append("        }")
+        out.append("    }")
+        out.append("")
+        out.append("    /// The redundancy key viser computes for this message: a buffered")
+        out.append("    /// message is replaced by a newer one with the same key.")
+        out.append("    /// `None` means never replaced (viser uses a fresh uuid).")
+        out.append("    pub fn redundancy_key(&self) -> Option<String> {")
+        out.append("        match self {")
+        for m in messages:
+            custom = self.custom_key(m)
+            if custom is not None:
+                if "uuid.uuid4()" in ast.unparse(custom):
+                    out.append(f"            Message::{m}(_) => None,")
+                else:
+                    parts = self.key_parts(m, custom)
+                    out.append(f"            Message::{m}(m) => Some([{', '.join(parts)}].concat()),")
+                continue
+            if self.entity(m) is not None:
+                has_updates = self.field_type(m, "updates") is not None
+                binding = "m" if has_updates else "_"
+                updates = "Some(&m.updates)" if has_updates else "None"
+                out.append(f"            Message::{m}({binding}) => Some(crate::entity::entity_key(self.entity()?, {rust_str(m)}, {updates})),")
+                continue
+            parts = [f"{rust_str(m)}.to_owned()"]
+            for fld in ("name", "uuid"):
+                t = self.field_type(m, fld)
+                if t is None:
+                    continue
+                if t.startswith("Optional") or "None" in t:
+                    parts.append(f"m.{fld}.as_ref().map(|v| format!(\"_{{v}}\")).unwrap_or_default()")
+                else:
+                    parts.append(f"format!(\"_{{}}\", m.{fld})")
+            binding = "m" if len(parts) > 1 else "_"
+            out.append(f"            Message::{m}({binding}) => Some([{', '.join(parts)}].concat()),")
+        out.append("        }")
+        out.append("    }")
+        out.append("}")
         out.append("")
         return out
 

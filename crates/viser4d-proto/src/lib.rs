@@ -44,6 +44,7 @@ mod any_message;
 mod buffers;
 mod client;
 mod compression;
+pub mod entity;
 mod error;
 mod file;
 mod frame;

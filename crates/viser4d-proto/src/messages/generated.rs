@@ -3809,6 +3809,12 @@ impl CameraFrustumPropsVariant {
     }
 }
 
+impl std::fmt::Display for CameraFrustumPropsVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'centripetal', 'chordal', 'catmullrom'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CatmullRomSplinePropsCurveType {
@@ -3828,6 +3834,12 @@ impl CatmullRomSplinePropsCurveType {
             Self::Chordal => "chordal",
             Self::Catmullrom => "catmullrom",
         }
+    }
+}
+
+impl std::fmt::Display for CatmullRomSplinePropsCurveType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3853,6 +3865,12 @@ impl DragButton {
     }
 }
 
+impl std::fmt::Display for DragButton {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'start', 'update', 'end'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DragPhase {
@@ -3875,6 +3893,12 @@ impl DragPhase {
     }
 }
 
+impl std::fmt::Display for DragPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'left', 'right'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EdgePlacementEdge {
@@ -3894,6 +3918,12 @@ impl EdgePlacementEdge {
     }
 }
 
+impl std::fmt::Display for EdgePlacementEdge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'edge'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EdgePlacementKind {
@@ -3907,6 +3937,12 @@ impl EdgePlacementKind {
         match self {
             Self::Edge => "edge",
         }
+    }
+}
+
+impl std::fmt::Display for EdgePlacementKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3926,6 +3962,12 @@ impl FloatPlacementKind {
     }
 }
 
+impl std::fmt::Display for FloatPlacementKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'camera', 'origin'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GridPropsFadeFrom {
@@ -3942,6 +3984,12 @@ impl GridPropsFadeFrom {
             Self::Camera => "camera",
             Self::Origin => "origin",
         }
+    }
+}
+
+impl std::fmt::Display for GridPropsFadeFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3973,6 +4021,12 @@ impl GridPropsPlane {
             Self::Zx => "zx",
             Self::Zy => "zy",
         }
+    }
+}
+
+impl std::fmt::Display for GridPropsPlane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4142,6 +4196,12 @@ impl HotkeyKey {
     }
 }
 
+impl std::fmt::Display for HotkeyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'jpeg', 'png'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ImageFormat {
@@ -4161,6 +4221,12 @@ impl ImageFormat {
     }
 }
 
+impl std::fmt::Display for ImageFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'image/jpeg', 'image/png'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ImageMimeType {
@@ -4177,6 +4243,12 @@ impl ImageMimeType {
             Self::ImageJpeg => "image/jpeg",
             Self::ImagePng => "image/png",
         }
+    }
+}
+
+impl std::fmt::Display for ImageMimeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4211,6 +4283,12 @@ impl KeyModifier {
             Self::AltShift => "alt+shift",
             Self::CmdCtrlAltShift => "cmd/ctrl+alt+shift",
         }
+    }
+}
+
+impl std::fmt::Display for KeyModifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4254,6 +4332,12 @@ impl LabelAnchor {
     }
 }
 
+impl std::fmt::Display for LabelAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'screen', 'scene'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LabelPropsFontSizeMode {
@@ -4270,6 +4354,12 @@ impl LabelPropsFontSizeMode {
             Self::Screen => "screen",
             Self::Scene => "scene",
         }
+    }
+}
+
+impl std::fmt::Display for LabelPropsFontSizeMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4328,6 +4418,12 @@ impl LiteralColor {
     }
 }
 
+impl std::fmt::Display for LiteralColor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'auto', 'off'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LodMode {
@@ -4344,6 +4440,12 @@ impl LodMode {
             Self::Auto => "auto",
             Self::Off => "off",
         }
+    }
+}
+
+impl std::fmt::Display for LodMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4369,6 +4471,12 @@ impl Material {
     }
 }
 
+impl std::fmt::Display for Material {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'flat', 'gradient'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PointCloudPropsPointShading {
@@ -4385,6 +4493,12 @@ impl PointCloudPropsPointShading {
             Self::Flat => "flat",
             Self::Gradient => "gradient",
         }
+    }
+}
+
+impl std::fmt::Display for PointCloudPropsPointShading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4416,6 +4530,12 @@ impl PointCloudPropsPointShape {
     }
 }
 
+impl std::fmt::Display for PointCloudPropsPointShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'float16', 'float32'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PointCloudPropsPrecision {
@@ -4435,6 +4555,12 @@ impl PointCloudPropsPrecision {
     }
 }
 
+impl std::fmt::Display for PointCloudPropsPrecision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'click', 'rect-select'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ScenePointerEventType {
@@ -4451,6 +4577,12 @@ impl ScenePointerEventType {
             Self::Click => "click",
             Self::RectSelect => "rect-select",
         }
+    }
+}
+
+impl std::fmt::Display for ScenePointerEventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4476,6 +4608,12 @@ impl Side {
     }
 }
 
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'screen', 'world'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SizeUnits {
@@ -4495,6 +4633,12 @@ impl SizeUnits {
     }
 }
 
+impl std::fmt::Display for SizeUnits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'split'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SplitPlacementKind {
@@ -4508,6 +4652,12 @@ impl SplitPlacementKind {
         match self {
             Self::Split => "split",
         }
+    }
+}
+
+impl std::fmt::Display for SplitPlacementKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4527,6 +4677,12 @@ impl SplitPlacementSide {
             Self::Above => "above",
             Self::Below => "below",
         }
+    }
+}
+
+impl std::fmt::Display for SplitPlacementSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4552,6 +4708,12 @@ impl ThemeConfigurationMessageControlLayout {
     }
 }
 
+impl std::fmt::Display for ThemeConfigurationMessageControlLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One of viser's literal strings: 'small', 'medium', 'large'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ThemeConfigurationMessageControlWidth {
@@ -4571,6 +4733,12 @@ impl ThemeConfigurationMessageControlWidth {
             Self::Medium => "medium",
             Self::Large => "large",
         }
+    }
+}
+
+impl std::fmt::Display for ThemeConfigurationMessageControlWidth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -6615,6 +6783,943 @@ pub(crate) const MESSAGE_TYPES: &[crate::registry::MessageType] = &[
         },
     },
 ];
+
+impl Message {
+    /// The entity lifecycle marker of this message class, if it has one
+    /// (`entity=EntityLifecycle(...)` in `_messages.py`).
+    pub fn entity(&self) -> Option<crate::entity::Entity<'_>> {
+        use crate::entity::{Entity, EntityKind, Phase};
+        match self {
+            Message::RemoveSceneNodeMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Remove,
+                id: &m.name,
+            }),
+            Message::GuiRemoveMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Remove,
+                id: &m.uuid,
+            }),
+            Message::NotificationShowMessage(m) => Some(Entity {
+                kind: EntityKind::Notification,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::NotificationUpdateMessage(m) => Some(Entity {
+                kind: EntityKind::Notification,
+                phase: Phase::UpdateSimple,
+                id: &m.uuid,
+            }),
+            Message::RemoveNotificationMessage(m) => Some(Entity {
+                kind: EntityKind::Notification,
+                phase: Phase::Remove,
+                id: &m.uuid,
+            }),
+            Message::CameraFrustumMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::GlbMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::FrameMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::BatchedAxesMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::GridMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::LabelMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::Gui3DMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::PointCloudMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::DirectionalLightMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::AmbientLightMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::HemisphereLightMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::PointLightMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::RectAreaLightMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::SpotLightMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::MeshMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::BoxMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::IcosphereMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::CylinderMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::SkinnedMeshMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::BatchedMeshesMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::BatchedGlbMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::SetBoneOrientationMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::UpdateSimple,
+                id: &m.name,
+            }),
+            Message::SetBonePositionMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::UpdateSimple,
+                id: &m.name,
+            }),
+            Message::TransformControlsMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::SetOrientationMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::UpdateSimple,
+                id: &m.name,
+            }),
+            Message::SetPositionMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::UpdateSimple,
+                id: &m.name,
+            }),
+            Message::ImageMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::SetSceneNodeVisibilityMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::UpdateSimple,
+                id: &m.name,
+            }),
+            Message::GuiFolderMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiFormMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiMarkdownMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiHtmlMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiDividerMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiProgressBarMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiPlotlyMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiUplotMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiImageMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiSetPanelPositionMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::UpdateSimple,
+                id: &m.uuid,
+            }),
+            Message::GuiSetPanelWidthMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::UpdateSimple,
+                id: &m.uuid,
+            }),
+            Message::GuiSetPanelHeightMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::UpdateSimple,
+                id: &m.uuid,
+            }),
+            Message::GuiTabGroupMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiSetPanelCollapsedMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::UpdateSimple,
+                id: &m.uuid,
+            }),
+            Message::GuiPanelMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiPanelRemoveMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Remove,
+                id: &m.uuid,
+            }),
+            Message::GuiModalMessage(m) => Some(Entity {
+                kind: EntityKind::Modal,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiCloseModalMessage(m) => Some(Entity {
+                kind: EntityKind::Modal,
+                phase: Phase::Remove,
+                id: &m.uuid,
+            }),
+            Message::GuiButtonMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiUploadButtonMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiSliderMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiMultiSliderMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiNumberMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiRgbMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiRgbaMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiCheckboxMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiVector2Message(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiVector3Message(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiTextMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiDropdownMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiButtonGroupMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::GuiUpdateMessage(m) => Some(Entity {
+                kind: EntityKind::Gui,
+                phase: Phase::UpdateDict,
+                id: &m.uuid,
+            }),
+            Message::SceneNodeUpdateMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::UpdateDict,
+                id: &m.name,
+            }),
+            Message::LineSegmentsMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::ArrowMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::CatmullRomSplineMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::CubicBezierSplineMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::GaussianSplatsMessage(m) => Some(Entity {
+                kind: EntityKind::Scene,
+                phase: Phase::Create,
+                id: &m.name,
+            }),
+            Message::RegisterCommandMessage(m) => Some(Entity {
+                kind: EntityKind::Command,
+                phase: Phase::Create,
+                id: &m.uuid,
+            }),
+            Message::CommandUpdateMessage(m) => Some(Entity {
+                kind: EntityKind::Command,
+                phase: Phase::UpdateDict,
+                id: &m.uuid,
+            }),
+            Message::RemoveCommandMessage(m) => Some(Entity {
+                kind: EntityKind::Command,
+                phase: Phase::Remove,
+                id: &m.uuid,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The redundancy key viser computes for this message: a buffered
+    /// message is replaced by a newer one with the same key.
+    /// `None` means never replaced (viser uses a fresh uuid).
+    pub fn redundancy_key(&self) -> Option<String> {
+        match self {
+            Message::RemoveSceneNodeMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "RemoveSceneNodeMessage",
+                None,
+            )),
+            Message::GuiRemoveMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiRemoveMessage",
+                None,
+            )),
+            Message::RunJavascriptMessage(_) => None,
+            Message::NotificationShowMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "NotificationShowMessage",
+                None,
+            )),
+            Message::NotificationUpdateMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "NotificationUpdateMessage",
+                None,
+            )),
+            Message::RemoveNotificationMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "RemoveNotificationMessage",
+                None,
+            )),
+            Message::ViewerCameraMessage(_) => Some(["ViewerCameraMessage".to_owned()].concat()),
+            Message::ScenePointerMessage(_) => Some(["ScenePointerMessage".to_owned()].concat()),
+            Message::ScenePointerEnableMessage(m) => Some(
+                [
+                    "ScenePointerEnableMessage".to_owned(),
+                    "-".to_owned(),
+                    m.event_type.to_string(),
+                ]
+                .concat(),
+            ),
+            Message::CameraFrustumMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "CameraFrustumMessage",
+                None,
+            )),
+            Message::GlbMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GlbMessage",
+                None,
+            )),
+            Message::FrameMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "FrameMessage",
+                None,
+            )),
+            Message::BatchedAxesMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "BatchedAxesMessage",
+                None,
+            )),
+            Message::GridMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GridMessage",
+                None,
+            )),
+            Message::LabelMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "LabelMessage",
+                None,
+            )),
+            Message::Gui3DMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "Gui3DMessage",
+                None,
+            )),
+            Message::PointCloudMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "PointCloudMessage",
+                None,
+            )),
+            Message::DirectionalLightMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "DirectionalLightMessage",
+                None,
+            )),
+            Message::AmbientLightMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "AmbientLightMessage",
+                None,
+            )),
+            Message::HemisphereLightMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "HemisphereLightMessage",
+                None,
+            )),
+            Message::PointLightMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "PointLightMessage",
+                None,
+            )),
+            Message::RectAreaLightMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "RectAreaLightMessage",
+                None,
+            )),
+            Message::SpotLightMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "SpotLightMessage",
+                None,
+            )),
+            Message::FogMessage(_) => Some(["FogMessage".to_owned()].concat()),
+            Message::EnvironmentMapMessage(_) => {
+                Some(["EnvironmentMapMessage".to_owned()].concat())
+            }
+            Message::EnableLightsMessage(_) => Some(["EnableLightsMessage".to_owned()].concat()),
+            Message::MeshMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "MeshMessage",
+                None,
+            )),
+            Message::BoxMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "BoxMessage",
+                None,
+            )),
+            Message::IcosphereMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "IcosphereMessage",
+                None,
+            )),
+            Message::CylinderMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "CylinderMessage",
+                None,
+            )),
+            Message::SkinnedMeshMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "SkinnedMeshMessage",
+                None,
+            )),
+            Message::BatchedMeshesMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "BatchedMeshesMessage",
+                None,
+            )),
+            Message::BatchedGlbMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "BatchedGlbMessage",
+                None,
+            )),
+            Message::SetBoneOrientationMessage(m) => Some(
+                [
+                    "SetBoneOrientationMessage".to_owned(),
+                    "-".to_owned(),
+                    m.name.to_string(),
+                    "-".to_owned(),
+                    m.bone_index.to_string(),
+                ]
+                .concat(),
+            ),
+            Message::SetBonePositionMessage(m) => Some(
+                [
+                    "SetBonePositionMessage".to_owned(),
+                    "-".to_owned(),
+                    m.name.to_string(),
+                    "-".to_owned(),
+                    m.bone_index.to_string(),
+                ]
+                .concat(),
+            ),
+            Message::TransformControlsMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "TransformControlsMessage",
+                None,
+            )),
+            Message::SetCameraPositionMessage(_) => {
+                Some(["SetCameraPositionMessage".to_owned()].concat())
+            }
+            Message::SetCameraUpDirectionMessage(_) => {
+                Some(["SetCameraUpDirectionMessage".to_owned()].concat())
+            }
+            Message::SetCameraLookAtMessage(_) => {
+                Some(["SetCameraLookAtMessage".to_owned()].concat())
+            }
+            Message::SetCameraNearMessage(_) => Some(["SetCameraNearMessage".to_owned()].concat()),
+            Message::SetCameraFarMessage(_) => Some(["SetCameraFarMessage".to_owned()].concat()),
+            Message::SetCameraFovMessage(_) => Some(["SetCameraFovMessage".to_owned()].concat()),
+            Message::SetCameraMinOrbitDistanceMessage(_) => {
+                Some(["SetCameraMinOrbitDistanceMessage".to_owned()].concat())
+            }
+            Message::SetCameraMaxOrbitDistanceMessage(_) => {
+                Some(["SetCameraMaxOrbitDistanceMessage".to_owned()].concat())
+            }
+            Message::SetOrientationMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "SetOrientationMessage",
+                None,
+            )),
+            Message::SetPositionMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "SetPositionMessage",
+                None,
+            )),
+            Message::TransformControlsUpdateMessage(m) => Some(
+                [
+                    "TransformControlsUpdateMessage".to_owned(),
+                    format!("_{}", m.name),
+                ]
+                .concat(),
+            ),
+            Message::TransformControlsDragStartMessage(m) => Some(
+                [
+                    "TransformControlsDragStartMessage".to_owned(),
+                    format!("_{}", m.name),
+                ]
+                .concat(),
+            ),
+            Message::TransformControlsDragEndMessage(m) => Some(
+                [
+                    "TransformControlsDragEndMessage".to_owned(),
+                    format!("_{}", m.name),
+                ]
+                .concat(),
+            ),
+            Message::BackgroundImageMessage(_) => {
+                Some(["BackgroundImageMessage".to_owned()].concat())
+            }
+            Message::ImageMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "ImageMessage",
+                None,
+            )),
+            Message::SetSceneNodeVisibilityMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "SetSceneNodeVisibilityMessage",
+                None,
+            )),
+            Message::SetSceneNodeDragBindingsMessage(m) => Some(
+                [
+                    "SetSceneNodeDragBindingsMessage".to_owned(),
+                    format!("_{}", m.name),
+                ]
+                .concat(),
+            ),
+            Message::SetSceneNodeClickBindingsMessage(m) => Some(
+                [
+                    "SetSceneNodeClickBindingsMessage".to_owned(),
+                    format!("_{}", m.name),
+                ]
+                .concat(),
+            ),
+            Message::SceneNodeClickMessage(m) => {
+                Some(["SceneNodeClickMessage".to_owned(), format!("_{}", m.name)].concat())
+            }
+            Message::SceneNodeDragMessage(m) => {
+                Some(["SceneNodeDragMessage".to_owned(), format!("_{}", m.name)].concat())
+            }
+            Message::ResetGuiMessage(_) => Some(["ResetGuiMessage".to_owned()].concat()),
+            Message::GuiFolderMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiFolderMessage",
+                None,
+            )),
+            Message::GuiFormMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiFormMessage",
+                None,
+            )),
+            Message::GuiFormSubmitMessage(m) => {
+                Some(["GuiFormSubmitMessage".to_owned(), format!("_{}", m.uuid)].concat())
+            }
+            Message::GuiFormDirtyMessage(m) => {
+                Some(["GuiFormDirtyMessage".to_owned(), format!("_{}", m.uuid)].concat())
+            }
+            Message::GuiMarkdownMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiMarkdownMessage",
+                None,
+            )),
+            Message::GuiHtmlMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiHtmlMessage",
+                None,
+            )),
+            Message::GuiDividerMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiDividerMessage",
+                None,
+            )),
+            Message::GuiProgressBarMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiProgressBarMessage",
+                None,
+            )),
+            Message::GuiPlotlyMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiPlotlyMessage",
+                None,
+            )),
+            Message::GuiUplotMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiUplotMessage",
+                None,
+            )),
+            Message::GuiImageMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiImageMessage",
+                None,
+            )),
+            Message::GuiSetPanelPositionMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiSetPanelPositionMessage",
+                None,
+            )),
+            Message::GuiSetPanelWidthMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiSetPanelWidthMessage",
+                None,
+            )),
+            Message::GuiSetPanelHeightMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiSetPanelHeightMessage",
+                None,
+            )),
+            Message::GuiTabGroupMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiTabGroupMessage",
+                None,
+            )),
+            Message::GuiSetPanelCollapsedMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiSetPanelCollapsedMessage",
+                None,
+            )),
+            Message::GuiPanelMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiPanelMessage",
+                None,
+            )),
+            Message::GuiPanelRemoveMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiPanelRemoveMessage",
+                None,
+            )),
+            Message::GuiModalMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiModalMessage",
+                None,
+            )),
+            Message::GuiCloseModalMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiCloseModalMessage",
+                None,
+            )),
+            Message::GuiButtonMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiButtonMessage",
+                None,
+            )),
+            Message::GuiButtonHoldMessage(m) => {
+                Some(["GuiButtonHoldMessage".to_owned(), format!("_{}", m.uuid)].concat())
+            }
+            Message::GuiUploadButtonMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiUploadButtonMessage",
+                None,
+            )),
+            Message::GuiSliderMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiSliderMessage",
+                None,
+            )),
+            Message::GuiMultiSliderMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiMultiSliderMessage",
+                None,
+            )),
+            Message::GuiNumberMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiNumberMessage",
+                None,
+            )),
+            Message::GuiRgbMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiRgbMessage",
+                None,
+            )),
+            Message::GuiRgbaMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiRgbaMessage",
+                None,
+            )),
+            Message::GuiCheckboxMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiCheckboxMessage",
+                None,
+            )),
+            Message::GuiVector2Message(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiVector2Message",
+                None,
+            )),
+            Message::GuiVector3Message(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiVector3Message",
+                None,
+            )),
+            Message::GuiTextMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiTextMessage",
+                None,
+            )),
+            Message::GuiDropdownMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiDropdownMessage",
+                None,
+            )),
+            Message::GuiButtonGroupMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiButtonGroupMessage",
+                None,
+            )),
+            Message::GuiUpdateMessage(m) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GuiUpdateMessage",
+                Some(&m.updates),
+            )),
+            Message::SceneNodeUpdateMessage(m) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "SceneNodeUpdateMessage",
+                Some(&m.updates),
+            )),
+            Message::ThemeConfigurationMessage(_) => {
+                Some(["ThemeConfigurationMessage".to_owned()].concat())
+            }
+            Message::LineSegmentsMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "LineSegmentsMessage",
+                None,
+            )),
+            Message::ArrowMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "ArrowMessage",
+                None,
+            )),
+            Message::CatmullRomSplineMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "CatmullRomSplineMessage",
+                None,
+            )),
+            Message::CubicBezierSplineMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "CubicBezierSplineMessage",
+                None,
+            )),
+            Message::GaussianSplatsMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "GaussianSplatsMessage",
+                None,
+            )),
+            Message::GetRenderRequestMessage(m) => Some(
+                [
+                    "GetRenderRequestMessage".to_owned(),
+                    "-".to_owned(),
+                    m.render_uuid.to_string(),
+                ]
+                .concat(),
+            ),
+            Message::GetRenderResponseMessage(_) => {
+                Some(["GetRenderResponseMessage".to_owned()].concat())
+            }
+            Message::FileTransferStartUpload(m) => Some(
+                [
+                    "FileTransferStartUpload".to_owned(),
+                    "-".to_owned(),
+                    m.transfer_uuid.to_string(),
+                ]
+                .concat(),
+            ),
+            Message::FileTransferStartDownload(m) => Some(
+                [
+                    "FileTransferStartDownload".to_owned(),
+                    "-".to_owned(),
+                    m.transfer_uuid.to_string(),
+                ]
+                .concat(),
+            ),
+            Message::FileTransferPart(m) => Some(
+                [
+                    "FileTransferPart".to_owned(),
+                    "-".to_owned(),
+                    m.transfer_uuid.to_string(),
+                    "-".to_owned(),
+                    m.part_index.to_string(),
+                ]
+                .concat(),
+            ),
+            Message::FileTransferPartAck(m) => Some(
+                [
+                    "FileTransferPartAck".to_owned(),
+                    "-".to_owned(),
+                    m.transfer_uuid.to_string(),
+                    "-".to_owned(),
+                    m.transferred_bytes.to_string(),
+                ]
+                .concat(),
+            ),
+            Message::ShareUrlRequest(_) => Some(["ShareUrlRequest".to_owned()].concat()),
+            Message::ReplayDoneMessage(_) => Some(["ReplayDoneMessage".to_owned()].concat()),
+            Message::ShareUrlUpdated(_) => Some(["ShareUrlUpdated".to_owned()].concat()),
+            Message::ShareUrlDisconnect(_) => Some(["ShareUrlDisconnect".to_owned()].concat()),
+            Message::SetGuiPanelLabelMessage(_) => {
+                Some(["SetGuiPanelLabelMessage".to_owned()].concat())
+            }
+            Message::RegisterCommandMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "RegisterCommandMessage",
+                None,
+            )),
+            Message::CommandUpdateMessage(m) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "CommandUpdateMessage",
+                Some(&m.updates),
+            )),
+            Message::RemoveCommandMessage(_) => Some(crate::entity::entity_key(
+                self.entity()?,
+                "RemoveCommandMessage",
+                None,
+            )),
+            Message::CommandTriggerMessage(m) => {
+                Some(["CommandTriggerMessage".to_owned(), format!("_{}", m.uuid)].concat())
+            }
+            Message::LocalStorageSetItemMessage(m) => {
+                Some(["LocalStorageItem-".to_owned(), m.key.to_string()].concat())
+            }
+            Message::LocalStorageRemoveItemMessage(m) => {
+                Some(["LocalStorageItem-".to_owned(), m.key.to_string()].concat())
+            }
+            Message::LocalStorageClearMessage(_) => {
+                Some(["LocalStorageClearMessage".to_owned()].concat())
+            }
+            Message::LocalStorageGetItemRequestMessage(m) => Some(
+                [
+                    "LocalStorageGetItemRequestMessage".to_owned(),
+                    "-".to_owned(),
+                    m.request_uuid.to_string(),
+                ]
+                .concat(),
+            ),
+            Message::LocalStorageGetItemResponseMessage(_) => {
+                Some(["LocalStorageGetItemResponseMessage".to_owned()].concat())
+            }
+        }
+    }
+}
 
 /// Every struct-like wire type (messages, props dataclasses, TypedDicts),
 /// by its Python class name, with the field names serde uses for it.
