@@ -64,6 +64,7 @@ pub use file::{
 };
 pub use frame::{
     Frame, FrameEncoder, LIVE_ZSTD_LEVEL, MAX_FRAME_PAYLOAD_BYTES, decode_frame, encode_frame,
+    encoded_size_bytes,
 };
 pub use messages::Message;
 pub use registry::{message_type_names, wire_structs};

@@ -1,12 +1,41 @@
 //! `viser4d-server`: the network server and the public Rust API of viser4d.
 //!
-//! Owns the HTTP + WebSocket listener (hyper and tokio-tungstenite on one
-//! port), connected clients, the scene and GUI API, the recording API
-//! (`at(t)`), playback control, callbacks, and export.
+//! It owns the HTTP + WebSocket listener (hyper and tokio-tungstenite on
+//! one port), connected clients and their outboxes, the scene and GUI API,
+//! and (in later issues) the recording API, playback control and export.
 //!
-//! It is the only crate that opens sockets or spawns a tokio runtime. It
+//! It is the only crate that opens sockets or runs a tokio runtime. It
 //! depends on `viser4d-proto`, `viser4d-timeline` and `viser4d-audio`;
-//! nothing depends on it except the examples and the `viser4d` facade.
+//! nothing depends on it except the examples.
 //!
-//! Status: the live server is specified by issue 4 and not built yet; this
-//! crate exports nothing until then.
+//! ```no_run
+//! use viser4d_server::scene::{PointCloudOptions, PointColors};
+//! use viser4d_server::Server;
+//!
+//! let server = Server::builder().port(8080).start()?;
+//! let points: Vec<[f32; 3]> = (0..1000).map(|i| [i as f32 * 0.01, 0.0, 0.0]).collect();
+//! server.scene().add_point_cloud("/points", &points, PointColors::Uniform([255, 0, 0]), PointCloudOptions::default())?;
+//! println!("open {}", server.url());
+//! server.sleep_forever();
+//! # Ok::<(), viser4d_server::ServerError>(())
+//! ```
+
+mod bundle;
+mod callbacks;
+mod client;
+mod connection;
+mod dispatch;
+mod error;
+pub mod gui;
+mod http;
+mod outbox;
+mod replay;
+pub mod scene;
+mod server;
+mod shared;
+mod validate;
+
+pub use client::{CameraState, ClientHandle};
+pub use error::{Result, ServerError};
+pub use server::{Server, ServerBuilder};
+pub use shared::ClientId;

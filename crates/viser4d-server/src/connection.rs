@@ -1,0 +1,156 @@
+//! One WebSocket connection: replay, then a writer that batches the
+//! client's outbox into frames (at most ~60 a second, at most 128 messages
+//! each) and a reader that decodes client messages and dispatches them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use viser4d_proto::FrameEncoder;
+
+use crate::callbacks::{run_blocking, snapshot};
+use crate::client::ClientHandle;
+use crate::shared::{ClientId, Shared};
+
+pub(crate) async fn run(shared: Arc<Shared>, upgraded: Upgraded, mismatch: Option<String>) {
+    let mut config = WebSocketConfig::default();
+    config.max_message_size = Some(viser4d_proto::MAX_CLIENT_MESSAGE_BYTES);
+    let mut ws =
+        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+
+    if let Some(offered) = mismatch {
+        let reason = format!(
+            "this server speaks {}, the client offered {}",
+            viser4d_proto::SUBPROTOCOL,
+            if offered.is_empty() {
+                "no viser version"
+            } else {
+                offered.as_str()
+            }
+        );
+        tracing::warn!(%reason, "refusing a client of another viser version");
+        let frame = CloseFrame {
+            code: CloseCode::Protocol,
+            reason: reason.into(),
+        };
+        ws.close(Some(frame)).await.ok();
+        return;
+    }
+    if shared.stopped.load(std::sync::atomic::Ordering::Relaxed) {
+        ws.close(None).await.ok();
+        return;
+    }
+
+    let registration = shared.register_client();
+    let id = registration.id;
+    tracing::info!(client = id, "client connected");
+    let handle = ClientHandle::new(shared.clone(), id);
+    for cb in snapshot(&shared.callbacks.connect) {
+        run_blocking(|| cb(&handle));
+    }
+
+    let (sink, stream) = ws.split();
+    let mut kill = registration.kill.clone();
+    let writer = write_loop(
+        &shared,
+        id,
+        sink,
+        registration.wake.clone(),
+        registration.kill,
+    );
+    let reader = read_loop(&shared, &handle, stream);
+    tokio::select! {
+        () = writer => {}
+        () = reader => {}
+        _ = kill.wait_for(|k| *k) => {}
+    }
+
+    shared.unregister_client(id);
+    tracing::info!(client = id, "client disconnected");
+    for cb in snapshot(&shared.callbacks.disconnect) {
+        run_blocking(|| cb(&handle));
+    }
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocketStream<TokioIo<Upgraded>>, WsMessage>;
+type Stream = futures_util::stream::SplitStream<WebSocketStream<TokioIo<Upgraded>>>;
+
+async fn write_loop(
+    shared: &Shared,
+    id: ClientId,
+    mut sink: Sink,
+    wake: Arc<tokio::sync::Notify>,
+    kill: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut encoder = FrameEncoder::new();
+    let mut last_frame: Option<Instant> = None;
+    loop {
+        if *kill.borrow() {
+            break;
+        }
+        let Some(batch) = shared.take_batch(id) else {
+            break;
+        };
+        if batch.is_empty() {
+            wake.notified().await;
+            continue;
+        }
+        if let Some(last) = last_frame {
+            // viser sends at most ~60 frames a second; waiting here also
+            // lets more messages coalesce into the next frame.
+            tokio::time::sleep_until(last + shared.config.min_frame_interval).await;
+        }
+        last_frame = Some(Instant::now());
+        let frame = match encoder.encode(&batch, shared.elapsed_sec()) {
+            Ok(frame) => frame,
+            Err(error) => {
+                tracing::error!(client = id, %error, "cannot encode a frame; dropping it");
+                continue;
+            }
+        };
+        if let Err(error) = sink.send(WsMessage::Binary(frame.into())).await {
+            tracing::debug!(client = id, %error, "socket closed while writing");
+            break;
+        }
+    }
+    if *kill.borrow() {
+        let frame = CloseFrame {
+            code: CloseCode::Again,
+            reason: "resync: reconnect for the current state".into(),
+        };
+        // A stalled peer may never accept the close frame; don't wait on it.
+        tokio::time::timeout(
+            Duration::from_secs(1),
+            sink.send(WsMessage::Close(Some(frame))),
+        )
+        .await
+        .ok();
+    }
+}
+
+async fn read_loop(shared: &Arc<Shared>, client: &ClientHandle, mut stream: Stream) {
+    while let Some(message) = stream.next().await {
+        match message {
+            Ok(WsMessage::Binary(bytes)) => match viser4d_proto::decode_client_message(&bytes) {
+                Ok(message) => crate::dispatch::client_message(shared, client, message),
+                Err(error) => {
+                    tracing::warn!(client = client.id(), %error, "malformed client message ignored")
+                }
+            },
+            Ok(WsMessage::Close(_)) => break,
+            Ok(_) => {}
+            Err(error) => {
+                tracing::debug!(client = client.id(), %error, "websocket read error");
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! One client's queue of messages not yet written to its socket.
+//!
+//! Messages with the same redundancy key coalesce while they wait (only
+//! the newest survives, at the newest position), and a removal drops the
+//! buffered messages of the entity it removes. The queue counts its bytes;
+//! past its budget it reports overflow and the connection is dropped so the
+//! client reconnects and resyncs from full state, instead of the server
+//! holding an unbounded backlog for a tab that stopped reading.
+
+use std::collections::{HashMap, VecDeque};
+
+use viser4d_proto::entity::Phase;
+use viser4d_proto::{AnyMessage, Message};
+
+/// A message waiting in an outbox with its redundancy key and size.
+#[derive(Debug)]
+struct Slot {
+    message: Option<AnyMessage>,
+    key: Option<String>,
+    entity: Option<String>,
+    size_bytes: usize,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    /// Queued.
+    Queued,
+    /// The budget is exceeded: drop this client's backlog and resync it.
+    Overflow,
+}
+
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    slots: VecDeque<Slot>,
+    /// Index into `slots` (offset by `popped`) of the live slot for a key.
+    by_key: HashMap<String, u64>,
+    popped: u64,
+    queued_bytes: usize,
+    budget_bytes: usize,
+}
+
+impl Outbox {
+    pub(crate) fn new(budget_bytes: usize) -> Outbox {
+        Outbox {
+            slots: VecDeque::new(),
+            by_key: HashMap::new(),
+            popped: 0,
+            queued_bytes: 0,
+            budget_bytes,
+        }
+    }
+
+    pub(crate) fn push(&mut self, message: AnyMessage, size_bytes: usize) -> Pushed {
+        let (key, entity, removes) = match &message {
+            AnyMessage::Viser(m) => describe(m),
+            AnyMessage::Custom(_) => (None, None, false),
+        };
+        if removes {
+            if let Some(id) = &entity {
+                self.drop_entity(id);
+            }
+        }
+        if let Some(key) = &key {
+            if let Some(&at) = self.by_key.get(key) {
+                self.clear_slot(at);
+            }
+            self.by_key
+                .insert(key.clone(), self.popped + self.slots.len() as u64);
+        }
+        self.queued_bytes += size_bytes;
+        self.slots.push_back(Slot {
+            message: Some(message),
+            key,
+            entity,
+            size_bytes,
+        });
+        if self.queued_bytes > self.budget_bytes {
+            Pushed::Overflow
+        } else {
+            Pushed::Queued
+        }
+    }
+
+    fn clear_slot(&mut self, at: u64) {
+        let Some(index) = at.checked_sub(self.popped) else {
+            return;
+        };
+        if let Some(slot) = self.slots.get_mut(index as usize) {
+            if slot.message.take().is_some() {
+                self.queued_bytes -= slot.size_bytes;
+            }
+        }
+    }
+
+    fn drop_entity(&mut self, id: &str) {
+        let mut freed = 0;
+        for slot in self
+            .slots
+            .iter_mut()
+            .filter(|s| s.entity.as_deref() == Some(id))
+        {
+            if slot.message.take().is_some() {
+                freed += slot.size_bytes;
+                if let Some(key) = &slot.key {
+                    self.by_key.remove(key);
+                }
+            }
+        }
+        self.queued_bytes -= freed;
+    }
+
+    /// Takes up to `max` messages, oldest first.
+    pub(crate) fn take(&mut self, max: usize) -> Vec<AnyMessage> {
+        let mut out = Vec::with_capacity(max.min(self.slots.len()));
+        while out.len() < max {
+            let Some(slot) = self.slots.pop_front() else {
+                break;
+            };
+            let index = self.popped;
+            self.popped += 1;
+            if let Some(message) = slot.message {
+                self.queued_bytes -= slot.size_bytes;
+                if let Some(key) = slot.key {
+                    if self.by_key.get(&key) == Some(&index) {
+                        self.by_key.remove(&key);
+                    }
+                }
+                out.push(message);
+            }
+        }
+        out
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.slots.iter().all(|s| s.message.is_none())
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.slots.clear();
+        self.by_key.clear();
+        self.queued_bytes = 0;
+    }
+
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+}
+
+/// Redundancy key, entity id (kind-qualified), and whether it removes.
+fn describe(m: &Message) -> (Option<String>, Option<String>, bool) {
+    let entity = m.entity();
+    let id = entity.map(|e| format!("{}:{}", e.kind.as_str(), e.id));
+    let removes = entity.is_some_and(|e| e.phase == Phase::Remove);
+    (m.redundancy_key(), id, removes)
+}
+
+#[cfg(test)]
+mod tests {
+    use viser4d_proto::messages::{RemoveSceneNodeMessage, SetPositionMessage};
+
+    use super::*;
+
+    fn pos(name: &str, x: f64) -> AnyMessage {
+        Message::from(SetPositionMessage {
+            name: name.into(),
+            position: [x, 0.0, 0.0],
+            owner: String::new(),
+        })
+        .into()
+    }
+
+    #[test]
+    fn same_key_keeps_only_the_newest() {
+        let mut q = Outbox::new(1 << 20);
+        q.push(pos("/a", 1.0), 10);
+        q.push(pos("/b", 1.0), 10);
+        q.push(pos("/a", 2.0), 10);
+        assert_eq!(q.queued_bytes(), 20);
+        assert_eq!(q.take(10), vec![pos("/b", 1.0), pos("/a", 2.0)]);
+        assert!(q.is_empty());
+        assert_eq!(q.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn removal_drops_the_entitys_buffered_messages() {
+        let mut q = Outbox::new(1 << 20);
+        q.push(pos("/a", 1.0), 10);
+        let remove: AnyMessage = Message::from(RemoveSceneNodeMessage {
+            name: "/a".into(),
+            owner: String::new(),
+        })
+        .into();
+        q.push(remove.clone(), 5);
+        assert_eq!(q.take(10), vec![remove]);
+    }
+
+    #[test]
+    fn overflow_is_reported_past_the_budget() {
+        let mut q = Outbox::new(25);
+        assert_eq!(q.push(pos("/a", 1.0), 10), Pushed::Queued);
+        assert_eq!(
+            q.push(pos("/a", 2.0), 10),
+            Pushed::Queued,
+            "coalesced, still 10 bytes"
+        );
+        assert_eq!(q.push(pos("/b", 1.0), 10), Pushed::Queued);
+        assert_eq!(q.push(pos("/c", 1.0), 10), Pushed::Overflow);
+        q.clear();
+        assert_eq!(q.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn take_respects_the_batch_size_and_order() {
+        let mut q = Outbox::new(1 << 20);
+        for i in 0..5 {
+            q.push(pos(&format!("/n{i}"), 0.0), 1);
+        }
+        assert_eq!(q.take(2).len(), 2);
+        q.push(pos("/n2", 9.0), 1);
+        assert_eq!(
+            q.take(10),
+            vec![pos("/n3", 0.0), pos("/n4", 0.0), pos("/n2", 9.0)]
+        );
+    }
+}

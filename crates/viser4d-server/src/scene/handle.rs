@@ -1,0 +1,196 @@
+//! What every scene node handle can do: pose, visibility, typed property
+//! updates, click callbacks, removal.
+
+use std::sync::Arc;
+
+use viser4d_proto::messages::{
+    SceneNodeUpdateMessage, SetOrientationMessage, SetPositionMessage,
+    SetSceneNodeVisibilityMessage,
+};
+use viser4d_proto::{Message, Value};
+
+use crate::client::ClientHandle;
+use crate::error::{Result, ServerError};
+use crate::scene::registry::{self, NodeEntry};
+use crate::shared::{Scope, Shared};
+use crate::validate;
+
+/// A click on a node, with the ray through the clicked pixel.
+#[derive(Debug, Clone)]
+pub struct ClickEvent {
+    /// The tab that clicked.
+    pub client: ClientHandle,
+    /// The clicked node.
+    pub node_name: String,
+    /// For batched nodes, which instance.
+    pub instance_index: Option<i64>,
+    /// Ray origin (the camera position), world coordinates.
+    pub ray_origin: [f64; 3],
+    /// Ray direction, world coordinates.
+    pub ray_direction: [f64; 3],
+    /// Clicked pixel, normalized to [0, 1] (OpenCV convention).
+    pub screen_pos: [f64; 2],
+}
+
+pub(crate) type ClickCallback = Arc<dyn Fn(&ClickEvent) + Send + Sync>;
+
+/// A node in a scene. Cloning the handle does not clone the node. Once the
+/// node is removed (or replaced by another with its name) every call
+/// returns [`ServerError::Removed`].
+#[derive(Clone)]
+pub struct SceneNodeHandle {
+    shared: Arc<Shared>,
+    scope: Scope,
+    name: String,
+    generation: u64,
+}
+
+impl std::fmt::Debug for SceneNodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SceneNodeHandle")
+            .field("name", &self.name)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+impl SceneNodeHandle {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        scope: Scope,
+        name: String,
+        generation: u64,
+    ) -> SceneNodeHandle {
+        SceneNodeHandle {
+            shared,
+            scope,
+            name,
+            generation,
+        }
+    }
+
+    /// The normalized node name (`/a/b`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn removed(&self) -> ServerError {
+        ServerError::Removed {
+            what: "scene node",
+            name: self.name.clone(),
+        }
+    }
+
+    /// Runs `f` on the node's entry and sends what it returns, under one
+    /// lock so that the state handles read and what clients get agree.
+    fn update(&self, f: impl FnOnce(&mut NodeEntry) -> Vec<Message>) -> Result<()> {
+        let mut state = self.shared.lock();
+        let entry = state
+            .scene
+            .entry(self.scope, &self.name, self.generation)
+            .ok_or_else(|| self.removed())?;
+        let messages = f(entry);
+        for m in messages {
+            state.send(self.scope, m, None);
+        }
+        Ok(())
+    }
+
+    fn read<R>(&self, f: impl FnOnce(&NodeEntry) -> R) -> Result<R> {
+        let mut state = self.shared.lock();
+        let entry = state
+            .scene
+            .entry(self.scope, &self.name, self.generation)
+            .ok_or_else(|| self.removed())?;
+        Ok(f(entry))
+    }
+
+    /// Position relative to the parent.
+    pub fn set_position(&self, position: [f64; 3]) -> Result<()> {
+        validate::finite("position", &position)?;
+        let (name, owner) = (self.name.clone(), self.scope.owner());
+        self.update(|e| {
+            e.position = position;
+            vec![Message::from(SetPositionMessage {
+                name,
+                position,
+                owner,
+            })]
+        })
+    }
+
+    /// Orientation relative to the parent, as a quaternion `[w, x, y, z]`.
+    pub fn set_wxyz(&self, wxyz: [f64; 4]) -> Result<()> {
+        validate::quaternion("wxyz", &wxyz)?;
+        let (name, owner) = (self.name.clone(), self.scope.owner());
+        self.update(|e| {
+            e.wxyz = wxyz;
+            vec![Message::from(SetOrientationMessage { name, wxyz, owner })]
+        })
+    }
+
+    /// Shows or hides the node (and its subtree).
+    pub fn set_visible(&self, visible: bool) -> Result<()> {
+        let (name, owner) = (self.name.clone(), self.scope.owner());
+        self.update(|e| {
+            e.visible = visible;
+            vec![Message::from(SetSceneNodeVisibilityMessage {
+                name,
+                visible,
+                owner,
+            })]
+        })
+    }
+
+    /// The last position set.
+    pub fn position(&self) -> Result<[f64; 3]> {
+        self.read(|e| e.position)
+    }
+
+    /// The last orientation set.
+    pub fn wxyz(&self) -> Result<[f64; 4]> {
+        self.read(|e| e.wxyz)
+    }
+
+    /// The last visibility set.
+    pub fn visible(&self) -> Result<bool> {
+        self.read(|e| e.visible)
+    }
+
+    /// Sends a property update (`SceneNodeUpdateMessage`); the typed handles
+    /// call this after validating the value.
+    pub(crate) fn set_prop(&self, prop: &str, value: Value) -> Result<()> {
+        let message = Message::from(SceneNodeUpdateMessage {
+            name: self.name.clone(),
+            updates: Value::Map(vec![(prop.to_owned(), value)]),
+            owner: self.scope.owner(),
+        });
+        self.update(|_| vec![message])
+    }
+
+    /// Runs `callback` when a tab clicks this node.
+    pub fn on_click(&self, callback: impl Fn(&ClickEvent) + Send + Sync + 'static) -> Result<()> {
+        let mut state = self.shared.lock();
+        let entry = state
+            .scene
+            .entry(self.scope, &self.name, self.generation)
+            .ok_or_else(|| self.removed())?;
+        let first = entry.click.is_empty();
+        entry.click.push(Arc::new(callback));
+        if first {
+            registry::enable_click(&mut state, self.scope, &self.name);
+        }
+        Ok(())
+    }
+
+    /// Removes the node and its subtree.
+    pub fn remove(&self) -> Result<()> {
+        let mut state = self.shared.lock();
+        state
+            .scene
+            .entry(self.scope, &self.name, self.generation)
+            .ok_or_else(|| self.removed())?;
+        registry::remove_subtree(&mut state, self.scope, &self.name);
+        Ok(())
+    }
+}

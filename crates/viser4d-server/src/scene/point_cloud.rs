@@ -1,0 +1,228 @@
+//! Point clouds: positions (sent as float16 by default, as viser does,
+//! which halves their size) and one color or a color per point.
+
+use std::ops::Deref;
+
+use viser4d_proto::messages::{
+    PointCloudMessage, PointCloudProps, PointCloudPropsPointShading, PointCloudPropsPointShape,
+    PointCloudPropsPrecision, Scale,
+};
+use viser4d_proto::{Message, TypedArray, Value};
+
+use crate::error::{Result, ServerError};
+use crate::scene::{Pose, SceneApi, SceneNodeHandle};
+use crate::validate;
+
+/// Colors of a point cloud.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PointColors<'a> {
+    /// One color for every point.
+    Uniform([u8; 3]),
+    /// One color per point (as many as there are points).
+    PerPoint(&'a [[u8; 3]]),
+}
+
+/// How positions travel to the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PointPrecision {
+    /// IEEE half floats: half the bytes, about 3 significant digits.
+    #[default]
+    Float16,
+    /// Full `f32`.
+    Float32,
+}
+
+/// Options of [`SceneApi::add_point_cloud`], with viser's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointCloudOptions {
+    /// Point size, in world units.
+    pub point_size: f64,
+    /// Shape of each point.
+    pub point_shape: PointCloudPropsPointShape,
+    /// Position precision on the wire.
+    pub precision: PointPrecision,
+    /// Shading of each point.
+    pub point_shading: PointCloudPropsPointShading,
+    /// Uniform scale.
+    pub scale: f64,
+    /// Initial pose and visibility.
+    pub pose: Pose,
+}
+
+impl Default for PointCloudOptions {
+    fn default() -> PointCloudOptions {
+        PointCloudOptions {
+            point_size: 0.1,
+            point_shape: PointCloudPropsPointShape::Square,
+            precision: PointPrecision::Float16,
+            point_shading: PointCloudPropsPointShading::Gradient,
+            scale: 1.0,
+            pose: Pose::default(),
+        }
+    }
+}
+
+/// A point cloud.
+#[derive(Debug, Clone)]
+pub struct PointCloudHandle {
+    node: SceneNodeHandle,
+    precision: PointPrecision,
+}
+
+impl Deref for PointCloudHandle {
+    type Target = SceneNodeHandle;
+    fn deref(&self) -> &SceneNodeHandle {
+        &self.node
+    }
+}
+
+impl SceneApi {
+    /// Adds a point cloud. Positions must be finite; per-point colors must
+    /// match the number of points.
+    pub fn add_point_cloud(
+        &self,
+        name: &str,
+        points: &[[f32; 3]],
+        colors: PointColors<'_>,
+        options: PointCloudOptions,
+    ) -> Result<PointCloudHandle> {
+        validate::non_negative("point_size", options.point_size)?;
+        validate::non_negative("scale", options.scale)?;
+        let positions = encode_points(points, options.precision)?;
+        let colors = encode_colors(colors, points.len())?;
+        let node = self.add_node(name, &options.pose, |name, owner| {
+            Message::from(PointCloudMessage {
+                name,
+                owner,
+                r#virtual: false,
+                props: PointCloudProps {
+                    points: positions,
+                    colors,
+                    point_size: options.point_size,
+                    point_shape: options.point_shape,
+                    precision: match options.precision {
+                        PointPrecision::Float16 => PointCloudPropsPrecision::Float16,
+                        PointPrecision::Float32 => PointCloudPropsPrecision::Float32,
+                    },
+                    scale: Scale::Uniform(options.scale),
+                    point_shading: options.point_shading,
+                },
+            })
+        })?;
+        Ok(PointCloudHandle {
+            node,
+            precision: options.precision,
+        })
+    }
+}
+
+impl PointCloudHandle {
+    /// Replaces the positions (same precision as at creation).
+    pub fn set_points(&self, points: &[[f32; 3]]) -> Result<()> {
+        let positions = encode_points(points, self.precision)?;
+        self.set_prop("points", Value::Typed(positions))
+    }
+
+    /// Replaces the colors; per-point colors must be as many as `count`
+    /// (the number of points the cloud now has).
+    pub fn set_colors(&self, colors: PointColors<'_>, count: usize) -> Result<()> {
+        self.set_prop("colors", Value::Typed(encode_colors(colors, count)?))
+    }
+
+    /// Sets the point size.
+    pub fn set_point_size(&self, point_size: f64) -> Result<()> {
+        validate::non_negative("point_size", point_size)?;
+        self.set_prop("point_size", Value::Float(point_size))
+    }
+}
+
+fn encode_points(points: &[[f32; 3]], precision: PointPrecision) -> Result<TypedArray> {
+    if let Some(i) = points.iter().position(|p| p.iter().any(|c| !c.is_finite())) {
+        return Err(ServerError::invalid(
+            "points",
+            format!("point {i} is {:?}, not finite", points[i]),
+        ));
+    }
+    Ok(match precision {
+        PointPrecision::Float32 => TypedArray::from_vec3_f32(points),
+        PointPrecision::Float16 => {
+            let bits: Vec<u16> = points
+                .as_flattened()
+                .iter()
+                .map(|&v| f32_to_f16_bits(v))
+                .collect();
+            TypedArray::from_f16_bits(&bits)
+        }
+    })
+}
+
+fn encode_colors(colors: PointColors<'_>, count: usize) -> Result<TypedArray> {
+    match colors {
+        PointColors::Uniform(c) => Ok(TypedArray::from_u8(c.to_vec())),
+        PointColors::PerPoint(c) if c.len() == count => Ok(TypedArray::from_rgb_u8(c)),
+        PointColors::PerPoint(c) => Err(ServerError::invalid(
+            "colors",
+            format!("{} colors for {count} points", c.len()),
+        )),
+    }
+}
+
+/// `f32` to IEEE 754 half, rounding to nearest even; out-of-range values
+/// become infinity, as numpy's `astype(float16)` does.
+pub(crate) fn f32_to_f16_bits(value: f32) -> u16 {
+    let x = value.to_bits();
+    let sign = ((x >> 16) & 0x8000) as u16;
+    let exp = ((x >> 23) & 0xff) as i32;
+    let mantissa = x & 0x007f_ffff;
+    if exp == 0xff {
+        let nan = if mantissa != 0 { 0x0200 } else { 0 };
+        return sign | 0x7c00 | nan;
+    }
+    let e = exp - 127 + 15;
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        if e < -10 {
+            return sign;
+        }
+        let m = mantissa | 0x0080_0000;
+        let shift = (14 - e) as u32;
+        let half = m >> shift;
+        let rest = m & ((1 << shift) - 1);
+        let midpoint = 1 << (shift - 1);
+        let round = u32::from(rest > midpoint || (rest == midpoint && half & 1 == 1));
+        return sign | (half + round) as u16;
+    }
+    let half = ((e as u32) << 10) | (mantissa >> 13);
+    let rest = mantissa & 0x1fff;
+    let round = u32::from(rest > 0x1000 || (rest == 0x1000 && half & 1 == 1));
+    // A carry out of the mantissa correctly bumps the exponent (to infinity
+    // at the top of the range).
+    sign | (half + round) as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::f32_to_f16_bits;
+
+    #[test]
+    fn half_floats_match_numpy() {
+        for (v, bits) in [
+            (0.0f32, 0x0000u16),
+            (-0.0, 0x8000),
+            (1.0, 0x3c00),
+            (-2.0, 0xc000),
+            (0.5, 0x3800),
+            (65504.0, 0x7bff),
+            (65520.0, 0x7c00),
+            (1e-8, 0x0000),
+            (6.0e-8, 0x0001),
+            (0.1, 0x2e66),
+            (f32::INFINITY, 0x7c00),
+        ] {
+            assert_eq!(f32_to_f16_bits(v), bits, "{v}");
+        }
+        assert_eq!(f32_to_f16_bits(f32::NAN) & 0x7c00, 0x7c00);
+    }
+}

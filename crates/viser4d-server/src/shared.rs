@@ -1,0 +1,282 @@
+//! The state every part of the server shares: the replay state, connected
+//! clients and their outboxes, the scene and GUI registries, callbacks.
+//!
+//! One mutex guards it. Sending is "apply to the replay state, then push
+//! into every outbox" under that one lock, so a client that connects
+//! concurrently gets each message exactly once: either in its initial
+//! replay or in its outbox, never both, never neither. The lock is never
+//! held while user callbacks run or while a socket is written.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::sync::{Notify, watch};
+use viser4d_proto::messages::{ReplayDoneMessage, ViewerCameraMessage};
+use viser4d_proto::{AnyMessage, Message};
+
+use crate::bundle::Bundle;
+use crate::callbacks::Callbacks;
+use crate::gui::GuiRegistry;
+use crate::outbox::{Outbox, Pushed};
+use crate::replay::Replay;
+use crate::scene::SceneRegistry;
+
+/// A connected tab's id, unique for the life of the server.
+pub type ClientId = u64;
+
+/// Who a message is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Scope {
+    /// Every client, now and later (kept in the replay state).
+    Broadcast,
+    /// One client, for as long as it is connected.
+    Client(ClientId),
+}
+
+impl Scope {
+    /// The `owner` viser stamps on scene messages: "" for the broadcast
+    /// scope, the client id otherwise.
+    pub(crate) fn owner(self) -> String {
+        match self {
+            Scope::Broadcast => String::new(),
+            Scope::Client(id) => id.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) outbox_budget_bytes: usize,
+    pub(crate) max_messages_per_frame: usize,
+    pub(crate) min_frame_interval: std::time::Duration,
+}
+
+pub(crate) struct ClientSlot {
+    outbox: Outbox,
+    wake: Arc<Notify>,
+    kill: watch::Sender<bool>,
+    pub(crate) camera: Option<ViewerCameraMessage>,
+}
+
+pub(crate) struct State {
+    replay: Replay,
+    clients: BTreeMap<ClientId, ClientSlot>,
+    pub(crate) scene: SceneRegistry,
+    pub(crate) gui: GuiRegistry,
+}
+
+pub(crate) struct Shared {
+    pub(crate) bundle: Bundle,
+    pub(crate) config: Config,
+    state: Mutex<State>,
+    pub(crate) callbacks: Callbacks,
+    next_client_id: AtomicU64,
+    pub(crate) started: Instant,
+    pub(crate) stopped: AtomicBool,
+    pub(crate) shutdown: Notify,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a connection task needs to run its writer.
+pub(crate) struct Registration {
+    pub(crate) id: ClientId,
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) kill: watch::Receiver<bool>,
+}
+
+impl Shared {
+    pub(crate) fn new(bundle: Bundle, config: Config) -> Shared {
+        Shared {
+            bundle,
+            config,
+            state: Mutex::new(State {
+                replay: Replay::default(),
+                clients: BTreeMap::new(),
+                scene: SceneRegistry::default(),
+                gui: GuiRegistry::default(),
+            }),
+            callbacks: Callbacks::default(),
+            next_client_id: AtomicU64::new(0),
+            started: Instant::now(),
+            stopped: AtomicBool::new(false),
+            shutdown: Notify::new(),
+        }
+    }
+
+    /// The state lock. A panic in another thread while it held the lock
+    /// cannot leave the state half-updated in a way that matters more than
+    /// stopping the whole server would, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends `messages`, in order, to `scope`.
+    pub(crate) fn send(&self, scope: Scope, messages: impl IntoIterator<Item = Message>) {
+        let mut state = self.lock();
+        for m in messages {
+            state.send(scope, m, None);
+        }
+    }
+
+    /// Sends to every client but `except`, and keeps it in the replay state.
+    pub(crate) fn send_except(&self, except: ClientId, message: Message) {
+        self.lock().send(Scope::Broadcast, message, Some(except));
+    }
+
+    /// Sends a message of our own (not a viser type) to one client.
+    pub(crate) fn send_custom(&self, client: ClientId, message: AnyMessage) {
+        let mut state = self.lock();
+        state.push(client, message);
+    }
+
+    pub(crate) fn register_client(&self) -> Registration {
+        let id = self.next_client_id.fetch_add(1, Ordering::Relaxed);
+        let wake = Arc::new(Notify::new());
+        let (kill, kill_rx) = watch::channel(false);
+        let mut state = self.lock();
+        let replay: Vec<(Message, usize)> = state
+            .replay
+            .messages()
+            .map(|m| (m.clone(), viser4d_proto::encoded_size_bytes(m)))
+            .collect();
+        // The initial replay comes on top of the budget: it is the state
+        // itself, already bounded by what the program put in the scene.
+        let replay_bytes: usize = replay.iter().map(|(_, size)| size).sum();
+        let mut outbox = Outbox::new(self.config.outbox_budget_bytes + replay_bytes);
+        for (m, size) in replay {
+            outbox.push(AnyMessage::Viser(m), size);
+        }
+        outbox.push(AnyMessage::Viser(Message::from(ReplayDoneMessage {})), 16);
+        state.clients.insert(
+            id,
+            ClientSlot {
+                outbox,
+                wake: wake.clone(),
+                kill,
+                camera: None,
+            },
+        );
+        wake.notify_one();
+        Registration {
+            id,
+            wake,
+            kill: kill_rx,
+        }
+    }
+
+    pub(crate) fn unregister_client(&self, id: ClientId) {
+        let mut state = self.lock();
+        state.clients.remove(&id);
+        state.scene.forget_client(id);
+        state.gui.forget_client(id);
+    }
+
+    /// Up to one frame's worth of queued messages for `id`; `None` once the
+    /// client is gone.
+    pub(crate) fn take_batch(&self, id: ClientId) -> Option<Vec<AnyMessage>> {
+        let mut state = self.lock();
+        let slot = state.clients.get_mut(&id)?;
+        Some(slot.outbox.take(self.config.max_messages_per_frame))
+    }
+
+    pub(crate) fn client_ids(&self) -> Vec<ClientId> {
+        self.lock().clients.keys().copied().collect()
+    }
+
+    pub(crate) fn is_connected(&self, id: ClientId) -> bool {
+        self.lock().clients.contains_key(&id)
+    }
+
+    pub(crate) fn with_client<R>(
+        &self,
+        id: ClientId,
+        f: impl FnOnce(&mut ClientSlot) -> R,
+    ) -> Option<R> {
+        self.lock().clients.get_mut(&id).map(f)
+    }
+
+    pub(crate) fn replay_len(&self) -> usize {
+        self.lock().replay.len()
+    }
+
+    /// Bytes queued for `id` and not yet written (for tests and stats).
+    pub(crate) fn queued_bytes(&self, id: ClientId) -> Option<usize> {
+        self.lock()
+            .clients
+            .get(&id)
+            .map(|c| c.outbox.queued_bytes())
+    }
+
+    pub(crate) fn elapsed_sec(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// Disconnects every client (used by `stop`).
+    pub(crate) fn kill_all(&self) {
+        for slot in self.lock().clients.values() {
+            slot.kill.send_replace(true);
+        }
+    }
+}
+
+impl State {
+    /// Applies `message` to `scope` (replay state for broadcasts) and
+    /// queues it for the clients it reaches.
+    pub(crate) fn send(&mut self, scope: Scope, message: Message, except: Option<ClientId>) {
+        match scope {
+            Scope::Broadcast => {
+                self.replay.apply(&message);
+                let size = viser4d_proto::encoded_size_bytes(&message);
+                let ids: Vec<ClientId> = self
+                    .clients
+                    .keys()
+                    .copied()
+                    .filter(|id| Some(*id) != except)
+                    .collect();
+                for id in ids {
+                    self.push_sized(id, AnyMessage::Viser(message.clone()), size);
+                }
+            }
+            Scope::Client(id) => {
+                self.push(id, AnyMessage::Viser(message));
+            }
+        }
+    }
+
+    fn push(&mut self, id: ClientId, message: AnyMessage) {
+        let size = viser4d_proto::encoded_size_bytes(&message);
+        self.push_sized(id, message, size);
+    }
+
+    fn push_sized(&mut self, id: ClientId, message: AnyMessage, size: usize) {
+        let Some(slot) = self.clients.get_mut(&id) else {
+            return;
+        };
+        match slot.outbox.push(message, size) {
+            Pushed::Queued => slot.wake.notify_one(),
+            Pushed::Overflow => {
+                // The tab stopped reading. Holding its backlog would grow
+                // without bound; dropping it and closing the socket makes
+                // the client reconnect and replay the current state.
+                tracing::warn!(
+                    client = id,
+                    queued_bytes = slot.outbox.queued_bytes(),
+                    "client is not keeping up; dropping its backlog and disconnecting it to resync"
+                );
+                slot.outbox.clear();
+                slot.kill.send_replace(true);
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! `cargo xtask bench`: run the criterion benchmarks of the proto and timeline
+//! crates, then print our times beside upstream viser4d's and the ratios the
+//! project's goals are stated in.
+
+use std::{fs, path::Path, time::SystemTime};
+
+use anyhow::{Context as _, Result};
+
+use crate::{process, workspace::Workspace};
+
+const BENCH_PACKAGES: [&str; 2] = ["viser4d-proto", "viser4d-timeline"];
+
+/// Upstream viser4d 0.20.0 (Python) on the project's machine kind, in seconds
+/// (DESIGN.md section 6). The one place these figures live.
+const UPSTREAM_SECONDS: [(&str, f64); 6] = [
+    ("timeline_heavy/build", 4.5),
+    ("timeline_heavy/seek_forward", 3.4),
+    ("timeline_heavy/random_seeks_200", 94.0),
+    ("timeline_heavy/encode_range", 2.7),
+    ("timeline_cold_seek/first_block", 0.10),
+    ("timeline_cold_seek/last_block", 1.3),
+];
+
+/// Rows of the table, in order: `group/function` as criterion names them.
+const ROWS: [&str; 12] = [
+    "frame_encode/pointcloud_1m",
+    "frame_encode/memcpy_1m",
+    "timeline_heavy/build",
+    "timeline_heavy/seek_forward",
+    "timeline_heavy/random_seeks_200",
+    "timeline_heavy/encode_range",
+    "timeline_very_heavy/build",
+    "timeline_very_heavy/seek_forward",
+    "timeline_very_heavy/random_seeks_200",
+    "timeline_very_heavy/encode_range",
+    "timeline_cold_seek/first_block",
+    "timeline_cold_seek/last_block",
+];
+
+/// The baseline the proto rows are compared with: copying the same bytes.
+const MEMCPY_ROW: &str = "frame_encode/memcpy_1m";
+
+/// Ratios with a goal: (label, numerator row, denominator row, goal).
+const GOALS: [(&str, &str, &str, f64); 2] = [
+    (
+        "encode / memcpy",
+        "frame_encode/pointcloud_1m",
+        MEMCPY_ROW,
+        3.0,
+    ),
+    (
+        "cold seek last / first block",
+        "timeline_cold_seek/last_block",
+        "timeline_cold_seek/first_block",
+        2.0,
+    ),
+];
+
+pub fn run(workspace: &Workspace, report_only: bool, extra_args: &[String]) -> Result<()> {
+    let started = SystemTime::now();
+    if !report_only {
+        let mut cargo = workspace.cargo();
+        cargo.arg("bench");
+        for package in BENCH_PACKAGES {
+            cargo.args(["--package", package]);
+        }
+        cargo.args(extra_args);
+        process::run(&mut cargo)?;
+    }
+    let fresh_since = (!report_only).then_some(started);
+    print_table(&workspace.criterion_dir(), fresh_since);
+    Ok(())
+}
+
+/// One benchmark's mean from its latest criterion run.
+#[derive(Debug, Clone, Copy)]
+struct Estimate {
+    mean_ns: f64,
+    /// False when the estimate predates this invocation (e.g. a filtered run).
+    fresh: bool,
+}
+
+fn print_table(criterion_dir: &Path, fresh_since: Option<SystemTime>) {
+    let estimate = |row: &str| read_estimate(criterion_dir, row, fresh_since);
+    let memcpy = estimate(MEMCPY_ROW);
+
+    println!();
+    println!(
+        "{:<38} {:>12} {:>10} {:>22} {:>10}",
+        "benchmark", "ours", "upstream", "upstream / ours", "vs memcpy"
+    );
+    for row in ROWS {
+        let ours = estimate(row);
+        let upstream = UPSTREAM_SECONDS
+            .iter()
+            .find(|(name, _)| *name == row)
+            .map(|(_, secs)| secs * 1e9);
+        let ours_text = match ours {
+            Some(Estimate { mean_ns, fresh }) => {
+                format!("{}{}", duration(mean_ns), if fresh { "" } else { "*" })
+            }
+            None => "not run".to_owned(),
+        };
+        let upstream_text = upstream.map_or_else(|| "-".to_owned(), duration);
+        let speedup = match (ours, upstream) {
+            (Some(ours), Some(upstream)) => speedup(upstream / ours.mean_ns),
+            _ => "-".to_owned(),
+        };
+        let vs_memcpy = match (row.starts_with("frame_encode/"), ours, memcpy) {
+            (true, Some(ours), Some(memcpy)) => format!("{:.2}x", ours.mean_ns / memcpy.mean_ns),
+            _ => "-".to_owned(),
+        };
+        println!("{row:<38} {ours_text:>12} {upstream_text:>10} {speedup:>22} {vs_memcpy:>10}");
+    }
+    println!();
+    for (label, numerator, denominator, goal) in GOALS {
+        let verdict = match (estimate(numerator), estimate(denominator)) {
+            (Some(num), Some(den)) => {
+                let ratio = num.mean_ns / den.mean_ns;
+                let status = if ratio <= goal { "meets" } else { "MISSES" };
+                format!("{ratio:.2}x ({status} goal <= {goal}x)")
+            }
+            _ => "not run".to_owned(),
+        };
+        println!("{label:<38} {verdict}");
+    }
+    if fresh_since.is_some()
+        && ROWS
+            .iter()
+            .any(|row| estimate(row).is_some_and(|e| !e.fresh))
+    {
+        println!("* from an earlier run");
+    }
+}
+
+fn read_estimate(
+    criterion_dir: &Path,
+    row: &str,
+    fresh_since: Option<SystemTime>,
+) -> Option<Estimate> {
+    let path = criterion_dir.join(row).join("new").join("estimates.json");
+    let text = fs::read_to_string(&path).ok()?;
+    let mean_ns = parse_mean_ns(&text)
+        .with_context(|| format!("reading {}", path.display()))
+        .inspect_err(|err| eprintln!("warning: {err:#}"))
+        .ok()?;
+    let modified = fs::metadata(&path).and_then(|meta| meta.modified()).ok();
+    let fresh = match (fresh_since, modified) {
+        (Some(since), Some(modified)) => modified >= since,
+        _ => true,
+    };
+    Some(Estimate { mean_ns, fresh })
+}
+
+fn parse_mean_ns(text: &str) -> Result<f64> {
+    let value: serde_json::Value = serde_json::from_str(text).context("not JSON")?;
+    value
+        .pointer("/mean/point_estimate")
+        .and_then(serde_json::Value::as_f64)
+        .filter(|mean| *mean > 0.0)
+        .context("no positive mean.point_estimate")
+}
+
+fn duration(ns: f64) -> String {
+    match ns {
+        ns if ns >= 1e9 => format!("{:.2} s", ns / 1e9),
+        ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
+        ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
+        ns => format!("{ns:.0} ns"),
+    }
+}
+
+fn speedup(ratio: f64) -> String {
+    if ratio >= 1.0 {
+        format!("{} faster", times(ratio))
+    } else {
+        format!("{} slower", times(1.0 / ratio))
+    }
+}
+
+fn times(ratio: f64) -> String {
+    if ratio >= 100.0 {
+        format!("{ratio:.0}x")
+    } else {
+        format!("{ratio:.1}x")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_criterion_mean() {
+        let text = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":3.0},"point_estimate":2.5,"standard_error":0.1}}"#;
+        assert_eq!(parse_mean_ns(text).ok(), Some(2.5));
+        assert!(parse_mean_ns("{}").is_err());
+    }
+
+    #[test]
+    fn formats_ratios_and_durations() {
+        assert_eq!(speedup(1234.4), "1234x faster");
+        assert_eq!(speedup(0.5), "2.0x slower");
+        assert_eq!(duration(3.4e9), "3.40 s");
+        assert_eq!(duration(1500.0), "1.50 µs");
+    }
+
+    #[test]
+    fn every_upstream_figure_has_a_row() {
+        for (name, _) in UPSTREAM_SECONDS {
+            assert!(ROWS.contains(&name), "{name} is not a table row");
+        }
+    }
+}
