@@ -7,6 +7,7 @@
 //! [`GuiApi::add_input`].
 
 mod button;
+pub(crate) mod events;
 mod handle;
 mod registry;
 mod slider;

@@ -10,6 +10,7 @@
 //! Each node kind lives in its own module and adds an `add_*` method and a
 //! typed handle; they all go through [`SceneApi::add_node`].
 
+pub(crate) mod events;
 mod frame;
 mod handle;
 mod point_cloud;
