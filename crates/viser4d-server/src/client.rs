@@ -9,6 +9,7 @@ use viser4d_proto::messages::{
 };
 
 use crate::error::{Result, ServerError};
+use crate::gui::GuiApi;
 use crate::scene::SceneApi;
 use crate::shared::{ClientId, Scope, Shared};
 use crate::validate;
@@ -75,6 +76,12 @@ impl ClientHandle {
     /// alone and go away when it disconnects.
     pub fn scene(&self) -> SceneApi {
         SceneApi::new(self.shared.clone(), Scope::Client(self.id))
+    }
+
+    /// The GUI of this tab only: elements added here are seen by this tab
+    /// alone and go away when it disconnects.
+    pub fn gui(&self) -> GuiApi {
+        GuiApi::new(self.shared.clone(), Scope::Client(self.id))
     }
 
     /// The camera as the tab last reported it; `None` until its first report

@@ -24,6 +24,7 @@ mod bundle;
 mod callbacks;
 mod client;
 mod connection;
+mod convert;
 mod dispatch;
 mod error;
 pub mod gui;

@@ -56,11 +56,10 @@ impl Outbox {
             AnyMessage::Viser(m) => describe(m),
             AnyMessage::Custom(_) => (None, None, false),
         };
-        if removes {
-            if let Some(id) = &entity {
+        if removes
+            && let Some(id) = &entity {
                 self.drop_entity(id);
             }
-        }
         if let Some(key) = &key {
             if let Some(&at) = self.by_key.get(key) {
                 self.clear_slot(at);
@@ -86,11 +85,10 @@ impl Outbox {
         let Some(index) = at.checked_sub(self.popped) else {
             return;
         };
-        if let Some(slot) = self.slots.get_mut(index as usize) {
-            if slot.message.take().is_some() {
+        if let Some(slot) = self.slots.get_mut(index as usize)
+            && slot.message.take().is_some() {
                 self.queued_bytes -= slot.size_bytes;
             }
-        }
     }
 
     fn drop_entity(&mut self, id: &str) {
@@ -121,19 +119,14 @@ impl Outbox {
             self.popped += 1;
             if let Some(message) = slot.message {
                 self.queued_bytes -= slot.size_bytes;
-                if let Some(key) = slot.key {
-                    if self.by_key.get(&key) == Some(&index) {
+                if let Some(key) = slot.key
+                    && self.by_key.get(&key) == Some(&index) {
                         self.by_key.remove(&key);
                     }
-                }
                 out.push(message);
             }
         }
         out
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.slots.iter().all(|s| s.message.is_none())
     }
 
     pub(crate) fn clear(&mut self) {
@@ -178,7 +171,7 @@ mod tests {
         q.push(pos("/a", 2.0), 10);
         assert_eq!(q.queued_bytes(), 20);
         assert_eq!(q.take(10), vec![pos("/b", 1.0), pos("/a", 2.0)]);
-        assert!(q.is_empty());
+        assert!(q.take(10).is_empty());
         assert_eq!(q.queued_bytes(), 0);
     }
 

@@ -36,16 +36,14 @@ impl Replay {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        if let Some(key) = message.redundancy_key() {
-            if let Some(old) = self.seq_by_key.insert(key, seq) {
+        if let Some(key) = message.redundancy_key()
+            && let Some(old) = self.seq_by_key.insert(key, seq) {
                 self.messages.remove(&old);
-                if let Some(id) = &entity_id {
-                    if let Some(set) = self.seqs_by_entity.get_mut(id) {
+                if let Some(id) = &entity_id
+                    && let Some(set) = self.seqs_by_entity.get_mut(id) {
                         set.remove(&old);
                     }
-                }
             }
-        }
         if let Some(id) = entity_id {
             self.seqs_by_entity.entry(id).or_default().insert(seq);
         }
@@ -57,13 +55,11 @@ impl Replay {
             return;
         };
         for seq in seqs {
-            if let Some(m) = self.messages.remove(&seq) {
-                if let Some(key) = m.redundancy_key() {
-                    if self.seq_by_key.get(&key) == Some(&seq) {
+            if let Some(m) = self.messages.remove(&seq)
+                && let Some(key) = m.redundancy_key()
+                    && self.seq_by_key.get(&key) == Some(&seq) {
                         self.seq_by_key.remove(&key);
                     }
-                }
-            }
         }
     }
 

@@ -129,17 +129,6 @@ impl Shared {
         }
     }
 
-    /// Sends to every client but `except`, and keeps it in the replay state.
-    pub(crate) fn send_except(&self, except: ClientId, message: Message) {
-        self.lock().send(Scope::Broadcast, message, Some(except));
-    }
-
-    /// Sends a message of our own (not a viser type) to one client.
-    pub(crate) fn send_custom(&self, client: ClientId, message: AnyMessage) {
-        let mut state = self.lock();
-        state.push(client, message);
-    }
-
     pub(crate) fn register_client(&self) -> Registration {
         let id = self.next_client_id.fetch_add(1, Ordering::Relaxed);
         let wake = Arc::new(Notify::new());

@@ -12,16 +12,6 @@ pub(crate) fn finite(argument: &'static str, values: &[f64]) -> Result<()> {
     }
 }
 
-pub(crate) fn finite_f32(argument: &'static str, values: &[f32]) -> Result<()> {
-    match values.iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(i) => Err(ServerError::invalid(
-            argument,
-            format!("element {i} is {}", values[i]),
-        )),
-    }
-}
-
 pub(crate) fn non_negative(argument: &'static str, value: f64) -> Result<()> {
     if value.is_finite() && value >= 0.0 {
         Ok(())

@@ -1,13 +1,15 @@
-//! Handles of GUI inputs: value, properties, callbacks, removal.
+//! Handles of GUI elements: properties, removal; and of inputs: value,
+//! callbacks.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use viser4d_proto::messages::{GuiRemoveMessage, GuiUpdateMessage};
+use viser4d_proto::messages::GuiUpdateMessage;
 use viser4d_proto::{Message, Value};
 
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
+use crate::gui::registry::GuiEntry;
 use crate::gui::value::GuiValue;
 use crate::shared::{Scope, Shared};
 
@@ -26,49 +28,46 @@ pub struct GuiEvent<T> {
 /// wire value.
 pub(crate) type RawGuiCallback = Arc<dyn Fn(&ClientHandle, &Value) + Send + Sync>;
 
-/// An input element holding a `T`. Cloning the handle does not clone the
-/// element; after `remove()` every call returns [`ServerError::Removed`].
-pub struct GuiInputHandle<T> {
+/// Any GUI element: what every kind can do. Cloning the handle does not
+/// clone the element; after `remove()` every call returns
+/// [`ServerError::Removed`].
+#[derive(Clone)]
+pub struct GuiElementHandle {
     shared: Arc<Shared>,
     scope: Scope,
     uuid: String,
-    _value: PhantomData<fn() -> T>,
 }
 
-impl<T> Clone for GuiInputHandle<T> {
-    fn clone(&self) -> Self {
-        GuiInputHandle {
-            shared: self.shared.clone(),
-            scope: self.scope,
-            uuid: self.uuid.clone(),
-            _value: PhantomData,
-        }
-    }
-}
-
-impl<T> std::fmt::Debug for GuiInputHandle<T> {
+impl std::fmt::Debug for GuiElementHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GuiInputHandle")
+        f.debug_struct("GuiElementHandle")
             .field("uuid", &self.uuid)
             .finish()
     }
 }
 
-impl<T: GuiValue> GuiInputHandle<T> {
-    pub(crate) fn new(shared: Arc<Shared>, scope: Scope, uuid: String) -> GuiInputHandle<T> {
-        GuiInputHandle {
+impl GuiElementHandle {
+    pub(crate) fn new(shared: Arc<Shared>, scope: Scope, uuid: String) -> GuiElementHandle {
+        GuiElementHandle {
             shared,
             scope,
             uuid,
-            _value: PhantomData,
         }
     }
 
-    fn removed(&self) -> ServerError {
+    pub(crate) fn removed(&self) -> ServerError {
         ServerError::Removed {
             what: "GUI element",
             name: self.uuid.clone(),
         }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn scope(&self) -> Scope {
+        self.scope
     }
 
     /// The element's uuid (what the browser calls it).
@@ -76,61 +75,42 @@ impl<T: GuiValue> GuiInputHandle<T> {
         &self.uuid
     }
 
-    /// The current value: the last one set here or by any tab.
-    pub fn value(&self) -> Result<T> {
-        let mut state = self.shared.lock();
-        let entry = state
-            .gui
-            .get_mut(&self.uuid)
-            .ok_or_else(|| self.removed())?;
-        T::from_value(&entry.value)
-            .ok_or_else(|| ServerError::invalid("value", "stored value has the wrong type"))
-    }
-
-    /// Sets the value in every tab. Callbacks do not run: they report tabs'
-    /// changes.
-    pub fn set_value(&self, value: T) -> Result<()> {
-        let wire = value.to_value();
-        self.update_props(vec![("value".to_owned(), wire.clone())], |entry| {
-            entry.value = wire
-        })
-    }
-
-    /// Greys the input out (or back).
-    pub fn set_disabled(&self, disabled: bool) -> Result<()> {
-        self.update_props(vec![("disabled".to_owned(), Value::Bool(disabled))], |_| {})
-    }
-
-    /// Hides the input (or shows it).
+    /// Hides the element (or shows it).
     pub fn set_visible(&self, visible: bool) -> Result<()> {
-        self.update_props(vec![("visible".to_owned(), Value::Bool(visible))], |_| {})
+        self.set_prop("visible", Value::Bool(visible))
     }
 
-    /// Changes the label.
-    pub fn set_label(&self, label: &str) -> Result<()> {
-        self.update_props(
-            vec![("label".to_owned(), Value::Str(label.to_owned()))],
-            |_| {},
-        )
+    /// Removes the element, and everything inside it, from every tab.
+    pub fn remove(&self) -> Result<()> {
+        let mut state = self.shared.lock();
+        if crate::gui::remove_element(&mut state, &self.uuid) {
+            Ok(())
+        } else {
+            Err(self.removed())
+        }
     }
 
-    /// Changes the hint shown on hover (`None` removes it).
-    pub fn set_hint(&self, hint: Option<&str>) -> Result<()> {
-        let value = hint.map_or(Value::Nil, |h| Value::Str(h.to_owned()));
-        self.update_props(vec![("hint".to_owned(), value)], |_| {})
+    /// Sets one property in every tab.
+    pub(crate) fn set_prop(&self, prop: &str, value: Value) -> Result<()> {
+        self.update(|_| Ok(vec![(prop.to_owned(), value)]))
     }
 
-    pub(crate) fn update_props(
+    /// Runs `f` on the element's entry under the state lock and sends the
+    /// property updates it returns (none: nothing is sent). `f` must check
+    /// before it changes anything, so an error leaves the element as it was.
+    pub(crate) fn update(
         &self,
-        updates: Vec<(String, Value)>,
-        apply: impl FnOnce(&mut crate::gui::registry::GuiEntry),
+        f: impl FnOnce(&mut GuiEntry) -> Result<Vec<(String, Value)>>,
     ) -> Result<()> {
         let mut state = self.shared.lock();
         let entry = state
             .gui
             .get_mut(&self.uuid)
             .ok_or_else(|| self.removed())?;
-        apply(entry);
+        let updates = f(entry)?;
+        if updates.is_empty() {
+            return Ok(());
+        }
         let message = Message::from(GuiUpdateMessage {
             uuid: self.uuid.clone(),
             updates: Value::Map(updates),
@@ -139,9 +119,110 @@ impl<T: GuiValue> GuiInputHandle<T> {
         Ok(())
     }
 
-    /// Runs `callback` each time a tab changes the value.
+    /// Reads the element's entry under the state lock.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&GuiEntry) -> R) -> Result<R> {
+        let state = self.shared.lock();
+        state
+            .gui
+            .get(&self.uuid)
+            .map(f)
+            .ok_or_else(|| self.removed())
+    }
+}
+
+/// An input element holding a `T`. Cloning the handle does not clone the
+/// element; after `remove()` every call returns [`ServerError::Removed`].
+pub struct GuiInputHandle<T> {
+    element: GuiElementHandle,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for GuiInputHandle<T> {
+    fn clone(&self) -> Self {
+        GuiInputHandle {
+            element: self.element.clone(),
+            _value: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for GuiInputHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuiInputHandle")
+            .field("uuid", &self.element.uuid)
+            .finish()
+    }
+}
+
+impl<T: GuiValue> GuiInputHandle<T> {
+    pub(crate) fn new(element: GuiElementHandle) -> GuiInputHandle<T> {
+        GuiInputHandle {
+            element,
+            _value: PhantomData,
+        }
+    }
+
+    /// The element, for what every element can do.
+    pub fn element(&self) -> &GuiElementHandle {
+        &self.element
+    }
+
+    /// The element's uuid (what the browser calls it).
+    pub fn uuid(&self) -> &str {
+        &self.element.uuid
+    }
+
+    /// The current value: the last one set here or by any tab.
+    pub fn value(&self) -> Result<T> {
+        self.element
+            .read(|entry| T::from_value(&entry.value))?
+            .ok_or_else(|| ServerError::invalid("value", "stored value has the wrong type"))
+    }
+
+    /// Sets the value in every tab. It must satisfy what the input was
+    /// created with (range, options), or nothing changes and the error names
+    /// `value`. Callbacks do not run: they report tabs' changes.
+    pub fn set_value(&self, value: T) -> Result<()> {
+        let wire = value.to_value();
+        self.element.update(|entry| {
+            let wire = match &entry.check {
+                Some(check) => check
+                    .check_from_program(&wire)
+                    .map_err(|reason| ServerError::invalid("value", reason))?,
+                None => wire,
+            };
+            if entry.value == wire {
+                return Ok(Vec::new());
+            }
+            entry.value = wire.clone();
+            Ok(vec![("value".to_owned(), wire)])
+        })
+    }
+
+    /// Greys the input out (or back).
+    pub fn set_disabled(&self, disabled: bool) -> Result<()> {
+        self.element.set_prop("disabled", Value::Bool(disabled))
+    }
+
+    /// Hides the input (or shows it).
+    pub fn set_visible(&self, visible: bool) -> Result<()> {
+        self.element.set_visible(visible)
+    }
+
+    /// Changes the label.
+    pub fn set_label(&self, label: &str) -> Result<()> {
+        self.element.set_prop("label", Value::Str(label.to_owned()))
+    }
+
+    /// Changes the hint shown on hover (`None` removes it).
+    pub fn set_hint(&self, hint: Option<&str>) -> Result<()> {
+        let value = hint.map_or(Value::Nil, |h| Value::Str(h.to_owned()));
+        self.element.set_prop("hint", value)
+    }
+
+    /// Runs `callback` each time a tab changes the value, with the tab.
     pub fn on_update(&self, callback: impl Fn(&GuiEvent<T>) + Send + Sync + 'static) -> Result<()> {
-        let uuid = self.uuid.clone();
+        let uuid = self.element.uuid.clone();
         let raw: RawGuiCallback = Arc::new(move |client, value| {
             if let Some(value) = T::from_value(value) {
                 callback(&GuiEvent {
@@ -151,26 +232,14 @@ impl<T: GuiValue> GuiInputHandle<T> {
                 });
             }
         });
-        let mut state = self.shared.lock();
-        let entry = state
-            .gui
-            .get_mut(&self.uuid)
-            .ok_or_else(|| self.removed())?;
-        entry.callbacks.push(raw);
-        Ok(())
+        self.element.update(|entry| {
+            entry.callbacks.push(raw);
+            Ok(Vec::new())
+        })
     }
 
-    /// Removes the element from every tab.
+    /// Removes the input from every tab.
     pub fn remove(&self) -> Result<()> {
-        let mut state = self.shared.lock();
-        state.gui.remove(&self.uuid).ok_or_else(|| self.removed())?;
-        state.send(
-            self.scope,
-            Message::from(GuiRemoveMessage {
-                uuid: self.uuid.clone(),
-            }),
-            None,
-        );
-        Ok(())
+        self.element.remove()
     }
 }

@@ -1,35 +1,81 @@
-//! The GUI API: panels of inputs in every tab's control panel. Input
-//! handles read back the value any tab last set, set it from Rust, and run
-//! callbacks (with the tab that changed it) when a tab changes it. A value
-//! changed in one tab is synchronized to the others, as viser does.
+//! The GUI API: panels of inputs in every tab's control panel (or in one
+//! tab's, through [`crate::ClientHandle::gui`]). Input handles read back
+//! the value any tab last set, set it from Rust, and run callbacks (with the
+//! tab that changed it) when a tab changes it. A value changed in one tab is
+//! synchronized to the others, as viser does.
+//!
+//! Folders, tabs and modals are containers: their handles give a [`GuiApi`]
+//! that adds into them, and removing one removes everything inside it.
 //!
 //! Each element kind lives in its own module and goes through
-//! [`GuiApi::add_input`].
+//! `GuiApi::add_entry`; every `add_*` checks all its arguments before
+//! anything is registered or sent, so a refused call leaves no trace.
 
 mod button;
+mod button_group;
+mod checkbox;
+mod color;
+mod dropdown;
 pub(crate) mod events;
+mod folder;
 mod handle;
+mod markdown;
+mod modal;
+mod multi_slider;
+mod notification;
+mod number;
+mod precision;
+mod progress_bar;
 mod registry;
 mod slider;
+mod tabs;
+mod text;
+pub(crate) mod upload;
 mod value;
+mod vector;
 
 use std::sync::Arc;
 
-use viser4d_proto::Message;
+use viser4d_proto::messages::{GuiCloseModalMessage, GuiRemoveMessage};
+use viser4d_proto::{Message, Value};
 
 pub use button::{ButtonHandle, ButtonOptions};
-pub use handle::{GuiEvent, GuiInputHandle};
+pub use button_group::{ButtonGroupHandle, ButtonGroupOptions};
+pub use checkbox::CheckboxOptions;
+pub use color::{RgbOptions, RgbaOptions};
+pub use dropdown::{DropdownHandle, DropdownOptions};
+pub use folder::{FolderHandle, FolderOptions};
+pub use handle::{GuiElementHandle, GuiEvent, GuiInputHandle};
+pub use markdown::{
+    ContentOptions, DividerHandle, DividerOptions, HtmlHandle, HtmlOptions, MarkdownHandle,
+    MarkdownOptions,
+};
+pub use modal::ModalHandle;
+pub use multi_slider::MultiSliderOptions;
+pub use notification::{NotificationHandle, NotificationOptions};
+pub use number::NumberOptions;
+pub use progress_bar::{ProgressBarHandle, ProgressBarOptions};
 pub(crate) use registry::GuiRegistry;
-pub use slider::SliderOptions;
+pub use slider::{SliderMark, SliderOptions};
+pub use tabs::{TabGroupHandle, TabGroupOptions, TabHandle};
+pub use text::TextOptions;
+pub use upload::{
+    DEFAULT_MAX_UPLOAD_BYTES, UploadButtonHandle, UploadButtonOptions, UploadEvent, UploadedFile,
+};
 pub use value::GuiValue;
+pub use vector::VectorOptions;
 
-use crate::shared::{Scope, Shared};
+use crate::error::{Result, ServerError};
+use crate::gui::registry::{EntryKind, GuiEntry, RemovedElements};
+use crate::gui::value::{ValueCheck, ValueRule};
+use crate::shared::{Scope, Shared, State};
 
 /// The root container every element goes into unless a folder says
 /// otherwise.
 pub(crate) const ROOT_CONTAINER: &str = "root";
 
-/// The GUI of every tab ([`crate::Server::gui`]).
+/// The GUI of every tab ([`crate::Server::gui`]), of one tab
+/// ([`crate::ClientHandle::gui`]), or of one folder, tab or modal in either.
 #[derive(Clone)]
 pub struct GuiApi {
     shared: Arc<Shared>,
@@ -46,6 +92,49 @@ impl std::fmt::Debug for GuiApi {
     }
 }
 
+/// The options every labeled input has; the options of inputs that have
+/// no others ([`CheckboxOptions`], [`RgbOptions`], ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputOptions {
+    /// Greyed out.
+    pub disabled: bool,
+    /// Shown (default true).
+    pub visible: bool,
+    /// Hover text.
+    pub hint: Option<String>,
+    /// Place among its siblings (smallest first); default: after them.
+    pub order: Option<f64>,
+}
+
+impl Default for InputOptions {
+    fn default() -> InputOptions {
+        InputOptions {
+            disabled: false,
+            visible: true,
+            hint: None,
+            order: None,
+        }
+    }
+}
+
+/// What a new element is registered with.
+pub(crate) struct NewEntry {
+    pub(crate) kind: EntryKind,
+    pub(crate) value: Value,
+    pub(crate) check: Option<ValueCheck>,
+}
+
+impl NewEntry {
+    /// An element tabs send nothing for.
+    pub(crate) fn display() -> NewEntry {
+        NewEntry {
+            kind: EntryKind::Display,
+            value: Value::Nil,
+            check: None,
+        }
+    }
+}
+
 impl GuiApi {
     pub(crate) fn new(shared: Arc<Shared>, scope: Scope) -> GuiApi {
         GuiApi {
@@ -55,7 +144,7 @@ impl GuiApi {
         }
     }
 
-    /// A GUI API that adds into `container` (a folder or tab) instead.
+    /// A GUI API that adds into `container` (a folder, tab or modal) instead.
     pub(crate) fn within(&self, container: String) -> GuiApi {
         GuiApi {
             shared: self.shared.clone(),
@@ -64,41 +153,138 @@ impl GuiApi {
         }
     }
 
-    pub(crate) fn container_uuid(&self) -> &str {
-        &self.container
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
-    /// Registers an input element and sends its create message (built by
-    /// `make` from the new uuid), returning its typed handle.
+    pub(crate) fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// Registers an element and sends its create message, built by `make`
+    /// from the new uuid, this API's container and the element's order (the
+    /// given one, else the next in sequence). Under one lock, so no tab sees
+    /// half of it. Fails if the container was removed.
+    pub(crate) fn add_entry(
+        &self,
+        entry: NewEntry,
+        order: Option<f64>,
+        make: impl FnOnce(String, String, f64) -> Message,
+    ) -> Result<GuiElementHandle> {
+        check_order(order)?;
+        let mut state = self.shared.lock();
+        if !state.gui.container_exists(&self.container) {
+            return Err(ServerError::Removed {
+                what: "GUI container",
+                name: self.container.clone(),
+            });
+        }
+        let uuid = state.gui.new_uuid();
+        let order = order.unwrap_or_else(|| state.gui.next_order());
+        state.gui.insert(
+            &uuid,
+            GuiEntry {
+                scope: self.scope,
+                container: self.container.clone(),
+                kind: entry.kind,
+                value: entry.value,
+                check: entry.check,
+                callbacks: Vec::new(),
+            },
+        );
+        let message = make(uuid.clone(), self.container.clone(), order);
+        state.send(self.scope, message, None);
+        drop(state);
+        Ok(GuiElementHandle::new(self.shared.clone(), self.scope, uuid))
+    }
+
+    /// Registers an input holding `initial` (already checked against
+    /// `rule` by the caller) and returns its typed handle.
     pub(crate) fn add_input<T: GuiValue>(
         &self,
-        initial: T,
-        is_button: bool,
-        make: impl FnOnce(String) -> Message,
-    ) -> GuiInputHandle<T> {
-        let mut state = self.shared.lock();
-        let uuid = state.gui.new_uuid();
-        state
-            .gui
-            .insert(&uuid, self.scope, initial.to_value(), is_button);
-        state.send(self.scope, make(uuid.clone()), None);
-        drop(state);
-        GuiInputHandle::new(self.shared.clone(), self.scope, uuid)
+        initial: &T,
+        kind: EntryKind,
+        rule: ValueRule,
+        order: Option<f64>,
+        make: impl FnOnce(String, String, f64) -> Message,
+    ) -> Result<GuiInputHandle<T>> {
+        let entry = NewEntry {
+            kind,
+            value: initial.to_value(),
+            check: Some(ValueCheck::new::<T>(rule)),
+        };
+        self.add_entry(entry, order, make).map(GuiInputHandle::new)
     }
 
-    /// Registers a non-input element (markdown, folder, ...).
-    pub(crate) fn add_element(&self, make: impl FnOnce(String) -> Message) -> String {
+    /// Removes every element and closes every modal of this GUI's scope
+    /// (every tab's shared GUI, or this tab's own), wherever they are.
+    /// Notifications stay: they are not part of the panel.
+    ///
+    /// viser's `ResetGuiMessage` is not sent: the client would clear the
+    /// other scope's elements too, and new tabs would still be replayed
+    /// everything. Each element is removed as `remove()` would.
+    pub fn reset(&self) {
         let mut state = self.shared.lock();
-        let uuid = state.gui.new_uuid();
-        state
-            .gui
-            .insert(&uuid, self.scope, viser4d_proto::Value::Nil, false);
-        state.send(self.scope, make(uuid.clone()), None);
-        uuid
-    }
-
-    /// The next `order` value, so elements appear in the order added.
-    pub(crate) fn next_order(&self) -> f64 {
-        self.shared.lock().gui.next_order()
+        for uuid in state.gui.uuids_in_scope(self.scope) {
+            // Elements inside a removed container are already gone.
+            remove_element(&mut state, &uuid);
+        }
     }
 }
+
+/// Removes `uuid` and everything inside it from the registry and from the
+/// tabs (parents first). `false` if it was already gone.
+pub(crate) fn remove_element(state: &mut State, uuid: &str) -> bool {
+    let removed = state.gui.remove_subtree(uuid);
+    if removed.is_empty() {
+        return false;
+    }
+    send_removals(state, removed);
+    true
+}
+
+/// Tells the tabs that `removed` elements are gone.
+pub(crate) fn send_removals(state: &mut State, removed: RemovedElements) {
+    for (uuid, entry) in removed {
+        let message = match entry.kind {
+            EntryKind::Modal => Message::from(GuiCloseModalMessage { uuid }),
+            _ => Message::from(GuiRemoveMessage { uuid }),
+        };
+        state.send(entry.scope, message, None);
+    }
+}
+
+/// An explicit `order` must be a finite number.
+fn check_order(order: Option<f64>) -> Result<()> {
+    match order {
+        Some(o) if !o.is_finite() => Err(ServerError::invalid(
+            "order",
+            format!("{o} is not a finite number"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that `value` is finite.
+pub(crate) fn finite(argument: &'static str, value: f64) -> Result<()> {
+    crate::validate::finite(argument, &[value])
+}
+
+/// Checks an option list: not empty, no repeats.
+pub(crate) fn check_options(options: &[String]) -> Result<()> {
+    if options.is_empty() {
+        return Err(ServerError::invalid("options", "needs at least one option"));
+    }
+    for (i, option) in options.iter().enumerate() {
+        if options[..i].contains(option) {
+            return Err(ServerError::invalid(
+                "options",
+                format!("{option:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

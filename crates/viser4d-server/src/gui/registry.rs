@@ -1,4 +1,9 @@
-//! GUI elements by uuid: current value, scope, callbacks.
+//! GUI elements by uuid: what kind each is, where it sits, its current
+//! value, the rule its value obeys, its callbacks; the containers (folders,
+//! tabs, modals) elements can be added into; uploads in flight.
+//!
+//! The registry only keeps books. Sending the messages that go with a
+//! change is the caller's job, under the same state lock.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -6,18 +11,88 @@ use std::sync::Arc;
 use viser4d_proto::Value;
 
 use crate::gui::handle::RawGuiCallback;
+use crate::gui::upload::{PendingUpload, UploadCallback, UploadedFile};
+use crate::gui::value::ValueCheck;
 use crate::shared::{ClientId, Scope};
+
+/// One tab of a tab group.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Tab {
+    /// The container id its children go into.
+    pub(crate) id: String,
+    pub(crate) label: String,
+}
+
+/// What an upload button keeps.
+pub(crate) struct UploadSlot {
+    pub(crate) max_size_bytes: u64,
+    pub(crate) callbacks: Vec<UploadCallback>,
+    pub(crate) last: Option<UploadedFile>,
+}
+
+/// The kinds of element, as far as the server treats them differently.
+pub(crate) enum EntryKind {
+    /// An input whose value tabs change; a change is synced to other tabs.
+    Input,
+    /// A button or button group: every click counts, even with an unchanged
+    /// value, and clicks are not synced to other tabs.
+    Button,
+    /// Shown only: markdown, HTML, divider, progress bar.
+    Display,
+    /// A folder; its uuid is also the container of its children.
+    Folder,
+    /// A tab group; each tab's id is a container.
+    TabGroup { tabs: Vec<Tab> },
+    /// A modal; its uuid is also the container of its children. Removed
+    /// with `GuiCloseModalMessage`, not `GuiRemoveMessage`.
+    Modal,
+    /// An upload button.
+    Upload(UploadSlot),
+}
+
+impl EntryKind {
+    /// The container ids whose children this element owns.
+    fn owned_containers(&self, uuid: &str) -> Vec<String> {
+        match self {
+            EntryKind::Folder | EntryKind::Modal => vec![uuid.to_owned()],
+            EntryKind::TabGroup { tabs } => tabs.iter().map(|t| t.id.clone()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Elements taken out of the registry, parents first, with their uuids.
+pub(crate) type RemovedElements = Vec<(String, GuiEntry)>;
 
 pub(crate) struct GuiEntry {
     pub(crate) scope: Scope,
+    /// The container it was added into.
+    pub(crate) container: String,
+    pub(crate) kind: EntryKind,
     pub(crate) value: Value,
-    pub(crate) is_button: bool,
+    /// How values from Rust and from tabs are checked (inputs only).
+    pub(crate) check: Option<ValueCheck>,
     pub(crate) callbacks: Vec<RawGuiCallback>,
+}
+
+impl GuiEntry {
+    /// Whether the element is in `client`'s GUI (so the tab may change it).
+    pub(crate) fn in_scope_of(&self, client: ClientId) -> bool {
+        match self.scope {
+            Scope::Broadcast => true,
+            Scope::Client(id) => id == client,
+        }
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct GuiRegistry {
     elements: HashMap<String, GuiEntry>,
+    /// Container id -> uuid of the element that owns it ("root" is not
+    /// listed: it always exists).
+    containers: HashMap<String, String>,
+    /// Uploads in flight, by transfer uuid.
+    pub(crate) uploads: HashMap<String, PendingUpload>,
     next_id: u64,
     next_order: f64,
 }
@@ -26,6 +101,7 @@ impl std::fmt::Debug for GuiRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuiRegistry")
             .field("elements", &self.elements.len())
+            .field("uploads", &self.uploads.len())
             .finish()
     }
 }
@@ -41,28 +117,109 @@ impl GuiRegistry {
         self.next_order
     }
 
-    pub(crate) fn insert(&mut self, uuid: &str, scope: Scope, value: Value, is_button: bool) {
-        self.elements.insert(
-            uuid.to_owned(),
-            GuiEntry {
-                scope,
-                value,
-                is_button,
-                callbacks: Vec::new(),
-            },
-        );
+    /// Whether elements can be added into `container` now.
+    pub(crate) fn container_exists(&self, container: &str) -> bool {
+        container == crate::gui::ROOT_CONTAINER || self.containers.contains_key(container)
+    }
+
+    pub(crate) fn insert(&mut self, uuid: &str, entry: GuiEntry) {
+        for id in entry.kind.owned_containers(uuid) {
+            self.containers.insert(id, uuid.to_owned());
+        }
+        self.elements.insert(uuid.to_owned(), entry);
+    }
+
+    pub(crate) fn get(&self, uuid: &str) -> Option<&GuiEntry> {
+        self.elements.get(uuid)
     }
 
     pub(crate) fn get_mut(&mut self, uuid: &str) -> Option<&mut GuiEntry> {
         self.elements.get_mut(uuid)
     }
 
-    pub(crate) fn remove(&mut self, uuid: &str) -> Option<GuiEntry> {
-        self.elements.remove(uuid)
+    /// Adds a tab to tab group `group` and returns the group's tabs after it.
+    pub(crate) fn add_tab(&mut self, group: &str, tab: Tab) -> Option<Vec<Tab>> {
+        let entry = self.elements.get_mut(group)?;
+        let EntryKind::TabGroup { tabs } = &mut entry.kind else {
+            return None;
+        };
+        self.containers.insert(tab.id.clone(), group.to_owned());
+        tabs.push(tab);
+        Some(tabs.clone())
     }
 
+    /// Removes one tab of `group` and everything in it. Returns the group's
+    /// remaining tabs and the removed elements (parents first), or `None` if
+    /// the group or the tab is gone.
+    pub(crate) fn remove_tab(
+        &mut self,
+        group: &str,
+        tab_id: &str,
+    ) -> Option<(Vec<Tab>, RemovedElements)> {
+        let entry = self.elements.get_mut(group)?;
+        let EntryKind::TabGroup { tabs } = &mut entry.kind else {
+            return None;
+        };
+        let index = tabs.iter().position(|t| t.id == tab_id)?;
+        tabs.remove(index);
+        let remaining = tabs.clone();
+        self.containers.remove(tab_id);
+        let mut removed = Vec::new();
+        self.remove_children_of(tab_id, &mut removed);
+        Some((remaining, removed))
+    }
+
+    /// Removes `uuid` and everything inside it, parents first.
+    pub(crate) fn remove_subtree(&mut self, uuid: &str) -> RemovedElements {
+        let mut removed = Vec::new();
+        self.remove_into(uuid, &mut removed);
+        removed
+    }
+
+    fn remove_into(&mut self, uuid: &str, removed: &mut RemovedElements) {
+        let Some(entry) = self.elements.remove(uuid) else {
+            return;
+        };
+        let owned = entry.kind.owned_containers(uuid);
+        // An upload that can no longer land anywhere is dropped now rather
+        // than buffered until its last part.
+        if matches!(entry.kind, EntryKind::Upload(_)) {
+            self.uploads.retain(|_, u| u.component != uuid);
+        }
+        removed.push((uuid.to_owned(), entry));
+        for container in owned {
+            self.containers.remove(&container);
+            self.remove_children_of(&container, removed);
+        }
+    }
+
+    fn remove_children_of(&mut self, container: &str, removed: &mut RemovedElements) {
+        let children: Vec<String> = self
+            .elements
+            .iter()
+            .filter(|(_, e)| e.container == container)
+            .map(|(uuid, _)| uuid.clone())
+            .collect();
+        for child in children {
+            self.remove_into(&child, removed);
+        }
+    }
+
+    /// The uuids of every element of `scope`.
+    pub(crate) fn uuids_in_scope(&self, scope: Scope) -> Vec<String> {
+        self.elements
+            .iter()
+            .filter(|(_, e)| e.scope == scope)
+            .map(|(uuid, _)| uuid.clone())
+            .collect()
+    }
+
+    /// Forgets a disconnected tab: its own elements and its uploads.
     pub(crate) fn forget_client(&mut self, id: ClientId) {
-        self.elements.retain(|_, e| e.scope != Scope::Client(id));
+        for uuid in self.uuids_in_scope(Scope::Client(id)) {
+            self.remove_subtree(&uuid);
+        }
+        self.uploads.retain(|_, u| u.client != id);
     }
 
     pub(crate) fn callbacks(&self, uuid: &str) -> Vec<RawGuiCallback> {

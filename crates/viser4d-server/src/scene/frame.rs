@@ -1,12 +1,11 @@
 //! Coordinate frames: axes plus an origin sphere.
 
-use std::ops::Deref;
-
 use viser4d_proto::messages::{FrameMessage, FrameProps, Scale};
 use viser4d_proto::{Message, Value};
 
 use crate::error::Result;
-use crate::scene::{Pose, SceneApi, SceneNodeHandle};
+use crate::scene::props::{self, node_handle, rgb_setter, scale_setter};
+use crate::scene::{Pose, SceneApi};
 use crate::validate;
 
 /// Options of [`SceneApi::add_frame`], with viser's defaults.
@@ -22,8 +21,8 @@ pub struct FrameOptions {
     pub origin_radius: Option<f64>,
     /// Color of the origin sphere.
     pub origin_color: [u8; 3],
-    /// Uniform scale.
-    pub scale: f64,
+    /// Uniform or per-axis scale.
+    pub scale: Scale,
     /// Initial pose and visibility.
     pub pose: Pose,
 }
@@ -36,29 +35,23 @@ impl Default for FrameOptions {
             axes_radius: 0.025,
             origin_radius: None,
             origin_color: [236, 236, 0],
-            scale: 1.0,
+            scale: Scale::Uniform(1.0),
             pose: Pose::default(),
         }
     }
 }
 
-/// A coordinate frame.
-#[derive(Debug, Clone)]
-pub struct FrameHandle(SceneNodeHandle);
-
-impl Deref for FrameHandle {
-    type Target = SceneNodeHandle;
-    fn deref(&self) -> &SceneNodeHandle {
-        &self.0
-    }
-}
+node_handle!(
+    /// A coordinate frame.
+    FrameHandle
+);
 
 impl SceneApi {
     /// Adds a coordinate frame.
     pub fn add_frame(&self, name: &str, options: FrameOptions) -> Result<FrameHandle> {
         validate::non_negative("axes_length", options.axes_length)?;
         validate::non_negative("axes_radius", options.axes_radius)?;
-        validate::non_negative("scale", options.scale)?;
+        props::check_scale(&options.scale)?;
         let origin_radius = options.origin_radius.unwrap_or(2.0 * options.axes_radius);
         validate::non_negative("origin_radius", origin_radius)?;
         self.add_node(name, &options.pose, |name, owner| {
@@ -72,7 +65,7 @@ impl SceneApi {
                     axes_radius: options.axes_radius,
                     origin_radius,
                     origin_color: options.origin_color,
-                    scale: Scale::Uniform(options.scale),
+                    scale: options.scale,
                 },
             })
         })
@@ -98,13 +91,17 @@ impl FrameHandle {
         self.set_prop("axes_radius", Value::Float(axes_radius))
     }
 
-    /// Sets the origin color.
-    pub fn set_origin_color(&self, color: [u8; 3]) -> Result<()> {
-        self.set_prop("origin_color", rgb_value(color))
+    /// Sets the radius of the origin sphere.
+    pub fn set_origin_radius(&self, origin_radius: f64) -> Result<()> {
+        validate::non_negative("origin_radius", origin_radius)?;
+        self.set_prop("origin_radius", Value::Float(origin_radius))
     }
 }
 
-/// An RGB triple as viser sends it (a tuple of ints).
-pub(crate) fn rgb_value(color: [u8; 3]) -> Value {
-    Value::Array(color.iter().map(|&c| Value::Int(i64::from(c))).collect())
-}
+rgb_setter!(
+    FrameHandle,
+    /// Sets the origin color.
+    set_origin_color,
+    "origin_color"
+);
+scale_setter!(FrameHandle);

@@ -1,6 +1,7 @@
 //! What every scene node handle can do: pose, visibility, typed property
 //! updates, click callbacks, removal.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use viser4d_proto::messages::{
@@ -159,13 +160,53 @@ impl SceneNodeHandle {
 
     /// Sends a property update (`SceneNodeUpdateMessage`); the typed handles
     /// call this after validating the value.
-    pub(crate) fn set_prop(&self, prop: &str, value: Value) -> Result<()> {
-        let message = Message::from(SceneNodeUpdateMessage {
-            name: self.name.clone(),
-            updates: Value::Map(vec![(prop.to_owned(), value)]),
-            owner: self.scope.owner(),
-        });
-        self.update(|_| vec![message])
+    pub(crate) fn set_prop(&self, prop: &'static str, value: Value) -> Result<()> {
+        self.set_props(vec![(prop, value)])
+    }
+
+    /// Sends several property updates in order, under one lock, so no
+    /// client sees some of them without the others.
+    pub(crate) fn set_props(&self, props: Vec<(&'static str, Value)>) -> Result<()> {
+        self.set_props_checked(|_| Ok(props))
+    }
+
+    /// Like [`Self::set_props`], after `check` has approved the update
+    /// against the node's recorded array lengths (and recorded the new
+    /// ones). `check` runs under the state lock, so the check and the send
+    /// cannot interleave with another update of the same node; an error
+    /// sends nothing.
+    pub(crate) fn set_props_checked(
+        &self,
+        check: impl FnOnce(&mut HashMap<&'static str, usize>) -> Result<Vec<(&'static str, Value)>>,
+    ) -> Result<()> {
+        let mut state = self.shared.lock();
+        let entry = state
+            .scene
+            .entry(self.scope, &self.name, self.generation)
+            .ok_or_else(|| self.removed())?;
+        let props = check(&mut entry.lengths)?;
+        for (prop, value) in props {
+            // One property per message: viser keys buffered updates by the
+            // set of properties they carry, and so does our timeline.
+            let message = Message::from(SceneNodeUpdateMessage {
+                name: self.name.clone(),
+                updates: Value::Map(vec![(prop.to_owned(), value)]),
+                owner: self.scope.owner(),
+            });
+            state.send(self.scope, message, None);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the node's registry entry under the state lock (for
+    /// kinds that keep more per-node state, such as callbacks).
+    pub(crate) fn with_entry<R>(&self, f: impl FnOnce(&mut NodeEntry) -> R) -> Result<R> {
+        let mut state = self.shared.lock();
+        let entry = state
+            .scene
+            .entry(self.scope, &self.name, self.generation)
+            .ok_or_else(|| self.removed())?;
+        Ok(f(entry))
     }
 
     /// Runs `callback` when a tab clicks this node.

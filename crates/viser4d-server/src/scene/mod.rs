@@ -7,34 +7,103 @@
 //! node, parents first; re-adding a name replaces the node and makes the
 //! old handle inert.
 //!
-//! Each node kind lives in its own module and adds an `add_*` method and a
-//! typed handle; they all go through [`SceneApi::add_node`].
+//! Each node kind lives in its own module and adds an `add_*` method, an
+//! `XxxOptions` struct whose `Default` is viser's defaults, and a typed
+//! handle whose setters check a value exactly as `add_*` does before
+//! sending it. They all go through `SceneApi::add_node`, after every
+//! argument has been checked, so a refused call sends nothing. Settings of
+//! the scene as a whole (background, environment map, fog, default lights,
+//! global visibility) are in `environment.rs`; the property encodings the
+//! kinds share are in `props.rs`.
 
+mod arrows;
+mod batched_axes;
+mod batched_meshes;
+mod camera_frustum;
+mod environment;
 pub(crate) mod events;
 mod frame;
+mod gaussian_splats;
+mod glb;
+mod grid;
 mod handle;
+mod image;
+mod instances;
+mod label;
+mod light;
+mod line_segments;
+mod mesh;
+mod png;
 mod point_cloud;
 mod pose;
+pub(crate) mod props;
 mod registry;
+mod shapes;
+mod spline;
+#[cfg(test)]
+mod testing;
+pub(crate) mod transform_controls;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use viser4d_proto::Message;
 use viser4d_proto::messages::{
-    FrameMessage, FrameProps, Scale, SetOrientationMessage, SetPositionMessage,
+    FrameMessage, FrameProps, SetOrientationMessage, SetPositionMessage,
     SetSceneNodeVisibilityMessage,
 };
 
+pub use arrows::{ArrowsHandle, ArrowsOptions};
+pub use batched_axes::{BatchedAxesHandle, BatchedAxesOptions};
+pub use batched_meshes::{BatchedMeshesHandle, BatchedMeshesOptions};
+pub use camera_frustum::{CameraFrustumHandle, CameraFrustumOptions, canonical_frustum_size};
+pub use environment::{DepthImage, EnvironmentMapOptions, FogOptions};
 pub use frame::{FrameHandle, FrameOptions};
+pub use gaussian_splats::{GaussianSplatsHandle, GaussianSplatsOptions, Gaussians};
+pub use glb::{BatchedGlbHandle, BatchedGlbOptions, GlbHandle, GlbOptions};
+pub use grid::{GridHandle, GridOptions};
 pub use handle::{ClickEvent, SceneNodeHandle};
+pub use image::{EncodedImage, ImageHandle, ImageOptions};
+pub use instances::{InstanceScales, Instances};
+pub use label::{LabelHandle, LabelOptions};
+pub use light::{
+    AmbientLightHandle, AmbientLightOptions, DirectionalLightHandle, DirectionalLightOptions,
+    HemisphereLightHandle, HemisphereLightOptions, PointLightHandle, PointLightOptions,
+    RectAreaLightHandle, RectAreaLightOptions, SpotLightHandle, SpotLightOptions,
+};
+pub use line_segments::{LineSegmentsHandle, LineSegmentsOptions, SegmentColors};
+pub use mesh::{MeshHandle, MeshOptions};
 pub use point_cloud::{PointCloudHandle, PointCloudOptions, PointColors, PointPrecision};
 pub(crate) use pose::IDENTITY;
 pub use pose::Pose;
-pub(crate) use registry::SceneRegistry;
+pub use props::Colors;
+pub(crate) use registry::{NodeEntry, SceneRegistry};
+pub use shapes::{
+    BoxHandle, BoxOptions, CylinderHandle, CylinderOptions, IcosphereHandle, IcosphereOptions,
+};
+pub use spline::{
+    CatmullRomOptions, CatmullRomSplineHandle, CubicBezierOptions, CubicBezierSplineHandle,
+};
+pub use transform_controls::{
+    TransformControlsEvent, TransformControlsHandle, TransformControlsOptions,
+};
+
+// The literal and union types the options and setters take, so users need
+// not depend on `viser4d-proto` to name them.
+pub use viser4d_proto::messages::{
+    CameraFrustumPropsVariant, CatmullRomSplinePropsCurveType, DragPhase, GridPropsFadeFrom,
+    GridPropsPlane, ImageFormat, LabelAnchor, LabelPropsFontSizeMode, Lod, LodMode, Material,
+    PointCloudPropsPointShading, PointCloudPropsPointShape, ReceiveShadow, Scale, Side, SizeUnits,
+};
+
+pub use crate::convert::{ToWxyz, ToXyz, wxyz_f32_vec, xyz_f32_vec};
 
 use crate::error::Result;
 use crate::shared::{Scope, Shared, State};
 use crate::validate;
+
+/// The name of the world axes viser creates in the shared scene.
+pub(crate) const WORLD_AXES: &str = "/WorldAxes";
 
 /// The scene of every tab ([`crate::Server::scene`]) or of one tab
 /// ([`crate::ClientHandle::scene`]).
@@ -84,21 +153,62 @@ impl SceneApi {
         pose: &Pose,
         make: impl FnOnce(String, String) -> Message,
     ) -> Result<SceneNodeHandle> {
+        self.add_node_with_lengths(name, pose, &[], make)
+    }
+
+    /// [`Self::add_node`] for kinds whose handles check later arrays
+    /// against the node's: `lengths` seeds the entry's recorded lengths.
+    pub(crate) fn add_node_with_lengths(
+        &self,
+        name: &str,
+        pose: &Pose,
+        lengths: &[(&'static str, usize)],
+        make: impl FnOnce(String, String) -> Message,
+    ) -> Result<SceneNodeHandle> {
+        self.add_node_with(
+            name,
+            pose,
+            |entry| entry.lengths = lengths.iter().copied().collect::<HashMap<_, _>>(),
+            make,
+        )
+    }
+
+    /// [`Self::add_node`], with `setup` run on the new registry entry
+    /// before any client hears of the node.
+    pub(crate) fn add_node_with(
+        &self,
+        name: &str,
+        pose: &Pose,
+        setup: impl FnOnce(&mut NodeEntry),
+        make: impl FnOnce(String, String) -> Message,
+    ) -> Result<SceneNodeHandle> {
         let name = validate::node_name(name)?;
         pose.validate()?;
         let owner = self.scope.owner();
         let mut state = self.shared.lock();
         self.ensure_ancestors(&mut state, &name);
+        let replaced = state
+            .scene
+            .get(self.scope, &name)
+            .map(|e| (e.is_virtual, !e.click.is_empty()));
+        if let Some((_, true)) = replaced {
+            registry::disable_click(&mut state, self.scope, &name);
+        }
         let message = make(name.clone(), owner.clone());
         let generation = state.scene.insert(self.scope, &name, false);
         if let Some(entry) = state.scene.entry(self.scope, &name, generation) {
             entry.position = pose.position;
             entry.wxyz = pose.wxyz;
             entry.visible = pose.visible;
+            setup(entry);
         }
         state.send(self.scope, message, None);
-        // viser sends the pose only when it differs from the default.
-        if pose.wxyz != IDENTITY {
+        // viser sends the pose only when it differs from the default, or
+        // when the node replaces another: live clients keep a node's pose
+        // across a create of the same name. A virtual frame never left the
+        // default pose, so replacing one needs no reset.
+        let force_pose = matches!(replaced, Some((false, _)));
+        if force_pose || pose.wxyz != IDENTITY {
             let m = SetOrientationMessage {
                 name: name.clone(),
                 wxyz: pose.wxyz,
@@ -106,7 +216,7 @@ impl SceneApi {
             };
             state.send(self.scope, Message::from(m), None);
         }
-        if pose.position != [0.0; 3] {
+        if force_pose || pose.position != [0.0; 3] {
             let m = SetPositionMessage {
                 name: name.clone(),
                 position: pose.position,
@@ -176,14 +286,40 @@ impl SceneApi {
         Ok(())
     }
 
-    /// Removes every node this scope added.
+    /// Removes every node this scope added and clears the background
+    /// image, as viser's `reset` does. The shared scene keeps its world
+    /// axes (see [`Self::world_axes`]).
     pub fn reset(&self) -> Result<()> {
         let mut state = self.shared.lock();
         let roots = state.scene.roots(self.scope);
         for root in roots {
+            if self.scope == Scope::Broadcast && root == WORLD_AXES {
+                continue;
+            }
             registry::remove_subtree(&mut state, self.scope, &root);
         }
+        state.send(self.scope, environment::no_background_image(), None);
         Ok(())
+    }
+
+    /// The world axes every server starts with (hidden until made
+    /// visible). `None` on a tab's own scene, or once they were removed.
+    pub fn world_axes(&self) -> Option<FrameHandle> {
+        if self.scope != Scope::Broadcast {
+            return None;
+        }
+        let generation = self
+            .shared
+            .lock()
+            .scene
+            .get(self.scope, WORLD_AXES)?
+            .generation;
+        Some(FrameHandle(SceneNodeHandle::new(
+            self.shared.clone(),
+            self.scope,
+            WORLD_AXES.to_owned(),
+            generation,
+        )))
     }
 
     /// Names of the nodes that exist in this scope, sorted.

@@ -10,6 +10,7 @@ use viser4d_proto::messages::{
 use viser4d_proto::{Message, TypedArray, Value};
 
 use crate::error::{Result, ServerError};
+use crate::scene::props::{self, literal_setter, scale_setter};
 use crate::scene::{Pose, SceneApi, SceneNodeHandle};
 use crate::validate;
 
@@ -43,8 +44,8 @@ pub struct PointCloudOptions {
     pub precision: PointPrecision,
     /// Shading of each point.
     pub point_shading: PointCloudPropsPointShading,
-    /// Uniform scale.
-    pub scale: f64,
+    /// Uniform or per-axis scale.
+    pub scale: Scale,
     /// Initial pose and visibility.
     pub pose: Pose,
 }
@@ -56,7 +57,7 @@ impl Default for PointCloudOptions {
             point_shape: PointCloudPropsPointShape::Square,
             precision: PointPrecision::Float16,
             point_shading: PointCloudPropsPointShading::Gradient,
-            scale: 1.0,
+            scale: Scale::Uniform(1.0),
             pose: Pose::default(),
         }
     }
@@ -87,7 +88,7 @@ impl SceneApi {
         options: PointCloudOptions,
     ) -> Result<PointCloudHandle> {
         validate::non_negative("point_size", options.point_size)?;
-        validate::non_negative("scale", options.scale)?;
+        props::check_scale(&options.scale)?;
         let positions = encode_points(points, options.precision)?;
         let colors = encode_colors(colors, points.len())?;
         let node = self.add_node(name, &options.pose, |name, owner| {
@@ -104,7 +105,7 @@ impl SceneApi {
                         PointPrecision::Float16 => PointCloudPropsPrecision::Float16,
                         PointPrecision::Float32 => PointCloudPropsPrecision::Float32,
                     },
-                    scale: Scale::Uniform(options.scale),
+                    scale: options.scale,
                     point_shading: options.point_shading,
                 },
             })
@@ -135,6 +136,22 @@ impl PointCloudHandle {
         self.set_prop("point_size", Value::Float(point_size))
     }
 }
+
+literal_setter!(
+    PointCloudHandle,
+    /// Sets the shape drawn for each point.
+    set_point_shape,
+    "point_shape",
+    PointCloudPropsPointShape
+);
+literal_setter!(
+    PointCloudHandle,
+    /// Sets the shading of each point.
+    set_point_shading,
+    "point_shading",
+    PointCloudPropsPointShading
+);
+scale_setter!(PointCloudHandle);
 
 fn encode_points(points: &[[f32; 3]], precision: PointPrecision) -> Result<TypedArray> {
     if let Some(i) = points.iter().position(|p| p.iter().any(|c| !c.is_finite())) {

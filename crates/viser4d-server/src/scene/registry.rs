@@ -10,6 +10,7 @@ use viser4d_proto::messages::{
 
 use crate::client::CameraCallback;
 use crate::scene::handle::ClickCallback;
+use crate::scene::transform_controls::TransformControlsCallback;
 use crate::shared::{ClientId, Scope, State};
 
 #[derive(Default)]
@@ -20,6 +21,17 @@ pub(crate) struct NodeEntry {
     pub(crate) wxyz: [f64; 4],
     pub(crate) visible: bool,
     pub(crate) click: Vec<ClickCallback>,
+    /// Whether the node is a transform control, the only kind a tab may
+    /// move (with `TransformControlsUpdateMessage`).
+    pub(crate) is_transform_controls: bool,
+    /// Transform-control callbacks.
+    pub(crate) transform: Vec<TransformControlsCallback>,
+    /// Lengths of the node's array properties that other properties must
+    /// agree with (per-item colors with items, faces with vertices, ...),
+    /// keyed by a name each kind documents. Handles check a new array
+    /// against them under the state lock, so a node never gets a
+    /// mismatched pair.
+    pub(crate) lengths: HashMap<&'static str, usize>,
 }
 
 #[derive(Default)]
@@ -87,13 +99,17 @@ impl SceneRegistry {
             .filter(|e| e.generation == generation)
     }
 
-    pub(crate) fn entry_by_owner(&self, owner: &str, name: &str) -> Option<&NodeEntry> {
-        let scope = if owner.is_empty() {
-            Scope::Broadcast
-        } else {
-            Scope::Client(owner.parse().ok()?)
-        };
+    /// The current entry of `name`, whatever its generation.
+    pub(crate) fn get(&self, scope: Scope, name: &str) -> Option<&NodeEntry> {
         self.nodes.get(&(scope, name.to_owned()))
+    }
+
+    pub(crate) fn entry_by_owner(&self, owner: &str, name: &str) -> Option<&NodeEntry> {
+        self.nodes.get(&(owner_scope(owner)?, name.to_owned()))
+    }
+
+    pub(crate) fn entry_by_owner_mut(&mut self, owner: &str, name: &str) -> Option<&mut NodeEntry> {
+        self.nodes.get_mut(&(owner_scope(owner)?, name.to_owned()))
     }
 
     /// `name` and its descendants, parents first.
@@ -134,9 +150,30 @@ impl SceneRegistry {
     }
 }
 
+/// The scope whose scene messages carry `owner` ("" is the broadcast
+/// scope, a client id otherwise); `None` for an owner we never stamp.
+pub(crate) fn owner_scope(owner: &str) -> Option<Scope> {
+    if owner.is_empty() {
+        Some(Scope::Broadcast)
+    } else {
+        owner.parse().ok().map(Scope::Client)
+    }
+}
+
 /// Removes `name` and its subtree from the registry and from the clients.
 pub(crate) fn remove_subtree(state: &mut State, scope: Scope, name: &str) {
     let names = state.scene.subtree(scope, name);
+    // Empty bindings first, as viser does: live clients keep a name's
+    // bindings, and a later node of the same name must not inherit them.
+    for n in &names {
+        if state
+            .scene
+            .get(scope, n)
+            .is_some_and(|e| !e.click.is_empty())
+        {
+            disable_click(state, scope, n);
+        }
+    }
     for n in names {
         state.scene.remove(scope, &n);
         state.send(
@@ -156,6 +193,17 @@ pub(crate) fn enable_click(state: &mut State, scope: Scope, name: &str) {
         button: DragButton::Left,
         modifier: None,
     }];
+    send_click_bindings(state, scope, name, bindings);
+}
+
+/// Makes `name` not clickable any more. Live clients keep a node's
+/// bindings when a node of the same name is created again, so replacing a
+/// clickable node must say so explicitly, as viser does.
+pub(crate) fn disable_click(state: &mut State, scope: Scope, name: &str) {
+    send_click_bindings(state, scope, name, Vec::new());
+}
+
+fn send_click_bindings(state: &mut State, scope: Scope, name: &str, bindings: Vec<DragBinding>) {
     state.send(
         scope,
         Message::from(SetSceneNodeClickBindingsMessage {

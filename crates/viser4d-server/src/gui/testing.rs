@@ -1,0 +1,87 @@
+//! A server without sockets, for the GUI's unit tests: tabs are registered
+//! directly, their outboxes are read directly, and their messages go
+//! through the same dispatch as a socket's.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use viser4d_proto::{AnyMessage, Message};
+
+use crate::bundle::Bundle;
+use crate::client::ClientHandle;
+use crate::gui::GuiApi;
+use crate::shared::{Config, Scope, Shared};
+
+pub(crate) struct Harness {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) fn harness() -> Harness {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "viser4d-gui-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("index.html"), "<html><head></head></html>").expect("index");
+    let bundle = Bundle::load(&dir).expect("bundle");
+    std::fs::remove_dir_all(&dir).ok();
+    let config = Config {
+        outbox_budget_bytes: 64 << 20,
+        max_messages_per_frame: 10_000,
+        min_frame_interval: Duration::ZERO,
+    };
+    Harness {
+        shared: Arc::new(Shared::new(bundle, config)),
+    }
+}
+
+impl Harness {
+    /// The GUI every tab shares.
+    pub(crate) fn gui(&self) -> GuiApi {
+        GuiApi::new(self.shared.clone(), Scope::Broadcast)
+    }
+
+    /// A new tab, with its initial replay already read.
+    pub(crate) fn connect(&self) -> ClientHandle {
+        let registration = self.shared.register_client();
+        let client = ClientHandle::new(self.shared.clone(), registration.id);
+        self.take(&client);
+        client
+    }
+
+    /// The viser messages queued for `client` since the last call.
+    pub(crate) fn take(&self, client: &ClientHandle) -> Vec<Message> {
+        let mut out = Vec::new();
+        while let Some(batch) = self.shared.take_batch(client.id()) {
+            if batch.is_empty() {
+                break;
+            }
+            out.extend(batch.into_iter().filter_map(|m| match m {
+                AnyMessage::Viser(m) => Some(m),
+                AnyMessage::Custom(_) => None,
+            }));
+        }
+        out
+    }
+
+    /// What a new tab would be replayed now.
+    pub(crate) fn replay(&self) -> Vec<Message> {
+        let client = self.connect_raw();
+        let messages = self.take(&client);
+        self.shared.unregister_client(client.id());
+        messages
+    }
+
+    fn connect_raw(&self) -> ClientHandle {
+        let registration = self.shared.register_client();
+        ClientHandle::new(self.shared.clone(), registration.id)
+    }
+
+    /// `client` sends `message`.
+    pub(crate) fn send(&self, client: &ClientHandle, message: Message) {
+        crate::dispatch::client_message(&self.shared, client, AnyMessage::Viser(message));
+    }
+}

@@ -1,0 +1,85 @@
+//! Test support: a server on a free port with a stub client page, and a
+//! fake tab registered straight on the shared state whose outbox shows
+//! exactly what a real tab would be sent.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use viser4d_proto::messages::SceneNodeUpdateMessage;
+use viser4d_proto::{AnyMessage, Message, Value};
+
+use crate::error::Result;
+use crate::scene::SceneApi;
+use crate::server::Server;
+use crate::shared::ClientId;
+
+pub(crate) struct Harness {
+    // Kept alive for the scene API's sake.
+    _server: Server,
+    pub(crate) scene: SceneApi,
+    client: ClientId,
+}
+
+impl Harness {
+    /// A server and one fake tab, whose outbox is drained of the initial
+    /// replay.
+    pub(crate) fn new() -> Result<Harness> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "viser4d-scene-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).map_err(crate::ServerError::Runtime)?;
+        std::fs::write(dir.join("index.html"), "<html><head></head></html>")
+            .map_err(crate::ServerError::Runtime)?;
+        let server = Server::builder().port(0).bundle_dir(&dir).start();
+        // The page is in memory once the server started.
+        std::fs::remove_dir_all(&dir).ok();
+        let server = server?;
+        let scene = server.scene();
+        let client = scene.shared.register_client().id;
+        let harness = Harness {
+            _server: server,
+            scene,
+            client,
+        };
+        harness.sent();
+        Ok(harness)
+    }
+
+    /// Everything sent to the fake tab since the last call.
+    pub(crate) fn sent(&self) -> Vec<Message> {
+        let mut out = Vec::new();
+        while let Some(batch) = self.scene.shared.take_batch(self.client) {
+            if batch.is_empty() {
+                break;
+            }
+            out.extend(batch.into_iter().filter_map(|m| match m {
+                AnyMessage::Viser(m) => Some(m),
+                AnyMessage::Custom(_) => None,
+            }));
+        }
+        out
+    }
+
+    /// The property updates sent since the last call, as (node, prop, value).
+    pub(crate) fn updates(&self) -> Vec<(String, String, Value)> {
+        self.sent()
+            .into_iter()
+            .filter_map(|m| match m {
+                Message::SceneNodeUpdateMessage(SceneNodeUpdateMessage {
+                    name,
+                    updates: Value::Map(entries),
+                    ..
+                }) => Some(
+                    entries
+                        .into_iter()
+                        .map(move |(k, v)| (name.clone(), k, v))
+                        .collect::<Vec<_>>(),
+                ),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+}
