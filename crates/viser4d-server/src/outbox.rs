@@ -56,10 +56,9 @@ impl Outbox {
             AnyMessage::Viser(m) => describe(m),
             AnyMessage::Custom(_) => (None, None, false),
         };
-        if removes
-            && let Some(id) = &entity {
-                self.drop_entity(id);
-            }
+        if removes && let Some(id) = &entity {
+            self.drop_entity(id);
+        }
         if let Some(key) = &key {
             if let Some(&at) = self.by_key.get(key) {
                 self.clear_slot(at);
@@ -86,9 +85,10 @@ impl Outbox {
             return;
         };
         if let Some(slot) = self.slots.get_mut(index as usize)
-            && slot.message.take().is_some() {
-                self.queued_bytes -= slot.size_bytes;
-            }
+            && slot.message.take().is_some()
+        {
+            self.queued_bytes -= slot.size_bytes;
+        }
     }
 
     fn drop_entity(&mut self, id: &str) {
@@ -120,9 +120,10 @@ impl Outbox {
             if let Some(message) = slot.message {
                 self.queued_bytes -= slot.size_bytes;
                 if let Some(key) = slot.key
-                    && self.by_key.get(&key) == Some(&index) {
-                        self.by_key.remove(&key);
-                    }
+                    && self.by_key.get(&key) == Some(&index)
+                {
+                    self.by_key.remove(&key);
+                }
                 out.push(message);
             }
         }

@@ -37,13 +37,15 @@ impl Replay {
         let seq = self.next_seq;
         self.next_seq += 1;
         if let Some(key) = message.redundancy_key()
-            && let Some(old) = self.seq_by_key.insert(key, seq) {
-                self.messages.remove(&old);
-                if let Some(id) = &entity_id
-                    && let Some(set) = self.seqs_by_entity.get_mut(id) {
-                        set.remove(&old);
-                    }
+            && let Some(old) = self.seq_by_key.insert(key, seq)
+        {
+            self.messages.remove(&old);
+            if let Some(id) = &entity_id
+                && let Some(set) = self.seqs_by_entity.get_mut(id)
+            {
+                set.remove(&old);
             }
+        }
         if let Some(id) = entity_id {
             self.seqs_by_entity.entry(id).or_default().insert(seq);
         }
@@ -57,9 +59,10 @@ impl Replay {
         for seq in seqs {
             if let Some(m) = self.messages.remove(&seq)
                 && let Some(key) = m.redundancy_key()
-                    && self.seq_by_key.get(&key) == Some(&seq) {
-                        self.seq_by_key.remove(&key);
-                    }
+                && self.seq_by_key.get(&key) == Some(&seq)
+            {
+                self.seq_by_key.remove(&key);
+            }
         }
     }
 
