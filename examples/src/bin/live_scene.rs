@@ -6,7 +6,10 @@
 use std::f32::consts::TAU;
 
 use viser4d_server::Server;
-use viser4d_server::scene::{FrameOptions, PointCloudOptions, PointColors, Pose};
+use viser4d_server::scene::{
+    BoxOptions, FrameOptions, GridOptions, IcosphereOptions, LabelOptions, PointCloudOptions,
+    PointColors, Pose,
+};
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
@@ -35,6 +38,30 @@ fn main() -> anyhow::Result<()> {
     server
         .scene()
         .add_point_cloud("/spiral", &points, PointColors::PerPoint(&colors), options)?;
+
+    // A ground grid, two solids and a label.
+    server.scene().add_grid("/ground", GridOptions::default())?;
+    let box_options = BoxOptions {
+        color: [60, 140, 220],
+        dimensions: [0.4, 0.4, 0.4],
+        pose: Pose::at([-1.5, 0.0, 0.2]),
+        ..BoxOptions::default()
+    };
+    server.scene().add_box("/box", box_options)?;
+    let sphere_options = IcosphereOptions {
+        radius: 0.25,
+        color: [240, 160, 40],
+        pose: Pose::at([-1.5, 1.0, 0.25]),
+        ..IcosphereOptions::default()
+    };
+    server.scene().add_icosphere("/sphere", sphere_options)?;
+    let label_options = LabelOptions {
+        pose: Pose::at([0.0, 0.0, 2.2]),
+        ..LabelOptions::default()
+    };
+    server
+        .scene()
+        .add_label("/title", "viser4d-rs live scene", label_options)?;
 
     // A small kinematic chain of frames.
     let scene = server.scene();
