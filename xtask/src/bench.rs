@@ -1,14 +1,14 @@
-//! `cargo xtask bench`: run the criterion benchmarks of the proto and timeline
-//! crates, then print our times beside upstream viser4d's and the ratios the
-//! project's goals are stated in.
+//! `cargo xtask bench`: run the criterion benchmarks of the proto, timeline
+//! and server crates, then print our times beside upstream viser4d's and the
+//! ratios the project's goals are stated in.
 
 use std::{fs, path::Path, time::SystemTime};
 
 use anyhow::{Context as _, Result};
 
-use crate::{process, workspace::Workspace};
+use crate::{dist, process, workspace::Workspace};
 
-const BENCH_PACKAGES: [&str; 2] = ["viser4d-proto", "viser4d-timeline"];
+const BENCH_PACKAGES: [&str; 3] = ["viser4d-proto", "viser4d-timeline", "viser4d-server"];
 
 /// Upstream viser4d 0.20.0 (Python) on the project's machine kind, in seconds
 /// (DESIGN.md section 6). The one place these figures live.
@@ -22,7 +22,7 @@ const UPSTREAM_SECONDS: [(&str, f64); 6] = [
 ];
 
 /// Rows of the table, in order: `group/function` as criterion names them.
-const ROWS: [&str; 12] = [
+const ROWS: [&str; 14] = [
     "frame_encode/pointcloud_1m",
     "frame_encode/memcpy_1m",
     "timeline_heavy/build",
@@ -35,13 +35,15 @@ const ROWS: [&str; 12] = [
     "timeline_very_heavy/encode_range",
     "timeline_cold_seek/first_block",
     "timeline_cold_seek/last_block",
+    "server_throughput/viser4d_1m_points",
+    "server_throughput/raw_tungstenite_same_bytes",
 ];
 
 /// The baseline the proto rows are compared with: copying the same bytes.
 const MEMCPY_ROW: &str = "frame_encode/memcpy_1m";
 
 /// Ratios with a goal: (label, numerator row, denominator row, goal).
-const GOALS: [(&str, &str, &str, f64); 2] = [
+const GOALS: [(&str, &str, &str, f64); 3] = [
     (
         "encode / memcpy",
         "frame_encode/pointcloud_1m",
@@ -54,12 +56,23 @@ const GOALS: [(&str, &str, &str, f64); 2] = [
         "timeline_cold_seek/first_block",
         2.0,
     ),
+    // Our server delivers a 1M-point cloud at >= 50% of the throughput of
+    // raw tokio-tungstenite sending the same bytes: at most twice the time.
+    (
+        "server 1M points / raw tungstenite",
+        "server_throughput/viser4d_1m_points",
+        "server_throughput/raw_tungstenite_same_bytes",
+        2.0,
+    ),
 ];
 
 pub fn run(workspace: &Workspace, report_only: bool, extra_args: &[String]) -> Result<()> {
     let started = SystemTime::now();
     if !report_only {
+        // The server benchmark serves the client bundle.
+        let bundle = dist::run(workspace)?;
         let mut cargo = workspace.cargo();
+        cargo.env("VISER4D_DIST_DIR", &bundle.dir);
         cargo.arg("bench");
         for package in BENCH_PACKAGES {
             cargo.args(["--package", package]);
@@ -86,7 +99,7 @@ fn print_table(criterion_dir: &Path, fresh_since: Option<SystemTime>) {
 
     println!();
     println!(
-        "{:<38} {:>12} {:>10} {:>22} {:>10}",
+        "{:<46} {:>12} {:>10} {:>22} {:>10}",
         "benchmark", "ours", "upstream", "upstream / ours", "vs memcpy"
     );
     for row in ROWS {
@@ -110,7 +123,7 @@ fn print_table(criterion_dir: &Path, fresh_since: Option<SystemTime>) {
             (true, Some(ours), Some(memcpy)) => format!("{:.2}x", ours.mean_ns / memcpy.mean_ns),
             _ => "-".to_owned(),
         };
-        println!("{row:<38} {ours_text:>12} {upstream_text:>10} {speedup:>22} {vs_memcpy:>10}");
+        println!("{row:<46} {ours_text:>12} {upstream_text:>10} {speedup:>22} {vs_memcpy:>10}");
     }
     println!();
     for (label, numerator, denominator, goal) in GOALS {
@@ -122,7 +135,7 @@ fn print_table(criterion_dir: &Path, fresh_since: Option<SystemTime>) {
             }
             _ => "not run".to_owned(),
         };
-        println!("{label:<38} {verdict}");
+        println!("{label:<46} {verdict}");
     }
     if fresh_since.is_some()
         && ROWS

@@ -1,1 +1,9 @@
 //! The one integration-test binary of `viser4d-server`.
+
+mod backpressure;
+mod browser;
+mod http;
+mod load;
+mod protocol;
+mod support;
+mod webdriver;
