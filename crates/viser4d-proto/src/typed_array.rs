@@ -122,9 +122,12 @@ macro_rules! from_numbers {
     ($(#[$doc:meta] $name:ident, $t:ty, $dtype:expr;)*) => {$(
         #[$doc]
         pub fn $name(values: &[$t]) -> TypedArray {
-            let mut data = Vec::with_capacity(std::mem::size_of_val(values));
-            for v in values {
-                data.extend_from_slice(&v.to_le_bytes());
+            const N: usize = std::mem::size_of::<$t>();
+            // Fixed-size chunks let the compiler vectorize this into
+            // (close to) a memcpy on little-endian targets.
+            let mut data = vec![0u8; values.len() * N];
+            for (out, v) in data.chunks_exact_mut(N).zip(values) {
+                out.copy_from_slice(&v.to_le_bytes());
             }
             TypedArray { dtype: $dtype, data: Bytes::from(data) }
         }
@@ -191,6 +194,16 @@ impl TypedArray {
         }
     }
 
+    /// A `<f2` array from bytes that already hold little-endian IEEE half
+    /// floats (an odd trailing byte is dropped rather than misread).
+    pub fn from_f16_bytes(data: Bytes) -> TypedArray {
+        let whole = data.len() & !1;
+        TypedArray {
+            dtype: Dtype::F16,
+            data: data.slice(..whole),
+        }
+    }
+
     /// A `|u1` array.
     pub fn from_u8(values: impl Into<Bytes>) -> TypedArray {
         TypedArray {
@@ -201,16 +214,7 @@ impl TypedArray {
 
     /// A `<f4` array of 3-vectors, flattened row-major (shape `(N, 3)`).
     pub fn from_vec3_f32(values: &[[f32; 3]]) -> TypedArray {
-        let mut data = Vec::with_capacity(values.len() * 12);
-        for v in values {
-            for c in v {
-                data.extend_from_slice(&c.to_le_bytes());
-            }
-        }
-        TypedArray {
-            dtype: Dtype::F32,
-            data: Bytes::from(data),
-        }
+        TypedArray::from_f32(values.as_flattened())
     }
 
     /// A `|u1` array of RGB triples, flattened row-major (shape `(N, 3)`).

@@ -16,6 +16,8 @@ use viser4d_proto::{AnyMessage, Message};
 #[derive(Debug)]
 struct Slot {
     message: Option<AnyMessage>,
+    /// Part of the initial replay (counted against the allowance, not the budget).
+    replay: bool,
     key: Option<String>,
     entity: Option<String>,
     size_bytes: usize,
@@ -38,6 +40,10 @@ pub(crate) struct Outbox {
     popped: u64,
     queued_bytes: usize,
     budget_bytes: usize,
+    /// Bytes of initial replay still queued: the state itself, bounded by
+    /// what the program put in the scene, allowed on top of the budget
+    /// until it has been written.
+    replay_bytes: usize,
 }
 
 impl Outbox {
@@ -48,10 +54,26 @@ impl Outbox {
             popped: 0,
             queued_bytes: 0,
             budget_bytes,
+            replay_bytes: 0,
         }
     }
 
+    /// Queues a message of the initial replay.
+    pub(crate) fn push_replay(&mut self, message: AnyMessage, size_bytes: usize) {
+        self.replay_bytes += size_bytes;
+        self.push_slot(message, size_bytes, true);
+    }
+
     pub(crate) fn push(&mut self, message: AnyMessage, size_bytes: usize) -> Pushed {
+        self.push_slot(message, size_bytes, false);
+        if self.queued_bytes > self.budget_bytes + self.replay_bytes {
+            Pushed::Overflow
+        } else {
+            Pushed::Queued
+        }
+    }
+
+    fn push_slot(&mut self, message: AnyMessage, size_bytes: usize, replay: bool) {
         let (key, entity, removes) = match &message {
             AnyMessage::Viser(m) => describe(m),
             AnyMessage::Custom(_) => (None, None, false),
@@ -69,14 +91,18 @@ impl Outbox {
         self.queued_bytes += size_bytes;
         self.slots.push_back(Slot {
             message: Some(message),
+            replay,
             key,
             entity,
             size_bytes,
         });
-        if self.queued_bytes > self.budget_bytes {
-            Pushed::Overflow
-        } else {
-            Pushed::Queued
+    }
+
+    /// Accounts for a slot's message leaving the queue.
+    fn release(&mut self, size_bytes: usize, replay: bool) {
+        self.queued_bytes -= size_bytes;
+        if replay {
+            self.replay_bytes -= size_bytes;
         }
     }
 
@@ -84,28 +110,32 @@ impl Outbox {
         let Some(index) = at.checked_sub(self.popped) else {
             return;
         };
-        if let Some(slot) = self.slots.get_mut(index as usize)
-            && slot.message.take().is_some()
-        {
-            self.queued_bytes -= slot.size_bytes;
+        let freed = self
+            .slots
+            .get_mut(index as usize)
+            .and_then(|slot| slot.message.take().map(|_| (slot.size_bytes, slot.replay)));
+        if let Some((size, replay)) = freed {
+            self.release(size, replay);
         }
     }
 
     fn drop_entity(&mut self, id: &str) {
-        let mut freed = 0;
+        let mut freed = Vec::new();
         for slot in self
             .slots
             .iter_mut()
             .filter(|s| s.entity.as_deref() == Some(id))
         {
             if slot.message.take().is_some() {
-                freed += slot.size_bytes;
+                freed.push((slot.size_bytes, slot.replay));
                 if let Some(key) = &slot.key {
                     self.by_key.remove(key);
                 }
             }
         }
-        self.queued_bytes -= freed;
+        for (size, replay) in freed {
+            self.release(size, replay);
+        }
     }
 
     /// Takes up to `max` messages, oldest first.
@@ -118,7 +148,7 @@ impl Outbox {
             let index = self.popped;
             self.popped += 1;
             if let Some(message) = slot.message {
-                self.queued_bytes -= slot.size_bytes;
+                self.release(slot.size_bytes, slot.replay);
                 if let Some(key) = slot.key
                     && self.by_key.get(&key) == Some(&index)
                 {
@@ -134,6 +164,7 @@ impl Outbox {
         self.slots.clear();
         self.by_key.clear();
         self.queued_bytes = 0;
+        self.replay_bytes = 0;
     }
 
     pub(crate) fn queued_bytes(&self) -> usize {
@@ -202,6 +233,24 @@ mod tests {
         assert_eq!(q.push(pos("/c", 1.0), 10), Pushed::Overflow);
         q.clear();
         assert_eq!(q.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn the_initial_replay_does_not_count_once_written() {
+        let mut q = Outbox::new(25);
+        q.push_replay(pos("/state", 0.0), 100);
+        assert_eq!(
+            q.push(pos("/a", 1.0), 10),
+            Pushed::Queued,
+            "replay is on top of the budget"
+        );
+        assert_eq!(q.take(1), vec![pos("/state", 0.0)]);
+        assert_eq!(q.push(pos("/b", 1.0), 10), Pushed::Queued);
+        assert_eq!(
+            q.push(pos("/c", 1.0), 10),
+            Pushed::Overflow,
+            "30 > 25 once the replay is gone"
+        );
     }
 
     #[test]

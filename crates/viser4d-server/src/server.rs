@@ -235,7 +235,14 @@ impl Server {
         self.shared.shutdown.notify_waiters();
         self.shared.kill_all();
         if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(2));
+            // Waiting is not allowed inside an async context (a server
+            // dropped from async code); there the runtime winds down in the
+            // background instead.
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            } else {
+                runtime.shutdown_timeout(Duration::from_secs(2));
+            }
         }
         tracing::info!("viser4d server stopped");
     }

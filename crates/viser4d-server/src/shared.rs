@@ -139,14 +139,11 @@ impl Shared {
             .messages()
             .map(|m| (m.clone(), viser4d_proto::encoded_size_bytes(m)))
             .collect();
-        // The initial replay comes on top of the budget: it is the state
-        // itself, already bounded by what the program put in the scene.
-        let replay_bytes: usize = replay.iter().map(|(_, size)| size).sum();
-        let mut outbox = Outbox::new(self.config.outbox_budget_bytes + replay_bytes);
+        let mut outbox = Outbox::new(self.config.outbox_budget_bytes);
         for (m, size) in replay {
-            outbox.push(AnyMessage::Viser(m), size);
+            outbox.push_replay(AnyMessage::Viser(m), size);
         }
-        outbox.push(AnyMessage::Viser(Message::from(ReplayDoneMessage {})), 16);
+        outbox.push_replay(AnyMessage::Viser(Message::from(ReplayDoneMessage {})), 16);
         state.clients.insert(
             id,
             ClientSlot {

@@ -154,23 +154,58 @@ literal_setter!(
 scale_setter!(PointCloudHandle);
 
 fn encode_points(points: &[[f32; 3]], precision: PointPrecision) -> Result<TypedArray> {
-    if let Some(i) = points.iter().position(|p| p.iter().any(|c| !c.is_finite())) {
-        return Err(ServerError::invalid(
-            "points",
-            format!("point {i} is {:?}, not finite", points[i]),
-        ));
-    }
-    Ok(match precision {
-        PointPrecision::Float32 => TypedArray::from_vec3_f32(points),
-        PointPrecision::Float16 => {
-            let bits: Vec<u16> = points
-                .as_flattened()
-                .iter()
-                .map(|&v| f32_to_f16_bits(v))
-                .collect();
-            TypedArray::from_f16_bits(&bits)
+    let not_finite = |i: usize, what: &str| {
+        ServerError::invalid("points", format!("point {i} is {:?}, {what}", points[i]))
+    };
+    match precision {
+        PointPrecision::Float32 => {
+            if let Some(i) = points.iter().position(|p| p.iter().any(|c| !c.is_finite())) {
+                return Err(not_finite(i, "not finite"));
+            }
+            Ok(TypedArray::from_vec3_f32(points))
         }
-    })
+        PointPrecision::Float16 => {
+            let halves = f32_to_f16_slice(points.as_flattened());
+            // One check covers NaN, infinities, and values past float16's
+            // range (which would arrive as infinities).
+            if let Some(i) = halves.iter().position(|h| !h.is_finite()) {
+                return Err(not_finite(
+                    i / 3,
+                    "not finite or beyond float16's range (use Float32 precision)",
+                ));
+            }
+            Ok(f16_array(halves))
+        }
+    }
+}
+
+/// The halves as a `<f2` array, without copying them: the vector becomes
+/// the array's buffer (its bytes are already the little-endian wire form).
+#[cfg(target_endian = "little")]
+fn f16_array(halves: Vec<half::f16>) -> TypedArray {
+    struct HalfBytes(Vec<half::f16>);
+    impl AsRef<[u8]> for HalfBytes {
+        fn as_ref(&self) -> &[u8] {
+            bytemuck::cast_slice(&self.0)
+        }
+    }
+    TypedArray::from_f16_bytes(bytes::Bytes::from_owner(HalfBytes(halves)))
+}
+
+#[cfg(target_endian = "big")]
+fn f16_array(halves: Vec<half::f16>) -> TypedArray {
+    let bits: Vec<u16> = halves.iter().map(|h| h.to_bits()).collect();
+    TypedArray::from_f16_bits(&bits)
+}
+
+/// Bulk `f32` to IEEE half conversion: the `half` crate uses the CPU's F16C
+/// instructions when present, which is what keeps a million-point cloud
+/// near memcpy speed (the scalar loop was three quarters of the send time).
+pub(crate) fn f32_to_f16_slice(values: &[f32]) -> Vec<half::f16> {
+    use half::slice::HalfFloatSliceExt;
+    let mut halves = vec![half::f16::ZERO; values.len()];
+    halves.convert_from_f32_slice(values);
+    halves
 }
 
 fn encode_colors(colors: PointColors<'_>, count: usize) -> Result<TypedArray> {
@@ -222,6 +257,18 @@ pub(crate) fn f32_to_f16_bits(value: f32) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::f32_to_f16_bits;
+
+    #[test]
+    fn bulk_conversion_matches_the_scalar_one() {
+        let values: Vec<f32> = (0..10_000)
+            .map(|i| (i as f32 - 5000.0) * 0.37)
+            .chain([1e-8, 6.0e-8, 65520.0])
+            .collect();
+        let bulk = super::f32_to_f16_slice(&values);
+        for (v, h) in values.iter().zip(&bulk) {
+            assert_eq!(h.to_bits(), f32_to_f16_bits(*v), "{v}");
+        }
+    }
 
     #[test]
     fn half_floats_match_numpy() {

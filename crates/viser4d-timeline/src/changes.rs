@@ -1,0 +1,65 @@
+//! What changed in a store since it was last asked: [`Changes`].
+
+use std::collections::BTreeSet;
+
+/// Blocks and settings that changed, for telling the clients that hold them.
+///
+/// Checkpoints are recomputed lazily, so an edit reports every later block
+/// as possibly changed ([`Changes::checkpoints_from`]); a server that wants
+/// to skip clients whose block did not really change compares
+/// [`Store::block_revision`](crate::Store::block_revision) with the
+/// revision the client holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    edited: BTreeSet<u32>,
+    checkpoints_from: Option<u32>,
+    num_steps: bool,
+    overrides: bool,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.edited.is_empty() && !self.num_steps && !self.overrides
+    }
+
+    /// Blocks whose own steps changed.
+    pub fn edited_blocks(&self) -> impl Iterator<Item = u32> + '_ {
+        self.edited.iter().copied()
+    }
+
+    /// The first block whose checkpoint may have changed; every later block
+    /// may have changed too.
+    pub fn checkpoints_from(&self) -> Option<u32> {
+        self.checkpoints_from
+    }
+
+    /// Whether the number of steps changed.
+    pub fn num_steps_changed(&self) -> bool {
+        self.num_steps
+    }
+
+    /// Whether the overrides changed.
+    pub fn overrides_changed(&self) -> bool {
+        self.overrides
+    }
+
+    /// Whether a client holding this block must fetch it again.
+    pub fn affects_block(&self, index: u32) -> bool {
+        self.edited.contains(&index) || self.checkpoints_from.is_some_and(|from| index >= from)
+    }
+
+    pub(crate) fn edit(&mut self, index: u32) {
+        self.edited.insert(index);
+        let next = index.saturating_add(1);
+        self.checkpoints_from = Some(self.checkpoints_from.map_or(next, |f| f.min(next)));
+    }
+
+    pub(crate) fn set_num_steps(&mut self) {
+        self.num_steps = true;
+    }
+
+    pub(crate) fn set_overrides(&mut self) {
+        self.overrides = true;
+    }
+}

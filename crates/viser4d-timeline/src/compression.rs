@@ -1,0 +1,172 @@
+//! zstd for block sections, per target: the C library natively, the
+//! pure-Rust `ruzstd` decoder on wasm32 (which has no C toolchain). The wasm
+//! build never compresses; it only reads what a native store wrote.
+
+use crate::error::{DecodeError, EncodeError};
+
+/// How block sections are compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Store sections as plain msgpack.
+    None,
+    /// zstd at this level, kept only where it pays: for sections of 512 bytes
+    /// or more that shrink by at least an eighth.
+    /// On wasm32 this falls back to [`Compression::None`].
+    Zstd {
+        /// zstd level; 1 is what viser uses live.
+        level: i32,
+    },
+}
+
+impl Default for Compression {
+    fn default() -> Self {
+        Self::Zstd { level: 1 }
+    }
+}
+
+/// Sections smaller than this are never compressed: zstd's frame overhead
+/// and the decoder's setup cost more than they save.
+const MIN_COMPRESS_BYTES: usize = 512;
+
+impl Compression {
+    /// A packer for one encoding pass (one zstd context, reused).
+    pub(crate) fn packer(self) -> Packer {
+        Packer {
+            compression: self,
+            context: None,
+        }
+    }
+}
+
+/// Compresses sections for one encoding pass, reusing one zstd context:
+/// a block has a section per step, and setting a context up per section
+/// cost a tenth of the compression.
+pub(crate) struct Packer {
+    compression: Compression,
+    #[cfg(not(target_arch = "wasm32"))]
+    context: Option<zstd::bulk::Compressor<'static>>,
+    #[cfg(target_arch = "wasm32")]
+    context: Option<()>,
+}
+
+impl Packer {
+    /// The compressed bytes if compression pays (at least 1/8 smaller), else `None`.
+    pub(crate) fn compress(&mut self, raw: &[u8]) -> Result<Option<Vec<u8>>, EncodeError> {
+        let Compression::Zstd { level } = self.compression else {
+            return Ok(None);
+        };
+        if raw.len() < MIN_COMPRESS_BYTES {
+            return Ok(None);
+        }
+        let packed = self.zstd_compress(raw, level)?;
+        Ok(packed.filter(|p| p.len() <= raw.len() - raw.len() / 8))
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn zstd_compress(&mut self, raw: &[u8], level: i32) -> Result<Option<Vec<u8>>, EncodeError> {
+        let context = match &mut self.context {
+            Some(context) => context,
+            None => self
+                .context
+                .insert(zstd::bulk::Compressor::new(level).map_err(EncodeError::Compress)?),
+        };
+        context
+            .compress(raw)
+            .map(Some)
+            .map_err(EncodeError::Compress)
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn zstd_compress(&mut self, _raw: &[u8], _level: i32) -> Result<Option<Vec<u8>>, EncodeError> {
+        self.context = None;
+        Ok(None)
+    }
+}
+
+/// Decompresses one zstd frame that must expand to exactly `raw_len` bytes.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn zstd_decompress(data: &[u8], raw_len: usize) -> Result<Vec<u8>, DecodeError> {
+    let out = zstd::bulk::decompress(data, raw_len)
+        .map_err(|e| DecodeError::Decompress(e.to_string()))?;
+    check_len(out, raw_len)
+}
+
+/// Decompresses one zstd frame that must expand to exactly `raw_len` bytes.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn zstd_decompress(data: &[u8], raw_len: usize) -> Result<Vec<u8>, DecodeError> {
+    pure_decompress(data, raw_len)
+}
+
+/// The browser's decoder; natively compiled for tests only. It streams, so
+/// corrupt bytes claiming a huge size cannot make it zero a huge buffer.
+#[cfg(any(target_arch = "wasm32", test))]
+pub(crate) fn pure_decompress(data: &[u8], raw_len: usize) -> Result<Vec<u8>, DecodeError> {
+    use std::io::Read;
+    let decoder = ruzstd::decoding::StreamingDecoder::new(data)
+        .map_err(|e| DecodeError::Decompress(e.to_string()))?;
+    let mut out = Vec::with_capacity(raw_len.min(64 << 20));
+    decoder
+        .take(raw_len as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| DecodeError::Decompress(e.to_string()))?;
+    check_len(out, raw_len)
+}
+
+fn check_len(out: Vec<u8>, raw_len: usize) -> Result<Vec<u8>, DecodeError> {
+    if out.len() != raw_len {
+        return Err(DecodeError::LengthMismatch {
+            declared: raw_len as u64,
+            found: out.len() as u64,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_only_where_it_pays() {
+        let mut zstd = Compression::Zstd { level: 1 }.packer();
+        assert!(zstd.compress(&[7; 100]).expect("ok").is_none(), "too small");
+        let mut seed = 42u64;
+        let noise: Vec<u8> = (0..512)
+            .flat_map(|_| {
+                // splitmix64
+                seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = seed;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                (z ^ (z >> 31)).to_le_bytes()
+            })
+            .collect();
+        assert!(
+            zstd.compress(&noise).expect("ok").is_none(),
+            "incompressible"
+        );
+        assert!(zstd.compress(&[7; 4096]).expect("ok").is_some());
+        assert!(
+            Compression::None
+                .packer()
+                .compress(&[7; 4096])
+                .expect("ok")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn ruzstd_reads_what_zstd_writes() {
+        let raw: Vec<u8> = (0..100_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let packed = Compression::default()
+            .packer()
+            .compress(&raw)
+            .expect("ok")
+            .expect("compressible");
+        assert_eq!(pure_decompress(&packed, raw.len()).expect("decodes"), raw);
+        assert_eq!(zstd_decompress(&packed, raw.len()).expect("decodes"), raw);
+        assert!(pure_decompress(&packed, raw.len() - 1).is_err());
+    }
+}

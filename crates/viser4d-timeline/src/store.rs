@@ -1,0 +1,963 @@
+//! The recorded timeline: [`Store`], its [`StoreConfig`] and [`MemoryStats`].
+//!
+//! The store keeps one slot per block. A slot's content can live in three
+//! forms, any of which may be missing as long as the content is recoverable:
+//!
+//! - decoded step deltas (needed to record into the block),
+//! - a decoded checkpoint (the state before the block's first step),
+//! - the encoded block (the bytes sent to clients), in memory or spilled to
+//!   a file.
+//!
+//! Two invariants keep everything recoverable: a slot's deltas are decoded
+//! or in an encoded block of the same revision; a valid checkpoint is
+//! decoded or in an encoded block of the same revision. Eviction therefore
+//! encodes before it drops, and spills encoded bytes before it drops them.
+//!
+//! Checkpoints are valid for blocks `0..valid_checkpoints`. An edit in block
+//! `k` lowers that mark to `k + 1`; the next read of a later block folds the
+//! checkpoints forward from the mark, one block at a time. A recomputed
+//! checkpoint equal to the one it replaces (when that one is still decoded)
+//! keeps its revision, so its block's encoding stays valid.
+//!
+//! Revisions: one counter stamps every recorded write, and a block's deltas
+//! carry the revision of their last write. A checkpoint's revision is the
+//! newest deltas revision before it. A block's revision, the larger of its
+//! two, therefore grows with every change of the block, and entry revisions
+//! depend only on the order of recording.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::block::{Block, Deltas};
+use crate::changes::Changes;
+use crate::compression::Compression;
+use crate::delta::StepDelta;
+use crate::error::{DecodeError, StoreError};
+use crate::key::{Key, NodeName, Op};
+use crate::overrides::Overrides;
+use crate::payload::Payload;
+use crate::spill::{SpillDir, SpillFile};
+use crate::state::State;
+use crate::wire::{self, BlockMeta};
+
+/// The most steps a timeline may have: 2^24, over three days at 60 steps a
+/// second. Every block costs a little memory even when empty, so a bound
+/// keeps a mistaken step count an error instead of an out-of-memory abort.
+pub const MAX_STEPS: u32 = 1 << 24;
+
+/// How a [`Store`] groups steps and how much memory it may keep.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    block_size: u32,
+    budget_bytes: usize,
+    spill_dir: Option<PathBuf>,
+    compression: Compression,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            block_size: 32,
+            budget_bytes: 256 << 20,
+            spill_dir: None,
+            compression: Compression::default(),
+        }
+    }
+}
+
+impl StoreConfig {
+    /// Steps per block (default 32). Larger blocks mean fewer fetches and
+    /// larger ones; a seek folds at most this many steps.
+    pub fn block_size(mut self, steps: u32) -> Self {
+        self.block_size = steps;
+        self
+    }
+
+    /// Bytes of decoded and encoded blocks kept in memory (default 256 MiB).
+    /// Past it, least recently used blocks are encoded, then spilled.
+    pub fn budget_bytes(mut self, bytes: usize) -> Self {
+        self.budget_bytes = bytes;
+        self
+    }
+
+    /// Directory in which the store creates its private spill directory
+    /// (default: the system's temporary directory). Ignored on wasm32.
+    pub fn spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spill_dir = Some(dir.into());
+        self
+    }
+
+    /// How block sections are compressed (default zstd level 1).
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Steps per block.
+    pub fn get_block_size(&self) -> u32 {
+        self.block_size
+    }
+
+    /// The memory budget in bytes.
+    pub fn get_budget_bytes(&self) -> usize {
+        self.budget_bytes
+    }
+}
+
+/// Where a store's bytes are, at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryStats {
+    /// The configured budget.
+    pub budget_bytes: usize,
+    /// Everything counted against the budget.
+    pub resident_bytes: usize,
+    /// Decoded deltas and checkpoints (approximate, from [`Payload::size_bytes`]).
+    pub decoded_bytes: usize,
+    /// Encoded blocks held in memory.
+    pub encoded_bytes: usize,
+    /// Encoded blocks on disk.
+    pub spilled_bytes: usize,
+    /// Number of blocks with a file on disk.
+    pub spilled_blocks: usize,
+    /// The spill directory, once created.
+    pub spill_dir: Option<PathBuf>,
+}
+
+/// A recorded timeline, grouped into blocks.
+///
+/// Record ops into steps with [`Store::record`] (any step, in any order),
+/// then read the state at a step ([`Store::state_at`]), a decoded block
+/// ([`Store::block`]) or its encoded bytes ([`Store::encoded_block`]).
+/// Reads take `&mut self` because they fill caches and may evict others.
+#[derive(Debug)]
+pub struct Store<P> {
+    config: StoreConfig,
+    num_steps: u32,
+    slots: Vec<Slot<P>>,
+    /// Blocks `0..valid_checkpoints` have an up-to-date checkpoint.
+    valid_checkpoints: usize,
+    overrides: Arc<Overrides<P>>,
+    last_rev: u64,
+    tick: u64,
+    resident_bytes: usize,
+    spill: Option<SpillDir>,
+    /// Set when spilling is impossible here (wasm32).
+    spill_unavailable: bool,
+    changes: Changes,
+}
+
+/// One block's storage. Its decoded `deltas` may be shorter than the block:
+/// the steps past its end are empty, so an empty timeline costs no memory
+/// per step.
+#[derive(Debug)]
+struct Slot<P> {
+    deltas_rev: u64,
+    /// Revision of the current checkpoint, meaningful while it is valid.
+    checkpoint_rev: u64,
+    deltas: Option<Arc<Vec<StepDelta<P>>>>,
+    deltas_bytes: usize,
+    /// A decoded checkpoint and the revision it was computed as (stale when
+    /// that is not `checkpoint_rev` or the checkpoint is invalid).
+    checkpoint: Option<(u64, Arc<State<P>>)>,
+    checkpoint_bytes: usize,
+    packed: Option<Packed>,
+    last_used: u64,
+}
+
+/// An encoded block, in memory, on disk, or both.
+#[derive(Debug)]
+struct Packed {
+    deltas_rev: u64,
+    checkpoint_rev: Option<u64>,
+    resident: Option<Bytes>,
+    file: Option<SpillFile>,
+}
+
+impl<P> Slot<P> {
+    /// An empty block: no step allocated until one is recorded into.
+    fn new(deltas_rev: u64) -> Self {
+        Self {
+            deltas_rev,
+            checkpoint_rev: 0,
+            deltas_bytes: 0,
+            deltas: Some(Arc::new(Vec::new())),
+            checkpoint: None,
+            checkpoint_bytes: 0,
+            packed: None,
+            last_used: 0,
+        }
+    }
+
+    fn resident_bytes(&self) -> usize {
+        self.decoded_bytes() + self.encoded_bytes()
+    }
+
+    fn decoded_bytes(&self) -> usize {
+        let deltas = if self.deltas.is_some() {
+            self.deltas_bytes
+        } else {
+            0
+        };
+        let checkpoint = if self.checkpoint.is_some() {
+            self.checkpoint_bytes
+        } else {
+            0
+        };
+        deltas + checkpoint
+    }
+
+    fn encoded_bytes(&self) -> usize {
+        self.packed
+            .as_ref()
+            .and_then(|p| p.resident.as_ref())
+            .map_or(0, Bytes::len)
+    }
+}
+
+fn check_num_steps(num_steps: u32) -> Result<(), StoreError> {
+    if num_steps > MAX_STEPS {
+        return Err(StoreError::TooManySteps {
+            num_steps,
+            max: MAX_STEPS,
+        });
+    }
+    Ok(())
+}
+
+fn deltas_bytes<P>(deltas: &[StepDelta<P>]) -> usize {
+    deltas
+        .iter()
+        .map(|d| size_of::<StepDelta<P>>() + d.approx_bytes())
+        .sum()
+}
+
+impl<P: Payload> Store<P> {
+    /// An empty timeline of `num_steps` steps with the default configuration.
+    pub fn new(num_steps: u32) -> Result<Self, StoreError> {
+        Self::with_config(num_steps, StoreConfig::default())
+    }
+
+    /// An empty timeline of `num_steps` steps.
+    pub fn with_config(num_steps: u32, config: StoreConfig) -> Result<Self, StoreError> {
+        if config.block_size == 0 {
+            return Err(StoreError::InvalidConfig("block_size must be at least 1"));
+        }
+        check_num_steps(num_steps)?;
+        let mut store = Self::empty(config);
+        store.build_slots(num_steps);
+        Ok(store)
+    }
+
+    fn empty(config: StoreConfig) -> Self {
+        Self {
+            config,
+            num_steps: 0,
+            slots: Vec::new(),
+            valid_checkpoints: 1,
+            overrides: Arc::new(Overrides::new()),
+            last_rev: 0,
+            tick: 0,
+            resident_bytes: 0,
+            spill: None,
+            spill_unavailable: false,
+            changes: Changes::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// Steps in the timeline.
+    pub fn num_steps(&self) -> u32 {
+        self.num_steps
+    }
+
+    /// Steps per block.
+    pub fn block_size(&self) -> u32 {
+        self.config.block_size
+    }
+
+    /// Blocks in the timeline.
+    pub fn num_blocks(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    /// The block holding `step`.
+    pub fn block_of(&self, step: u32) -> Result<u32, StoreError> {
+        self.check_step(step)?;
+        Ok(step / self.config.block_size)
+    }
+
+    /// Records one op into `step`, after the ops already there.
+    pub fn record(&mut self, step: u32, op: Op<P>) -> Result<(), StoreError> {
+        self.record_all(step, std::iter::once(op))
+    }
+
+    /// Records ops into `step`, in order.
+    pub fn record_all(
+        &mut self,
+        step: u32,
+        ops: impl IntoIterator<Item = Op<P>>,
+    ) -> Result<(), StoreError> {
+        self.edit_step(step, |delta, rev| {
+            for op in ops {
+                delta.record(op, rev());
+            }
+        })
+    }
+
+    /// Records `Put(key, value)` into `step`.
+    pub fn put(&mut self, step: u32, key: Key, value: P) -> Result<(), StoreError> {
+        self.record(step, Op::Put(key, value))
+    }
+
+    /// Records the removal of a node (and its subtree) into `step`.
+    pub fn remove_node(&mut self, step: u32, name: NodeName) -> Result<(), StoreError> {
+        self.record(step, Op::RemoveNode(name))
+    }
+
+    /// Appends an audio event to `step`.
+    pub fn record_audio(&mut self, step: u32, event: P) -> Result<(), StoreError> {
+        self.edit_step(step, |delta, _| delta.push_audio(event))
+    }
+
+    fn edit_step(
+        &mut self,
+        step: u32,
+        edit: impl FnOnce(&mut StepDelta<P>, &mut dyn FnMut() -> u64),
+    ) -> Result<(), StoreError> {
+        self.check_step(step)?;
+        let k = (step / self.config.block_size) as usize;
+        let offset = (step % self.config.block_size) as usize;
+        self.ensure_deltas(k)?;
+        let mut last_rev = self.last_rev;
+        let slot = &mut self.slots[k];
+        let Some(deltas) = slot.deltas.as_mut() else {
+            return Err(Self::lost(k));
+        };
+        // Steps past the end of a block's vector are empty (see `Slot`).
+        let deltas = Arc::make_mut(deltas);
+        let grown_bytes = (offset + 1).saturating_sub(deltas.len()) * size_of::<StepDelta<P>>();
+        if deltas.len() <= offset {
+            deltas.resize_with(offset + 1, StepDelta::new);
+        }
+        // A step usually touches as many nodes as the one before it: size
+        // its map once instead of growing it through every power of two.
+        let previous_nodes = offset
+            .checked_sub(1)
+            .and_then(|p| deltas.get(p))
+            .map_or(0, |d| d.puts.nodes.len());
+        let Some(delta) = deltas.get_mut(offset) else {
+            return Err(Self::lost(k));
+        };
+        if delta.puts.nodes.capacity() == 0 {
+            delta.puts.nodes.reserve(previous_nodes);
+        }
+        let before = delta.approx_bytes();
+        edit(delta, &mut || {
+            last_rev += 1;
+            last_rev
+        });
+        let after = delta.approx_bytes() + grown_bytes;
+        last_rev += 1;
+        slot.deltas_rev = last_rev;
+        self.last_rev = last_rev;
+        slot.deltas_bytes = (slot.deltas_bytes + after).saturating_sub(before);
+        self.resident_bytes = (self.resident_bytes + after).saturating_sub(before);
+        self.valid_checkpoints = self.valid_checkpoints.min(k + 1);
+        self.changes.edit(k as u32);
+        self.touch(k);
+        self.enforce_budget(&[k])
+    }
+
+    /// Grows or shrinks the timeline to `num_steps` steps. Steps added are
+    /// empty; steps cut are dropped with everything recorded in them.
+    pub fn set_steps(&mut self, num_steps: u32) -> Result<(), StoreError> {
+        check_num_steps(num_steps)?;
+        if num_steps == self.num_steps {
+            return Ok(());
+        }
+        let bs = self.config.block_size;
+        let new_blocks = num_steps.div_ceil(bs) as usize;
+        let old_blocks = self.slots.len();
+        // The last block both before and after changes length unless it is
+        // whole in both. Decode it first: that may fail, and nothing has
+        // changed yet then.
+        let resized = new_blocks.min(old_blocks).checked_sub(1).filter(|&k| {
+            let first = k as u32 * bs;
+            (self.num_steps - first).min(bs) != (num_steps - first).min(bs)
+        });
+        if let Some(k) = resized {
+            self.ensure_deltas(k)?;
+        }
+        for k in (new_blocks..old_blocks).rev() {
+            self.drop_slot(k);
+        }
+        self.valid_checkpoints = self.valid_checkpoints.min(new_blocks.max(1));
+        if let Some(k) = resized {
+            let len = (num_steps - k as u32 * bs).min(bs) as usize;
+            let Some(deltas) = self.slots[k].deltas.as_mut() else {
+                return Err(Self::lost(k));
+            };
+            if deltas.len() > len {
+                Arc::make_mut(deltas).truncate(len);
+            }
+            let bytes = deltas_bytes(deltas);
+            self.last_rev += 1;
+            let rev = self.last_rev;
+            self.account(k, |slot| {
+                slot.deltas_bytes = bytes;
+                slot.deltas_rev = rev;
+            });
+            self.changes.edit(k as u32);
+        }
+        self.num_steps = num_steps;
+        for k in old_blocks..new_blocks {
+            self.push_slot(k);
+        }
+        self.changes.set_num_steps();
+        self.enforce_budget(&[])
+    }
+
+    /// Empties every step and drops the overrides; the number of steps stays.
+    pub fn clear(&mut self) {
+        for k in (0..self.slots.len()).rev() {
+            self.drop_slot(k);
+        }
+        if !self.overrides.is_empty() {
+            self.overrides = Arc::new(Overrides::new());
+            self.changes.set_overrides();
+        }
+        let num_steps = self.num_steps;
+        self.build_slots(num_steps);
+    }
+
+    fn build_slots(&mut self, num_steps: u32) {
+        self.num_steps = num_steps;
+        self.valid_checkpoints = 1;
+        for k in 0..num_steps.div_ceil(self.config.block_size) as usize {
+            self.push_slot(k);
+        }
+    }
+
+    fn push_slot(&mut self, k: usize) {
+        self.last_rev += 1;
+        let slot = Slot::new(self.last_rev);
+        self.resident_bytes += slot.resident_bytes();
+        self.slots.push(slot);
+        self.changes.edit(k as u32);
+    }
+
+    fn drop_slot(&mut self, k: usize) {
+        if k + 1 != self.slots.len() {
+            return;
+        }
+        let Some(slot) = self.slots.pop() else {
+            return;
+        };
+        self.resident_bytes = self.resident_bytes.saturating_sub(slot.resident_bytes());
+        if let (Some(spill), Some(file)) = (&self.spill, slot.packed.and_then(|p| p.file)) {
+            spill.remove(file);
+        }
+        self.changes.edit(k as u32);
+    }
+
+    /// The overrides applied on top of every step.
+    pub fn overrides(&self) -> &Arc<Overrides<P>> {
+        &self.overrides
+    }
+
+    /// Changes the overrides (copy on write when a cursor shares them).
+    pub fn overrides_mut(&mut self) -> &mut Overrides<P> {
+        self.changes.set_overrides();
+        Arc::make_mut(&mut self.overrides)
+    }
+
+    /// What changed since the last call.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// The timeline's state at `step` (without overrides).
+    pub fn state_at(&mut self, step: u32) -> Result<State<P>, StoreError> {
+        let k = self.block_of(step)?;
+        let block = self.block(k)?;
+        block
+            .state_at(step)
+            .map_err(|_| StoreError::StepOutOfRange {
+                step,
+                num_steps: self.num_steps,
+            })
+    }
+
+    /// The state at `step` as a viewer shows it: with the overrides applied.
+    pub fn shown_state_at(&mut self, step: u32) -> Result<State<P>, StoreError> {
+        let state = self.state_at(step)?;
+        Ok(self.overrides.apply_to(&state))
+    }
+
+    /// Block `index`, decoded: its checkpoint (computed if needed) and deltas.
+    pub fn block(&mut self, index: u32) -> Result<Block<P>, StoreError> {
+        let k = self.check_block(index)?;
+        let checkpoint = self.checkpoint(k)?;
+        self.ensure_deltas(k)?;
+        let len = self.meta(k).num_steps as usize;
+        let slot = &mut self.slots[k];
+        let Some(deltas) = slot.deltas.as_mut() else {
+            return Err(Self::lost(k));
+        };
+        if deltas.len() < len {
+            // A block hands out every step: allocate the empty ones now.
+            let grown = (len - deltas.len()) * size_of::<StepDelta<P>>();
+            Arc::make_mut(deltas).resize_with(len, StepDelta::new);
+            slot.deltas_bytes += grown;
+            self.resident_bytes += grown;
+        }
+        let deltas = deltas.clone();
+        let block = Block {
+            meta: self.meta(k),
+            checkpoint,
+            deltas: Deltas::Decoded(deltas),
+        };
+        self.touch(k);
+        self.enforce_budget(&[k])?;
+        Ok(block)
+    }
+
+    /// Block `index`, encoded for sending. Encoded once and cached until the
+    /// block changes; the bytes are shared, not copied.
+    pub fn encoded_block(&mut self, index: u32) -> Result<Bytes, StoreError> {
+        let k = self.check_block(index)?;
+        self.compute_checkpoints(k)?;
+        if !self.packed_complete(k) {
+            self.pack(k)?;
+        }
+        let bytes = self.packed_bytes(k)?;
+        self.touch(k);
+        self.enforce_budget(&[k])?;
+        Ok(bytes)
+    }
+
+    /// The revision of block `index` (computing its checkpoint if needed):
+    /// equal revisions mean equal blocks.
+    pub fn block_revision(&mut self, index: u32) -> Result<u64, StoreError> {
+        let k = self.check_block(index)?;
+        self.compute_checkpoints(k)?;
+        let slot = &self.slots[k];
+        Ok(slot.deltas_rev.max(slot.checkpoint_rev))
+    }
+
+    /// Drops every in-memory encoded block whose content is also held
+    /// decoded, and the spill files of those blocks. Nothing is lost; the
+    /// next [`Store::encoded_block`] encodes again.
+    pub fn drop_encoded_cache(&mut self) {
+        for k in 0..self.slots.len() {
+            let has_checkpoint =
+                k == 0 || k >= self.valid_checkpoints || self.decoded_checkpoint(k).is_some();
+            let slot = &mut self.slots[k];
+            let resident = slot.packed.as_ref().is_some_and(|p| p.resident.is_some());
+            if !(resident && slot.deltas.is_some() && has_checkpoint) {
+                continue;
+            }
+            let freed = slot.encoded_bytes();
+            if let (Some(spill), Some(file)) =
+                (&self.spill, slot.packed.take().and_then(|p| p.file))
+            {
+                spill.remove(file);
+            }
+            self.resident_bytes = self.resident_bytes.saturating_sub(freed);
+        }
+    }
+
+    /// Where the store's bytes are.
+    pub fn memory(&self) -> MemoryStats {
+        let mut stats = MemoryStats {
+            budget_bytes: self.config.budget_bytes,
+            resident_bytes: self.resident_bytes,
+            decoded_bytes: 0,
+            encoded_bytes: 0,
+            spilled_bytes: 0,
+            spilled_blocks: 0,
+            spill_dir: self.spill.as_ref().map(|s| s.path().to_path_buf()),
+        };
+        for slot in &self.slots {
+            stats.decoded_bytes += slot.decoded_bytes();
+            stats.encoded_bytes += slot.encoded_bytes();
+            if let Some(file) = slot.packed.as_ref().and_then(|p| p.file.as_ref()) {
+                stats.spilled_bytes += file.len();
+                stats.spilled_blocks += 1;
+            }
+        }
+        stats
+    }
+
+    // ------------------------------------------------------------ internals
+
+    fn check_step(&self, step: u32) -> Result<(), StoreError> {
+        if step < self.num_steps {
+            return Ok(());
+        }
+        Err(StoreError::StepOutOfRange {
+            step,
+            num_steps: self.num_steps,
+        })
+    }
+
+    fn check_block(&self, index: u32) -> Result<usize, StoreError> {
+        if (index as usize) < self.slots.len() {
+            return Ok(index as usize);
+        }
+        Err(StoreError::BlockOutOfRange {
+            index,
+            num_blocks: self.num_blocks(),
+        })
+    }
+
+    fn meta(&self, k: usize) -> BlockMeta {
+        let bs = self.config.block_size;
+        let slot = &self.slots[k];
+        let first_step = k as u32 * bs;
+        BlockMeta {
+            index: k as u32,
+            first_step,
+            num_steps: (self.num_steps - first_step).min(bs),
+            deltas_rev: slot.deltas_rev,
+            checkpoint_rev: slot.checkpoint_rev,
+        }
+    }
+
+    /// An internal invariant broke: the block's content is nowhere.
+    fn lost(k: usize) -> StoreError {
+        StoreError::Corrupt {
+            index: k as u32,
+            source: DecodeError::MissingCheckpoint { index: k as u32 },
+        }
+    }
+
+    fn touch(&mut self, k: usize) {
+        self.tick += 1;
+        self.slots[k].last_used = self.tick;
+    }
+
+    /// Adjusts the byte count around a change of one slot.
+    fn account(&mut self, k: usize, change: impl FnOnce(&mut Slot<P>)) {
+        let slot = &mut self.slots[k];
+        let before = slot.resident_bytes();
+        change(slot);
+        let after = slot.resident_bytes();
+        self.resident_bytes = (self.resident_bytes + after).saturating_sub(before);
+    }
+
+    /// The encoded block's bytes, read back from disk if spilled.
+    fn packed_bytes(&mut self, k: usize) -> Result<Bytes, StoreError> {
+        let Some(packed) = self.slots[k].packed.as_ref() else {
+            return Err(Self::lost(k));
+        };
+        if let Some(bytes) = &packed.resident {
+            return Ok(bytes.clone());
+        }
+        let (Some(spill), Some(file)) = (&self.spill, &packed.file) else {
+            return Err(Self::lost(k));
+        };
+        let bytes = spill.read(file)?;
+        let kept = bytes.clone();
+        self.account(k, |slot| {
+            if let Some(p) = slot.packed.as_mut() {
+                p.resident = Some(kept);
+            }
+        });
+        Ok(bytes)
+    }
+
+    fn corrupt(k: usize) -> impl FnOnce(DecodeError) -> StoreError {
+        move |source| StoreError::Corrupt {
+            index: k as u32,
+            source,
+        }
+    }
+
+    fn ensure_deltas(&mut self, k: usize) -> Result<(), StoreError> {
+        let slot = &self.slots[k];
+        if slot.deltas.is_some() {
+            return Ok(());
+        }
+        let current = slot.packed.as_ref().map(|p| p.deltas_rev) == Some(slot.deltas_rev);
+        if !current {
+            return Err(Self::lost(k));
+        }
+        let num_steps = self.meta(k).num_steps;
+        let bytes = self.packed_bytes(k)?;
+        let header = wire::read_header(&bytes).map_err(Self::corrupt(k))?;
+        let deltas = wire::decode_deltas(header.deltas, num_steps).map_err(Self::corrupt(k))?;
+        self.account(k, |slot| {
+            slot.deltas_bytes = deltas_bytes(&deltas);
+            slot.deltas = Some(Arc::new(deltas));
+        });
+        Ok(())
+    }
+
+    /// The decoded checkpoint of block `k` if it is current.
+    fn decoded_checkpoint(&self, k: usize) -> Option<Arc<State<P>>> {
+        let slot = &self.slots[k];
+        match &slot.checkpoint {
+            Some((rev, state)) if *rev == slot.checkpoint_rev => Some(state.clone()),
+            _ => None,
+        }
+    }
+
+    /// The checkpoint of block `k`, computing checkpoints up to it if needed.
+    fn checkpoint(&mut self, k: usize) -> Result<Arc<State<P>>, StoreError> {
+        self.compute_checkpoints(k)?;
+        self.load_checkpoint(k)
+    }
+
+    /// The checkpoint of block `k < valid_checkpoints`, decoded.
+    fn load_checkpoint(&mut self, k: usize) -> Result<Arc<State<P>>, StoreError> {
+        if let Some(state) = self.decoded_checkpoint(k) {
+            return Ok(state);
+        }
+        if k == 0 {
+            return Ok(Arc::new(State::new()));
+        }
+        let slot = &self.slots[k];
+        let want = Some(slot.checkpoint_rev);
+        if slot.packed.as_ref().map(|p| p.checkpoint_rev) != Some(want) {
+            return Err(Self::lost(k));
+        }
+        let bytes = self.packed_bytes(k)?;
+        let header = wire::read_header(&bytes).map_err(Self::corrupt(k))?;
+        let Some(section) = header.checkpoint else {
+            return Err(Self::lost(k));
+        };
+        let state = Arc::new(wire::decode_checkpoint(section).map_err(Self::corrupt(k))?);
+        let kept = state.clone();
+        self.account(k, |slot| {
+            slot.checkpoint_bytes = kept.approx_bytes();
+            slot.checkpoint = Some((slot.checkpoint_rev, kept));
+        });
+        Ok(state)
+    }
+
+    fn compute_checkpoints(&mut self, k: usize) -> Result<(), StoreError> {
+        if self.valid_checkpoints > k {
+            return Ok(());
+        }
+        // A checkpoint's revision is the newest revision of the blocks
+        // before it: it changes when they change, needs no counter of its
+        // own (so entry revisions do not depend on when checkpoints are
+        // computed), and grows with every change.
+        let mut newest_before = self.slots[..self.valid_checkpoints - 1]
+            .iter()
+            .map(|s| s.deltas_rev)
+            .max()
+            .unwrap_or(0);
+        while self.valid_checkpoints <= k {
+            let j = self.valid_checkpoints;
+            newest_before = newest_before.max(self.slots[j - 1].deltas_rev);
+            let previous = self.load_checkpoint(j - 1)?;
+            self.ensure_deltas(j - 1)?;
+            let Some(deltas) = self.slots[j - 1].deltas.clone() else {
+                return Err(Self::lost(j - 1));
+            };
+            let mut state = State::clone(&previous);
+            drop(previous);
+            for delta in deltas.iter() {
+                state.apply_delta(delta);
+            }
+            drop(deltas);
+            let unchanged = self.slots[j]
+                .checkpoint
+                .as_ref()
+                .is_some_and(|(_, old)| **old == state);
+            let rev = if unchanged {
+                self.slots[j].checkpoint_rev
+            } else {
+                newest_before
+            };
+            self.account(j, |slot| {
+                slot.checkpoint_rev = rev;
+                match &mut slot.checkpoint {
+                    Some((old_rev, _)) if unchanged => *old_rev = rev,
+                    _ => {
+                        slot.checkpoint_bytes = state.approx_bytes();
+                        slot.checkpoint = Some((rev, Arc::new(state)));
+                    }
+                }
+            });
+            self.valid_checkpoints = j + 1;
+            self.touch(j - 1);
+            self.touch(j);
+            self.enforce_budget(&[j - 1, j])?;
+        }
+        Ok(())
+    }
+
+    /// Whether the encoded block holds the current deltas and, if the
+    /// checkpoint is valid, the current checkpoint.
+    fn packed_complete(&self, k: usize) -> bool {
+        let slot = &self.slots[k];
+        let Some(packed) = &slot.packed else {
+            return false;
+        };
+        let checkpoint_ok =
+            k >= self.valid_checkpoints || packed.checkpoint_rev == Some(slot.checkpoint_rev);
+        packed.deltas_rev == slot.deltas_rev && checkpoint_ok
+    }
+
+    /// Encodes block `k` from its freshest forms, reusing the sections of
+    /// its previous encoding that are still current.
+    fn pack(&mut self, k: usize) -> Result<(), StoreError> {
+        let compression = self.config.compression;
+        let meta = self.meta(k);
+        let checkpoint_valid = k < self.valid_checkpoints;
+        let decoded_checkpoint = if checkpoint_valid {
+            self.decoded_checkpoint(k)
+        } else {
+            None
+        };
+        let slot = &self.slots[k];
+        let (old_deltas_ok, old_checkpoint_ok, old_resident) = match &slot.packed {
+            Some(p) => (
+                p.deltas_rev == slot.deltas_rev,
+                checkpoint_valid && p.checkpoint_rev == Some(slot.checkpoint_rev),
+                p.resident.is_some(),
+            ),
+            None => (false, false, false),
+        };
+        // Reuse a current section when it is in memory or the only copy.
+        let reuse_deltas = old_deltas_ok && (old_resident || slot.deltas.is_none());
+        let reuse_checkpoint = old_checkpoint_ok && (old_resident || decoded_checkpoint.is_none());
+        let old_bytes = if reuse_deltas || reuse_checkpoint {
+            Some(self.packed_bytes(k)?)
+        } else {
+            None
+        };
+        let old = match &old_bytes {
+            Some(bytes) => Some(wire::read_header(bytes).map_err(Self::corrupt(k))?),
+            None => None,
+        };
+        let slot = &self.slots[k];
+
+        let fresh_deltas;
+        let deltas = match &old {
+            Some(header) if reuse_deltas => header.deltas,
+            _ => {
+                let Some(deltas) = &slot.deltas else {
+                    return Err(Self::lost(k));
+                };
+                fresh_deltas = wire::deltas_section(deltas, meta.num_steps, compression)?;
+                fresh_deltas.as_ref()
+            }
+        };
+
+        let fresh_checkpoint;
+        let checkpoint = match (&old, decoded_checkpoint) {
+            _ if !checkpoint_valid => None,
+            (Some(header), _) if reuse_checkpoint => {
+                let Some(section) = header.checkpoint else {
+                    return Err(Self::lost(k));
+                };
+                Some(section)
+            }
+            (_, Some(state)) => {
+                fresh_checkpoint = wire::checkpoint_section(&state, compression)?;
+                Some(fresh_checkpoint.as_ref())
+            }
+            (_, None) if k == 0 => {
+                fresh_checkpoint = wire::checkpoint_section(&State::<P>::new(), compression)?;
+                Some(fresh_checkpoint.as_ref())
+            }
+            (_, None) => return Err(Self::lost(k)),
+        };
+
+        let packed = Packed {
+            deltas_rev: slot.deltas_rev,
+            checkpoint_rev: checkpoint.map(|_| slot.checkpoint_rev),
+            resident: Some(Bytes::from(wire::assemble(meta, checkpoint, deltas)?)),
+            file: None,
+        };
+        let mut replaced = None;
+        self.account(k, |slot| replaced = slot.packed.replace(packed));
+        if let (Some(spill), Some(file)) = (&self.spill, replaced.and_then(|p| p.file)) {
+            spill.remove(file);
+        }
+        Ok(())
+    }
+
+    /// Evicts least recently used content until the budget holds: first
+    /// decoded forms (encoding them if needed), then encoded bytes (spilling
+    /// them to disk). Slots in `pinned` stay.
+    fn enforce_budget(&mut self, pinned: &[usize]) -> Result<(), StoreError> {
+        while self.resident_bytes > self.config.budget_bytes {
+            if let Some(k) = self.lru(pinned, |s| s.deltas.is_some() || s.checkpoint.is_some()) {
+                self.demote(k)?;
+                continue;
+            }
+            if self.spill_unavailable {
+                break;
+            }
+            let resident = |s: &Slot<P>| s.packed.as_ref().is_some_and(|p| p.resident.is_some());
+            let Some(k) = self.lru(pinned, resident) else {
+                break;
+            };
+            self.spill(k)?;
+        }
+        Ok(())
+    }
+
+    fn lru(&self, pinned: &[usize], eligible: impl Fn(&Slot<P>) -> bool) -> Option<usize> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(k, s)| !pinned.contains(k) && eligible(s))
+            .min_by_key(|(_, s)| s.last_used)
+            .map(|(k, _)| k)
+    }
+
+    /// Drops the decoded forms of block `k`, encoding them first if needed.
+    fn demote(&mut self, k: usize) -> Result<(), StoreError> {
+        let current_checkpoint = k < self.valid_checkpoints && self.decoded_checkpoint(k).is_some();
+        let needs_pack =
+            !self.packed_complete(k) && (self.slots[k].deltas.is_some() || current_checkpoint);
+        if needs_pack {
+            self.pack(k)?;
+        }
+        self.account(k, |slot| {
+            slot.deltas = None;
+            slot.checkpoint = None;
+        });
+        Ok(())
+    }
+
+    /// Moves the encoded bytes of block `k` to disk.
+    fn spill(&mut self, k: usize) -> Result<(), StoreError> {
+        if self.spill.is_none() {
+            self.spill = SpillDir::create(self.config.spill_dir.as_deref().map(Path::new))?;
+            if self.spill.is_none() {
+                self.spill_unavailable = true;
+                return Ok(());
+            }
+        }
+        let Some(spill) = self.spill.as_mut() else {
+            return Ok(());
+        };
+        let Some(packed) = self.slots[k].packed.as_mut() else {
+            return Ok(());
+        };
+        if packed.file.is_none()
+            && let Some(bytes) = &packed.resident
+        {
+            packed.file = Some(spill.write(k as u32, bytes)?);
+        }
+        self.account(k, |slot| {
+            if let Some(p) = slot.packed.as_mut() {
+                p.resident = None;
+            }
+        });
+        Ok(())
+    }
+}

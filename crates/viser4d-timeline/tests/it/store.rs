@@ -1,0 +1,188 @@
+//! Named tests of the store: editing, changes, steps, errors.
+
+use viser4d_timeline::{Key, NodeName, Store, StoreConfig, StoreError};
+
+use crate::model::flatten;
+
+fn key(s: &str) -> Key {
+    s.parse().expect("valid key")
+}
+
+fn store(num_steps: u32, block_size: u32) -> Store<u32> {
+    Store::with_config(num_steps, StoreConfig::default().block_size(block_size))
+        .expect("valid config")
+}
+
+#[test]
+fn an_edit_invalidates_only_later_blocks() -> Result<(), StoreError> {
+    let mut s = store(12, 4);
+    for step in 0..12 {
+        s.put(step, key("update:/a:p"), step)?;
+    }
+    s.put(0, key("create:/a"), 0)?;
+    let revs: Vec<u64> = (0..3)
+        .map(|k| s.block_revision(k))
+        .collect::<Result<_, _>>()?;
+    s.take_changes();
+
+    s.put(5, key("update:/b:p"), 9)?;
+    let changes = s.take_changes();
+    assert_eq!(changes.edited_blocks().collect::<Vec<_>>(), [1]);
+    assert_eq!(changes.checkpoints_from(), Some(2));
+    assert!(!changes.affects_block(0));
+    assert!(changes.affects_block(1) && changes.affects_block(2));
+    assert_eq!(s.block_revision(0)?, revs[0]);
+    assert!(s.block_revision(1)? > revs[1]);
+    assert!(s.block_revision(2)? > revs[2], "its checkpoint gained /b");
+    Ok(())
+}
+
+#[test]
+fn a_recomputed_checkpoint_that_did_not_change_keeps_its_revision() -> Result<(), StoreError> {
+    let mut s = store(8, 4);
+    s.put(0, key("create:/a"), 0)?;
+    s.put(3, key("update:/a:p"), 3)?;
+    let before = s.block_revision(1)?;
+    let bytes = s.encoded_block(1)?;
+    // Overwritten later in the same block: block 1's checkpoint is the same.
+    s.put(1, key("update:/a:p"), 1)?;
+    assert_eq!(s.block_revision(1)?, before);
+    assert_eq!(
+        s.encoded_block(1)?.as_ptr(),
+        bytes.as_ptr(),
+        "still the cached encoding"
+    );
+    Ok(())
+}
+
+#[test]
+fn encoded_blocks_are_cached_and_shared() -> Result<(), StoreError> {
+    let mut s = store(4, 2);
+    s.put(0, key("create:/a"), 1)?;
+    let first = s.encoded_block(0)?;
+    let second = s.encoded_block(0)?;
+    assert_eq!(first.as_ptr(), second.as_ptr());
+    s.put(1, key("update:/a:p"), 2)?;
+    assert_ne!(s.encoded_block(0)?, first);
+    Ok(())
+}
+
+#[test]
+fn set_steps_grows_and_shrinks() -> Result<(), StoreError> {
+    let mut s = store(5, 2);
+    s.put(0, key("create:/a"), 1)?;
+    s.put(4, key("create:/b"), 2)?;
+    s.take_changes();
+    s.set_steps(9)?;
+    assert_eq!((s.num_steps(), s.num_blocks()), (9, 5));
+    let changes = s.take_changes();
+    assert!(changes.num_steps_changed());
+    assert_eq!(changes.edited_blocks().collect::<Vec<_>>(), [2, 3, 4]);
+    assert_eq!(
+        flatten(&s.state_at(8)?).len(),
+        2,
+        "new steps carry the state on"
+    );
+    s.set_steps(3)?;
+    assert_eq!((s.num_steps(), s.num_blocks()), (3, 2));
+    assert_eq!(s.block(1)?.len(), 1);
+    assert!(matches!(
+        s.state_at(3),
+        Err(StoreError::StepOutOfRange {
+            step: 3,
+            num_steps: 3
+        })
+    ));
+    s.set_steps(5)?;
+    assert_eq!(flatten(&s.state_at(4)?).len(), 1, "what was cut stays cut");
+    s.set_steps(0)?;
+    assert_eq!(s.num_blocks(), 0);
+    Ok(())
+}
+
+#[test]
+fn clear_empties_steps_and_overrides() -> Result<(), Box<dyn std::error::Error>> {
+    let mut s = store(4, 2);
+    s.put(1, key("create:/a"), 1)?;
+    s.record_audio(2, 7)?;
+    s.overrides_mut().put(&key("Fog"), 3);
+    s.clear();
+    assert_eq!(s.num_steps(), 4);
+    assert!(s.overrides().is_empty());
+    for step in 0..4 {
+        assert!(s.shown_state_at(step)?.is_empty());
+    }
+    let block = s.block(1)?;
+    assert!(block.deltas()?.iter().all(|d| d.is_empty()));
+    Ok(())
+}
+
+#[test]
+fn bad_arguments_are_errors_not_panics() {
+    let mut s = store(3, 2);
+    assert!(matches!(
+        s.put(3, key("create:/a"), 0),
+        Err(StoreError::StepOutOfRange {
+            step: 3,
+            num_steps: 3
+        })
+    ));
+    assert!(matches!(
+        s.block(2),
+        Err(StoreError::BlockOutOfRange {
+            index: 2,
+            num_blocks: 2
+        })
+    ));
+    assert!(matches!(
+        s.encoded_block(u32::MAX),
+        Err(StoreError::BlockOutOfRange { .. })
+    ));
+    assert!(matches!(
+        Store::<u32>::with_config(3, StoreConfig::default().block_size(0)),
+        Err(StoreError::InvalidConfig(_))
+    ));
+    assert!(NodeName::new("/a//b").is_err());
+    assert!(matches!(
+        Store::<u32>::new(viser4d_timeline::MAX_STEPS + 1),
+        Err(StoreError::TooManySteps { .. })
+    ));
+    assert!(matches!(
+        s.set_steps(u32::MAX),
+        Err(StoreError::TooManySteps { .. })
+    ));
+    assert_eq!(s.num_steps(), 3);
+}
+
+#[test]
+fn a_long_empty_timeline_is_cheap() -> Result<(), StoreError> {
+    let mut s = Store::<u32>::new(1 << 20)?;
+    assert!(s.memory().resident_bytes < 64 << 20);
+    s.put((1 << 20) - 1, key("create:/a"), 1)?;
+    assert_eq!(flatten(&s.state_at((1 << 20) - 1)?).len(), 1);
+    Ok(())
+}
+
+#[test]
+fn audio_events_travel_with_their_step() -> Result<(), StoreError> {
+    let mut s = store(6, 4);
+    s.record_audio(5, 11)?;
+    s.record_audio(5, 12)?;
+    let bytes = s.encoded_block(1)?;
+    let block = viser4d_timeline::Block::<u32>::decode(&bytes).expect("decodes");
+    assert_eq!(
+        block.delta(5).map(|d| d.audio().to_vec()).ok(),
+        Some(vec![11, 12])
+    );
+    Ok(())
+}
+
+#[test]
+fn the_server_can_share_its_types_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Store<u32>>();
+    send_sync::<viser4d_timeline::Block<u32>>();
+    send_sync::<viser4d_timeline::Cursor<u32>>();
+    send_sync::<viser4d_timeline::Overrides<u32>>();
+    send_sync::<StoreError>();
+}
