@@ -40,7 +40,7 @@ commands:
   test [--long]             run every check and test (what CI runs); --long runs
                             property tests with 20000 cases
   bench [--report-only] [ARGS...]
-                            run `cargo bench -p viser4d-proto -p viser4d-timeline ARGS...`
+                            run `cargo bench -p viser4d-proto -p viser4d-timeline -p viser4d-server ARGS...`
                             and compare with upstream; --report-only prints the
                             table from the last run without running anything
   demo                      build the bundle and run the main example

@@ -33,10 +33,7 @@ pub fn run(workspace: &Workspace, options: Options) -> Result<()> {
         process::run(workspace.cargo().args(["fmt", "--all", "--", "--check"]))
     })?;
     stages.run("wasm32 target", wasm::ensure_target)?;
-    stages.run("browser test tools", || {
-        check_browser_tools();
-        Ok(())
-    })?;
+    stages.run("browser test tools", check_browser_tools)?;
     let mut test_env: Vec<(&str, OsString)> = Vec::new();
     stages.run("dist (viser client + wasm runtime bundle)", || {
         let bundle = dist::run(workspace)?;
@@ -123,15 +120,17 @@ fn nextest_available(workspace: &Workspace) -> bool {
         .is_ok_and(|output| output.status.success())
 }
 
-/// Browser tests (ordinary cargo tests driving chromium through chromedriver)
-/// are coming; until they exist a missing chromedriver is only reported.
-fn check_browser_tools() {
-    if !process::on_path("chromedriver") {
-        println!(
-            "note: chromedriver is not on PATH; the browser tests will need Chromium and ChromeDriver \
-             (Debian: apt-get install -y --no-install-recommends chromium chromium-driver). Not failing yet."
-        );
-        return;
+/// The browser tests (ordinary cargo tests in `viser4d-server` driving
+/// Chromium through ChromeDriver) need both programs; say so up front
+/// instead of failing minutes later inside a test.
+fn check_browser_tools() -> Result<()> {
+    const INSTALL: &str = "apt-get install -y --no-install-recommends chromium chromium-driver";
+    for tool in ["chromedriver", "chromium"] {
+        if !process::on_path(tool) {
+            bail!(
+                "{tool} is not on PATH; the browser tests need Chromium and ChromeDriver (Debian: {INSTALL})"
+            );
+        }
     }
     match process::capture(Command::new("chromedriver").arg("--version")) {
         Ok(output) if output.status.success() => {
@@ -139,7 +138,8 @@ fn check_browser_tools() {
                 "chromedriver: {}",
                 String::from_utf8_lossy(&output.stdout).trim()
             );
+            Ok(())
         }
-        _ => println!("note: chromedriver is on PATH but `chromedriver --version` failed"),
+        _ => bail!("`chromedriver --version` failed; reinstall it ({INSTALL})"),
     }
 }
