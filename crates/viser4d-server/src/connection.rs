@@ -58,7 +58,8 @@ pub(crate) async fn run(shared: Arc<Shared>, upgraded: Upgraded, mismatch: Optio
     }
 
     let (sink, stream) = ws.split();
-    let mut kill = registration.kill.clone();
+    // The writer watches the kill signal itself, so that a dropped client
+    // still gets its close frame (1013, "reconnect to resync").
     let writer = write_loop(
         &shared,
         id,
@@ -70,7 +71,6 @@ pub(crate) async fn run(shared: Arc<Shared>, upgraded: Upgraded, mismatch: Optio
     tokio::select! {
         () = writer => {}
         () = reader => {}
-        _ = kill.wait_for(|k| *k) => {}
     }
 
     shared.unregister_client(id);
@@ -88,26 +88,31 @@ async fn write_loop(
     id: ClientId,
     mut sink: Sink,
     wake: Arc<tokio::sync::Notify>,
-    kill: tokio::sync::watch::Receiver<bool>,
+    mut kill: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut encoder = FrameEncoder::new();
     let mut last_frame: Option<Instant> = None;
+    let mut backlogged = false;
     loop {
         if *kill.borrow() {
             break;
         }
-        let Some(batch) = shared.take_batch(id) else {
+        let Some((batch, more)) = shared.take_batch(id) else {
             break;
         };
         if batch.is_empty() {
-            wake.notified().await;
+            tokio::select! {
+                () = wake.notified() => {}
+                _ = kill.changed() => {}
+            }
             continue;
         }
-        if let Some(last) = last_frame {
-            // viser sends at most ~60 frames a second; waiting here also
-            // lets more messages coalesce into the next frame.
+        if let Some(last) = last_frame.filter(|_| !backlogged) {
+            // viser sends at most ~60 frames a second; waiting also lets
+            // small updates coalesce. A backlog is sent at once instead.
             tokio::time::sleep_until(last + shared.config.min_frame_interval).await;
         }
+        backlogged = more;
         last_frame = Some(Instant::now());
         let frame = match encoder.encode(&batch, shared.elapsed_sec()) {
             Ok(frame) => frame,
@@ -116,9 +121,14 @@ async fn write_loop(
                 continue;
             }
         };
-        if let Err(error) = sink.send(WsMessage::Binary(frame.into())).await {
+        let sent = tokio::select! {
+            sent = sink.send(WsMessage::Binary(frame.into())) => sent,
+            // A stalled peer can block a send forever; the kill must win.
+            _ = kill.wait_for(|k| *k) => break,
+        };
+        if let Err(error) = sent {
             tracing::debug!(client = id, %error, "socket closed while writing");
-            break;
+            return;
         }
     }
     if *kill.borrow() {

@@ -6,6 +6,17 @@
 //! past its budget it reports overflow and the connection is dropped so the
 //! client reconnects and resyncs from full state, instead of the server
 //! holding an unbounded backlog for a tab that stopped reading.
+//!
+//! A burst (a program adding a large scene at once) can exceed the budget
+//! for a moment even for a healthy tab, so the budget is judged over time:
+//! a tab is dropped once its backlog has stayed over budget for
+//! [`OVER_BUDGET_GRACE`], or at once past [`HARD_LIMIT_FACTOR`] times the
+//! budget, which bounds the memory a tab can hold either way.
+
+/// How long a backlog may stay over budget before the tab is dropped.
+pub(crate) const OVER_BUDGET_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+/// Past this many budgets, the tab is dropped without waiting.
+pub(crate) const HARD_LIMIT_FACTOR: usize = 4;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -44,6 +55,8 @@ pub(crate) struct Outbox {
     /// what the program put in the scene, allowed on top of the budget
     /// until it has been written.
     replay_bytes: usize,
+    /// Since when the backlog has been over budget, if it is.
+    over_budget_since: Option<std::time::Instant>,
 }
 
 impl Outbox {
@@ -55,6 +68,7 @@ impl Outbox {
             queued_bytes: 0,
             budget_bytes,
             replay_bytes: 0,
+            over_budget_since: None,
         }
     }
 
@@ -65,8 +79,25 @@ impl Outbox {
     }
 
     pub(crate) fn push(&mut self, message: AnyMessage, size_bytes: usize) -> Pushed {
+        self.push_at(message, size_bytes, std::time::Instant::now())
+    }
+
+    fn push_at(
+        &mut self,
+        message: AnyMessage,
+        size_bytes: usize,
+        now: std::time::Instant,
+    ) -> Pushed {
         self.push_slot(message, size_bytes, false);
-        if self.queued_bytes > self.budget_bytes + self.replay_bytes {
+        let allowed = self.budget_bytes + self.replay_bytes;
+        if self.queued_bytes <= allowed {
+            self.over_budget_since = None;
+            return Pushed::Queued;
+        }
+        let since = *self.over_budget_since.get_or_insert(now);
+        if self.queued_bytes > allowed.saturating_mul(HARD_LIMIT_FACTOR)
+            || now.duration_since(since) >= OVER_BUDGET_GRACE
+        {
             Pushed::Overflow
         } else {
             Pushed::Queued
@@ -165,6 +196,7 @@ impl Outbox {
         self.by_key.clear();
         self.queued_bytes = 0;
         self.replay_bytes = 0;
+        self.over_budget_since = None;
     }
 
     pub(crate) fn queued_bytes(&self) -> usize {
@@ -182,6 +214,8 @@ fn describe(m: &Message) -> (Option<String>, Option<String>, bool) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use viser4d_proto::messages::{RemoveSceneNodeMessage, SetPositionMessage};
 
     use super::*;
@@ -221,35 +255,76 @@ mod tests {
     }
 
     #[test]
-    fn overflow_is_reported_past_the_budget() {
+    fn a_short_burst_over_budget_is_tolerated() {
+        let t0 = Instant::now();
         let mut q = Outbox::new(25);
-        assert_eq!(q.push(pos("/a", 1.0), 10), Pushed::Queued);
+        assert_eq!(q.push_at(pos("/a", 1.0), 10, t0), Pushed::Queued);
         assert_eq!(
-            q.push(pos("/a", 2.0), 10),
+            q.push_at(pos("/a", 2.0), 10, t0),
             Pushed::Queued,
             "coalesced, still 10 bytes"
         );
-        assert_eq!(q.push(pos("/b", 1.0), 10), Pushed::Queued);
-        assert_eq!(q.push(pos("/c", 1.0), 10), Pushed::Overflow);
+        assert_eq!(q.push_at(pos("/b", 1.0), 10, t0), Pushed::Queued);
+        assert_eq!(
+            q.push_at(pos("/c", 1.0), 10, t0),
+            Pushed::Queued,
+            "30 > 25, but only just now"
+        );
+        q.take(2);
+        assert_eq!(
+            q.push_at(pos("/d", 1.0), 10, t0 + OVER_BUDGET_GRACE),
+            Pushed::Queued,
+            "drained below budget"
+        );
+    }
+
+    #[test]
+    fn a_backlog_that_stays_over_budget_overflows() {
+        let t0 = Instant::now();
+        let mut q = Outbox::new(25);
+        for (i, name) in ["/a", "/b", "/c"].into_iter().enumerate() {
+            assert_eq!(
+                q.push_at(pos(name, 1.0), 10, t0 + Duration::from_millis(i as u64)),
+                Pushed::Queued
+            );
+        }
+        assert_eq!(
+            q.push_at(pos("/d", 1.0), 1, t0 + OVER_BUDGET_GRACE * 2),
+            Pushed::Overflow
+        );
         q.clear();
         assert_eq!(q.queued_bytes(), 0);
     }
 
     #[test]
+    fn far_over_budget_overflows_at_once() {
+        let t0 = Instant::now();
+        let mut q = Outbox::new(25);
+        assert_eq!(q.push_at(pos("/a", 1.0), 100, t0), Pushed::Queued);
+        assert_eq!(
+            q.push_at(pos("/b", 1.0), 1, t0),
+            Pushed::Overflow,
+            "101 > 4 x 25"
+        );
+    }
+
+    #[test]
     fn the_initial_replay_does_not_count_once_written() {
+        let t0 = Instant::now();
         let mut q = Outbox::new(25);
         q.push_replay(pos("/state", 0.0), 100);
         assert_eq!(
-            q.push(pos("/a", 1.0), 10),
+            q.push_at(pos("/a", 1.0), 10, t0),
             Pushed::Queued,
             "replay is on top of the budget"
         );
         assert_eq!(q.take(1), vec![pos("/state", 0.0)]);
-        assert_eq!(q.push(pos("/b", 1.0), 10), Pushed::Queued);
+        assert_eq!(q.push_at(pos("/b", 1.0), 10, t0), Pushed::Queued);
+        assert_eq!(q.push_at(pos("/c", 1.0), 10, t0), Pushed::Queued);
         assert_eq!(
-            q.push(pos("/c", 1.0), 10),
+            q.push_at(pos("/e", 1.0), 10, t0 + OVER_BUDGET_GRACE),
             Pushed::Overflow,
-            "30 > 25 once the replay is gone"
+            "over 25 for the whole grace once the replay is gone"
         );
     }
 

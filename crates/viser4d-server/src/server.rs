@@ -60,8 +60,9 @@ impl ServerBuilder {
         self
     }
 
-    /// How many bytes may wait for one slow tab before it is disconnected
-    /// (it reconnects and resyncs). Default 256 MiB.
+    /// How many bytes may wait for one slow tab: a tab whose backlog stays
+    /// over this for 2 s, or goes past 4 times it, is disconnected (it
+    /// reconnects and resyncs from the current state). Default 256 MiB.
     pub fn client_backlog_bytes(mut self, bytes: usize) -> ServerBuilder {
         self.client_backlog_bytes = bytes;
         self

@@ -170,10 +170,13 @@ impl Shared {
 
     /// Up to one frame's worth of queued messages for `id`; `None` once the
     /// client is gone.
-    pub(crate) fn take_batch(&self, id: ClientId) -> Option<Vec<AnyMessage>> {
+    /// Up to one frame's worth of queued messages for `id`, and whether
+    /// more are waiting; `None` once the client is gone.
+    pub(crate) fn take_batch(&self, id: ClientId) -> Option<(Vec<AnyMessage>, bool)> {
         let mut state = self.lock();
         let slot = state.clients.get_mut(&id)?;
-        Some(slot.outbox.take(self.config.max_messages_per_frame))
+        let batch = slot.outbox.take(self.config.max_messages_per_frame);
+        Some((batch, slot.outbox.queued_bytes() > 0))
     }
 
     pub(crate) fn client_ids(&self) -> Vec<ClientId> {

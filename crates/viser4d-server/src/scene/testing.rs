@@ -50,7 +50,7 @@ impl Harness {
     /// Everything sent to the fake tab since the last call.
     pub(crate) fn sent(&self) -> Vec<Message> {
         let mut out = Vec::new();
-        while let Some(batch) = self.scene.shared.take_batch(self.client) {
+        while let Some((batch, _)) = self.scene.shared.take_batch(self.client) {
             if batch.is_empty() {
                 break;
             }

@@ -309,7 +309,12 @@ mod tests {
             Message::SetPositionMessage(p) if p.name == "/gizmo" && p.position == [1.0, 2.0, 3.0]
         )));
         // The dragging tab is not echoed its own pose.
-        let echoed = h.scene.shared.take_batch(dragger).unwrap_or_default();
+        let echoed = h
+            .scene
+            .shared
+            .take_batch(dragger)
+            .map(|(batch, _)| batch)
+            .unwrap_or_default();
         assert!(!echoed.iter().any(|m| matches!(
             m,
             AnyMessage::Viser(Message::SetPositionMessage(p)) if p.name == "/gizmo"
