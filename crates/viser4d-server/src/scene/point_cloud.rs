@@ -219,39 +219,12 @@ fn encode_colors(colors: PointColors<'_>, count: usize) -> Result<TypedArray> {
     }
 }
 
-/// `f32` to IEEE 754 half, rounding to nearest even; out-of-range values
-/// become infinity, as numpy's `astype(float16)` does.
+/// One `f32` to IEEE half bits, rounding to nearest even; out-of-range
+/// values become infinity, as numpy's `astype(float16)` does. For values
+/// interleaved with other data (gaussian splats); whole arrays go through
+/// [`f32_to_f16_slice`].
 pub(crate) fn f32_to_f16_bits(value: f32) -> u16 {
-    let x = value.to_bits();
-    let sign = ((x >> 16) & 0x8000) as u16;
-    let exp = ((x >> 23) & 0xff) as i32;
-    let mantissa = x & 0x007f_ffff;
-    if exp == 0xff {
-        let nan = if mantissa != 0 { 0x0200 } else { 0 };
-        return sign | 0x7c00 | nan;
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        if e < -10 {
-            return sign;
-        }
-        let m = mantissa | 0x0080_0000;
-        let shift = (14 - e) as u32;
-        let half = m >> shift;
-        let rest = m & ((1 << shift) - 1);
-        let midpoint = 1 << (shift - 1);
-        let round = u32::from(rest > midpoint || (rest == midpoint && half & 1 == 1));
-        return sign | (half + round) as u16;
-    }
-    let half = ((e as u32) << 10) | (mantissa >> 13);
-    let rest = mantissa & 0x1fff;
-    let round = u32::from(rest > 0x1000 || (rest == 0x1000 && half & 1 == 1));
-    // A carry out of the mantissa correctly bumps the exponent (to infinity
-    // at the top of the range).
-    sign | (half + round) as u16
+    half::f16::from_f32(value).to_bits()
 }
 
 #[cfg(test)]
