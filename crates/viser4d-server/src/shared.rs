@@ -221,7 +221,8 @@ impl Shared {
 
 impl State {
     /// Applies `message` to `scope` (replay state for broadcasts) and
-    /// queues it for the clients it reaches.
+    /// queues it for the clients it reaches, leaving out `except` (the tab
+    /// a change came from, which already shows it).
     pub(crate) fn send(&mut self, scope: Scope, message: Message, except: Option<ClientId>) {
         match scope {
             Scope::Broadcast => {
@@ -237,9 +238,10 @@ impl State {
                     self.push_sized(id, AnyMessage::Viser(message.clone()), size);
                 }
             }
-            Scope::Client(id) => {
+            Scope::Client(id) if except != Some(id) => {
                 self.push(id, AnyMessage::Viser(message));
             }
+            Scope::Client(_) => {}
         }
     }
 

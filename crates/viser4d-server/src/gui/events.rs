@@ -89,7 +89,7 @@ fn gui_update(shared: &Shared, client: &ClientHandle, message: GuiUpdateMessage)
     }
     entry.value = value.clone();
     let scope = entry.scope;
-    if syncs && scope == Scope::Broadcast {
+    if syncs {
         // Keep the other tabs (and late joiners) in sync.
         let sync = Message::from(GuiUpdateMessage {
             uuid: message.uuid.clone(),

@@ -105,22 +105,19 @@ fn transform_update(
         entry.wxyz = message.wxyz;
         let callbacks = entry.transform.clone();
         // Show the new pose to every other tab (and to tabs that connect
-        // later); the dragging tab already shows it. A tab's own node has
-        // no other tab to tell.
-        if scope == Scope::Broadcast {
-            let orientation = SetOrientationMessage {
-                name: message.name.clone(),
-                wxyz: message.wxyz,
-                owner: String::new(),
-            };
-            let position = SetPositionMessage {
-                name: message.name.clone(),
-                position: message.position,
-                owner: String::new(),
-            };
-            state.send(scope, Message::from(orientation), Some(client.id()));
-            state.send(scope, Message::from(position), Some(client.id()));
-        }
+        // later); the dragging tab already shows it.
+        let orientation = SetOrientationMessage {
+            name: message.name.clone(),
+            wxyz: message.wxyz,
+            owner: scope.owner(),
+        };
+        let position = SetPositionMessage {
+            name: message.name.clone(),
+            position: message.position,
+            owner: scope.owner(),
+        };
+        state.send(scope, Message::from(orientation), Some(client.id()));
+        state.send(scope, Message::from(position), Some(client.id()));
         callbacks
     };
     let event = TransformControlsEvent {
