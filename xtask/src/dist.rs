@@ -4,6 +4,7 @@
 //! index.html                        the stock viser 1.1.1 client, unmodified
 //! viser4d/viser4d_runtime.js        wasm-bindgen glue (web target)
 //! viser4d/viser4d_runtime_bg.wasm   the browser runtime
+//! viser4d/viser4d_runtime_inline.js the same, one classic script with the wasm inline
 //! manifest.json                     every file above with its size and sha256
 //! ```
 //!
@@ -37,10 +38,11 @@ pub fn run(workspace: &Workspace) -> Result<Bundle> {
     let runtime = wasm::build_runtime(workspace)?;
 
     let dir = workspace.dist_dir();
-    let sources: [(&str, &Path); 3] = [
+    let sources: [(&str, &Path); 4] = [
         ("index.html", &client.index_html),
         ("viser4d/viser4d_runtime.js", &runtime.js),
         ("viser4d/viser4d_runtime_bg.wasm", &runtime.wasm),
+        ("viser4d/viser4d_runtime_inline.js", &runtime.inline_js),
     ];
     let mut entries = Vec::with_capacity(sources.len());
     let mut changed = 0;

@@ -25,13 +25,17 @@ const OUT_NAME: &str = "viser4d_runtime";
 const BINDGEN_VERSION: &str = "0.2.130";
 /// The options passed to wasm-bindgen below, recorded in the stamp so that
 /// changing them regenerates the output.
-const BINDGEN_OPTIONS: &str = "web, no typescript, default module path";
+const BINDGEN_OPTIONS: &str =
+    "web, no typescript, default module path; no-modules inlined as base64 (v1)";
 
 /// The wasm-bindgen output for the runtime.
 #[derive(Debug, Clone)]
 pub struct Runtime {
     pub js: PathBuf,
     pub wasm: PathBuf,
+    /// One classic script with the wasm inside (base64): what a `.viser`
+    /// recording carries in a `RunJavascriptMessage`.
+    pub inline_js: PathBuf,
 }
 
 /// Install the wasm32 target for the active toolchain if it is missing.
@@ -95,13 +99,18 @@ pub fn build_runtime(workspace: &Workspace) -> Result<Runtime> {
     let runtime = Runtime {
         js: out_dir.join(format!("{OUT_NAME}.js")),
         wasm: out_dir.join(format!("{OUT_NAME}_bg.wasm")),
+        inline_js: out_dir.join(format!("{OUT_NAME}_inline.js")),
     };
     let stamp = out_dir.join(".input");
     let expected = format!(
         "wasm-bindgen {BINDGEN_VERSION} ({BINDGEN_OPTIONS}) {}",
         digest::sha256_file(&input)?
     );
-    if runtime.js.is_file() && runtime.wasm.is_file() && digest::stamp_matches(&stamp, &expected) {
+    if runtime.js.is_file()
+        && runtime.wasm.is_file()
+        && runtime.inline_js.is_file()
+        && digest::stamp_matches(&stamp, &expected)
+    {
         println!(
             "wasm-bindgen: {} is up to date",
             workspace.display(&out_dir)
@@ -109,6 +118,7 @@ pub fn build_runtime(workspace: &Workspace) -> Result<Runtime> {
         return Ok(runtime);
     }
     bindgen(&input, &out_dir)?;
+    write_inline(&input, &out_dir, &runtime)?;
     digest::write_stamp(&stamp, &expected)?;
     println!("wasm-bindgen: wrote {}", workspace.display(&out_dir));
     Ok(runtime)
@@ -135,4 +145,82 @@ fn bindgen(input: &Path, out_dir: &Path) -> Result<()> {
         });
     spinner.finish_and_clear();
     result.with_context(|| format!("wasm-bindgen on {}", input.display()))
+}
+
+/// The single-source runtime: wasm-bindgen's `no-modules` glue and the
+/// wasm bytes (base64) in one classic script that guards itself, so viser
+/// can run it with `new Function` (again after every reconnect) and an
+/// HTML page can inline it.
+fn write_inline(input: &Path, out_dir: &Path, runtime: &Runtime) -> Result<()> {
+    let dir = out_dir.join("no-modules");
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let spinner = progress::spinner("running wasm-bindgen (no-modules target)");
+    let result = wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(input)
+        .out_name(OUT_NAME)
+        .no_modules(true)
+        .and_then(|bindgen| bindgen.typescript(false).generate(&dir));
+    spinner.finish_and_clear();
+    result.with_context(|| format!("wasm-bindgen (no-modules) on {}", input.display()))?;
+    let glue_path = dir.join(format!("{OUT_NAME}.js"));
+    let glue = fs::read_to_string(&glue_path)
+        .with_context(|| format!("reading {}", glue_path.display()))?;
+    let wasm_path = dir.join(format!("{OUT_NAME}_bg.wasm"));
+    let wasm = fs::read(&wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
+    let script = format!(
+        "// viser4d runtime {version}: wasm-bindgen glue and the module inline.\n\
+         (function () {{\n\
+         if (typeof window === 'undefined' || window.__viser4dRuntime) return;\n\
+         {glue}\n\
+         const b64 = \"{b64}\";\n\
+         const bin = atob(b64);\n\
+         const bytes = new Uint8Array(bin.length);\n\
+         for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);\n\
+         wasm_bindgen({{ module_or_path: bytes }}).catch((e) => console.error('viser4d runtime failed to start', e));\n\
+         }})();\n",
+        version = env!("CARGO_PKG_VERSION"),
+        b64 = base64(&wasm),
+    );
+    fs::write(&runtime.inline_js, script)
+        .with_context(|| format!("writing {}", runtime.inline_js.display()))
+}
+
+/// Standard base64 with padding (a dozen lines rather than a dependency).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (input, output) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(input.as_bytes()), output);
+        }
+    }
 }

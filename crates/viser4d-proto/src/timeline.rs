@@ -1,11 +1,400 @@
 //! viser4d's own `Timeline*` messages, which ride in ordinary frames next
-//! to viser's (the stock client ignores types it does not know; our browser
-//! runtime takes them out of the client's message queue).
+//! to viser's. The stock client ignores types it does not know; our browser
+//! runtime takes them out of the client's message queue before viser sees
+//! them, and sends its replies through the client's `sendMessage`.
 //!
-//! Their design belongs to the recording-and-playback issue (configure,
-//! block manifests, block bytes, seek/play/pause, and the client's replies);
-//! until it lands this module defines only the naming rule they will follow.
+//! # The conversation
+//!
+//! ```text
+//! server                                   tab (runtime)
+//!   TimelineHello  (in every replay)  --->
+//!                                     <---  TimelineReady (on install, and on each Hello)
+//!   TimelineConfigure                 --->  resets cache and cursor; keeps its transport
+//!   TimelineOverrides                 --->
+//!   (commands held while not ready)   --->
+//!                                     <---  TimelineBlockRequest {index}
+//!   TimelineBlock {index, revision, data} ->
+//!                                     <---  TimelineTimestep {step} (each new step shown)
+//!                                     <---  TimelinePlaybackState {playing, step, speed, loop}
+//!                                     <---  TimelineBlockDiscard {index} (evicted)
+//!   TimelineBlock (a held block edited) --->
+//!   TimelineManifest (sizes changed)  --->
+//!   TimelineSeek / Play / Pause / SetSpeed / Refresh / Clear --->
+//! ```
+//!
+//! Blocks and overrides travel as one binary field (`|u1`), which the
+//! client's worker turns into a `Uint8Array` view; their bytes are what
+//! `viser4d-timeline` encodes (`Block::encode`, `Overrides::encode`) with
+//! every payload a [`pack`]ed viser message. Field names are snake_case like
+//! viser's; each message's `type` comes last, as viser's do.
+//!
+//! Every type here starts with [`TIMELINE_TYPE_PREFIX`], so it can never
+//! collide with a viser class name.
 
-/// Every viser4d message type starts with this, so that it can never
-/// collide with a viser class name.
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::any_message::AnyMessage;
+use crate::error::{DecodeError, EncodeError};
+use crate::typed_array::TypedArray;
+use crate::value::Value;
+
+/// Every viser4d message type starts with this.
 pub const TIMELINE_TYPE_PREFIX: &str = "Timeline";
+
+/// A message of the timeline protocol.
+pub trait TimelineMessage: Serialize + DeserializeOwned {
+    /// Its `type` tag.
+    const TYPE: &'static str;
+
+    /// The message as a value tree, `type` last.
+    fn to_value(&self) -> Result<Value, EncodeError> {
+        let mut value =
+            Value::from_serialize(self).map_err(|e| EncodeError::Msgpack(e.to_string()))?;
+        match &mut value {
+            Value::Map(entries) => entries.push(("type".to_owned(), Value::Str(Self::TYPE.into()))),
+            other => {
+                return Err(EncodeError::Msgpack(format!(
+                    "{} serialized to a {}, not a map",
+                    Self::TYPE,
+                    other.kind()
+                )));
+            }
+        }
+        Ok(value)
+    }
+
+    /// The message ready to queue for a client.
+    fn to_any(&self) -> Result<AnyMessage, EncodeError> {
+        Ok(AnyMessage::Custom(self.to_value()?))
+    }
+
+    /// Reads the message from a value tree (the `type` is not checked here;
+    /// see [`ServerMessage::from_value`] and [`ClientMessage::from_value`]).
+    fn from_value(value: Value) -> Result<Self, DecodeError> {
+        let without_type = match value {
+            Value::Map(entries) => {
+                Value::Map(entries.into_iter().filter(|(k, _)| k != "type").collect())
+            }
+            other => {
+                return Err(DecodeError::NotAMap {
+                    found: other.kind(),
+                });
+            }
+        };
+        Self::deserialize(without_type).map_err(|e| DecodeError::Field {
+            type_name: Self::TYPE,
+            path: e.path_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+macro_rules! timeline_messages {
+    ($($(#[$doc:meta])* $name:ident = $tag:literal { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? })*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+            pub struct $name {
+                $($(#[$fdoc])* pub $field: $ty,)*
+            }
+
+            impl TimelineMessage for $name {
+                const TYPE: &'static str = $tag;
+            }
+        )*
+    };
+}
+
+timeline_messages! {
+    /// Sent in every replay: a tab's runtime answers with
+    /// [`TimelineReady`]. A runtime that was already running (the page
+    /// reconnected) starts over.
+    TimelineHello = "TimelineHello" {}
+
+    /// The timeline's shape and the tab's cache budget. Resets the
+    /// runtime's blocks and shown state; its transport (step, speed, loop,
+    /// playing) carries over, clamped to the new length.
+    TimelineConfigure = "TimelineConfigure" {
+        /// Number of steps (at least 1).
+        num_steps: u32,
+        /// Base step rate, steps per second.
+        fps: f64,
+        /// Steps per block.
+        block_size: u32,
+        /// Bytes of blocks the tab may hold.
+        cache_bytes: u64,
+        /// Encoded size of each block, where known.
+        block_bytes: Vec<Option<u64>>,
+        /// For each global message type the timeline uses, the packed
+        /// message that restores viser's default once no step sets it.
+        global_defaults: Vec<GlobalDefault>,
+    }
+
+    /// New encoded sizes of the blocks (after edits or first encodings).
+    TimelineManifest = "TimelineManifest" {
+        /// Encoded size of each block, where known.
+        block_bytes: Vec<Option<u64>>,
+    }
+
+    /// One block's bytes; replaces any copy the tab holds.
+    TimelineBlock = "TimelineBlock" {
+        /// Block index.
+        index: u32,
+        /// Its revision: equal revisions mean equal blocks.
+        revision: u64,
+        /// `Block::encode` output (`|u1`).
+        data: TypedArray,
+    }
+
+    /// The overrides (edits made outside any step), applied on every step.
+    TimelineOverrides = "TimelineOverrides" {
+        /// Increases with every change.
+        revision: u64,
+        /// `Overrides::encode` output (`|u1`).
+        data: TypedArray,
+    }
+
+    /// Show this step (the tab keeps playing if it was).
+    TimelineSeek = "TimelineSeek" {
+        /// The step, clamped by the tab to the timeline.
+        step: u32,
+    }
+
+    /// Start playing from the tab's own current step.
+    TimelinePlay = "TimelinePlay" {
+        /// New speed, or keep the tab's.
+        speed: Option<f64>,
+        /// New loop setting, or keep the tab's.
+        r#loop: Option<bool>,
+    }
+
+    /// Stop playing, staying on the current step.
+    TimelinePause = "TimelinePause" {}
+
+    /// Change the speed (a factor on `fps`).
+    TimelineSetSpeed = "TimelineSetSpeed" {
+        /// The factor, > 0.
+        speed: f64,
+    }
+
+    /// The timeline was cleared: drop every block and shown node.
+    TimelineClear = "TimelineClear" {}
+
+    /// Drop cached blocks and show the current step again from fresh blocks.
+    TimelineRefresh = "TimelineRefresh" {}
+
+    /// The runtime is installed and listening (tab to server).
+    TimelineReady = "TimelineReady" {}
+
+    /// Please send this block (tab to server).
+    TimelineBlockRequest = "TimelineBlockRequest" {
+        /// Block index.
+        index: u32,
+    }
+
+    /// The tab evicted this block; do not refresh it (tab to server).
+    TimelineBlockDiscard = "TimelineBlockDiscard" {
+        /// Block index.
+        index: u32,
+    }
+
+    /// The tab now shows this step (tab to server).
+    TimelineTimestep = "TimelineTimestep" {
+        /// The step.
+        step: u32,
+    }
+
+    /// The tab's transport changed (tab to server).
+    TimelinePlaybackState = "TimelinePlaybackState" {
+        /// Whether it plays.
+        playing: bool,
+        /// Its current step.
+        step: u32,
+        /// Its speed factor.
+        speed: f64,
+        /// Whether it loops.
+        r#loop: bool,
+    }
+}
+
+/// The reset message for one global type (see [`TimelineConfigure`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GlobalDefault {
+    /// The global's message type.
+    pub message_type: String,
+    /// The [`pack`]ed message that restores the default (`|u1`).
+    pub message: TypedArray,
+}
+
+macro_rules! message_enum {
+    ($(#[$doc:meta])* $enum:ident { $($variant:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum $enum {
+            $(
+                #[allow(missing_docs)]
+                $variant($variant),
+            )*
+        }
+
+        impl $enum {
+            /// Reads a message of one of these types from a value tree;
+            /// `Ok(None)` when its `type` is not one of them.
+            pub fn from_value(value: Value) -> Result<Option<$enum>, DecodeError> {
+                let Some(tag) = value.get("type").and_then(Value::as_str) else {
+                    return Ok(None);
+                };
+                Ok(Some(match tag {
+                    $(<$variant as TimelineMessage>::TYPE => {
+                        $enum::$variant(<$variant as TimelineMessage>::from_value(value)?)
+                    })*
+                    _ => return Ok(None),
+                }))
+            }
+
+            /// The message as a value tree, `type` last.
+            pub fn to_value(&self) -> Result<Value, EncodeError> {
+                match self {
+                    $($enum::$variant(m) => m.to_value(),)*
+                }
+            }
+
+            /// Its `type` tag.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $($enum::$variant(_) => <$variant as TimelineMessage>::TYPE,)*
+                }
+            }
+        }
+
+        $(
+            impl From<$variant> for $enum {
+                fn from(m: $variant) -> $enum {
+                    $enum::$variant(m)
+                }
+            }
+        )*
+    };
+}
+
+message_enum! {
+    /// A message the server sends to a tab's runtime.
+    ServerMessage {
+        TimelineHello,
+        TimelineConfigure,
+        TimelineManifest,
+        TimelineBlock,
+        TimelineOverrides,
+        TimelineSeek,
+        TimelinePlay,
+        TimelinePause,
+        TimelineSetSpeed,
+        TimelineClear,
+        TimelineRefresh,
+    }
+}
+
+message_enum! {
+    /// A message a tab's runtime sends to the server.
+    ClientMessage {
+        TimelineReady,
+        TimelineBlockRequest,
+        TimelineBlockDiscard,
+        TimelineTimestep,
+        TimelinePlaybackState,
+    }
+}
+
+/// Packs a message for the timeline: msgpack with arrays inline, so one
+/// payload is self-contained and comparable as bytes.
+pub fn pack(message: &AnyMessage) -> Result<Bytes, EncodeError> {
+    rmp_serde::to_vec_named(message)
+        .map(Bytes::from)
+        .map_err(|e| EncodeError::Msgpack(e.to_string()))
+}
+
+/// Unpacks a [`pack`]ed message into a value tree (arrays come back as
+/// [`Value::Typed`]).
+pub fn unpack(packed: &[u8]) -> Result<Value, DecodeError> {
+    let value: Value =
+        crate::msgpack::from_slice(packed).map_err(|e| DecodeError::Msgpack(e.to_string()))?;
+    if !matches!(value, Value::Map(_)) {
+        return Err(DecodeError::NotAMap {
+            found: value.kind(),
+        });
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_through_values_with_type_last() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let block = TimelineBlock {
+            index: 3,
+            revision: 9,
+            data: TypedArray::from_u8(vec![1, 2, 3]),
+        };
+        let value = block.to_value()?;
+        let Value::Map(entries) = &value else {
+            panic!("not a map");
+        };
+        assert_eq!(entries.last().map(|(k, _)| k.as_str()), Some("type"));
+        assert_eq!(
+            ServerMessage::from_value(value)?,
+            Some(ServerMessage::TimelineBlock(block))
+        );
+        let play = TimelinePlay {
+            speed: None,
+            r#loop: Some(true),
+        };
+        let value = play.to_value()?;
+        assert!(value.get("loop").is_some());
+        assert_eq!(ServerMessage::from_value(value)?, Some(play.into()));
+        Ok(())
+    }
+
+    #[test]
+    fn numbers_are_read_leniently_and_bad_fields_are_named() {
+        let value = Value::Map(vec![
+            ("step".into(), Value::Float(4.0)),
+            ("type".into(), Value::Str("TimelineTimestep".into())),
+        ]);
+        assert_eq!(
+            ClientMessage::from_value(value).ok().flatten(),
+            Some(ClientMessage::TimelineTimestep(TimelineTimestep {
+                step: 4
+            }))
+        );
+        let bad = Value::Map(vec![
+            ("index".into(), Value::Str("x".into())),
+            ("type".into(), Value::Str("TimelineBlockRequest".into())),
+        ]);
+        let err = ClientMessage::from_value(bad).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("TimelineBlockRequest") && e.contains("index")));
+        let other = Value::Map(vec![("type".into(), Value::Str("GuiFoo".into()))]);
+        assert_eq!(ClientMessage::from_value(other).ok().flatten(), None);
+    }
+
+    #[test]
+    fn packed_messages_unpack_with_typed_arrays() -> Result<(), Box<dyn std::error::Error>> {
+        let message = AnyMessage::Custom(Value::Map(vec![
+            (
+                "points".into(),
+                Value::Typed(TypedArray::from_f32(&[1.0, 2.0])),
+            ),
+            ("type".into(), Value::Str("Custom".into())),
+        ]));
+        let packed = pack(&message)?;
+        let value = unpack(&packed)?;
+        assert!(matches!(value.get("points"), Some(Value::Typed(t)) if t.len() == 2));
+        assert!(unpack(&[0x01]).is_err());
+        Ok(())
+    }
+}

@@ -1,67 +1,78 @@
 //! The viser4d browser runtime, compiled to WebAssembly and loaded into the
 //! stock viser 1.1.1 client page (served under `/viser4d/` by the server, or
-//! inlined into an exported `.viser` file / HTML page).
+//! inlined into an exported `.viser` file / HTML page as one JS source).
 //!
 //! # What it owns
 //!
-//! - The per-tab transport: play/pause, current step, speed and loop live here,
-//!   in each tab, and never round-trip through the server to take effect.
-//! - The block cache: fetching, preloading and evicting timeline blocks within
-//!   the client's byte budget, and refetching blocks the server invalidates.
-//! - Applying steps into the viser client: moving forward by step deltas or
-//!   jumping by a diff, pushed into `window.__viserMutable.messageQueue` as the
-//!   plain objects (with typed-array fields) the client expects.
-//! - The playback bar and Web Audio playback kept in sync with the steps.
+//! - The per-tab transport ([`player`]): play/pause, current step, speed and
+//!   loop live here, in each tab, and never round-trip through the server to
+//!   take effect.
+//! - The block cache ([`cache`]): fetching the blocks a step needs,
+//!   preloading ahead while playing within the byte budget (one speculative
+//!   request at a time), evicting least recently used blocks and telling the
+//!   server, and taking the blocks the server refreshes.
+//! - Applying steps into the viser client ([`controller`]): moving forward
+//!   by each crossed step's messages or jumping by a diff, with the same
+//!   `viser4d-timeline` cursor the server uses, pushed into
+//!   `window.__viserMutable.messageQueue` as the plain objects (typed-array
+//!   fields) viser expects.
+//! - The playback bar (module `ui`, wasm only) and `window.__viser4dRuntime`
+//!   (status, stats, controls for tests).
 //!
 //! # Architecture invariants
 //!
-//! - It never does I/O of its own: everything it receives or sends goes through
-//!   the viser page (the `messageQueue` seam inbound, `sendMessage` outbound).
-//! - It shares the fold/diff code with the server through `viser4d-timeline`
-//!   (one copy of that logic, not two), and the wire types through
-//!   `viser4d-proto`.
-//! - It depends only on crates that compile to wasm32 (proto, timeline, audio,
-//!   wasm-bindgen and its `*-sys` crates): never on `viser4d-server`, tokio or
-//!   anything that opens sockets or files.
-//!
-//! # Who uses it
-//!
-//! `cargo xtask dist` builds it with wasm-bindgen's `web` target into the
-//! bundle (`target/dist/viser4d/viser4d_runtime.js` and
-//! `viser4d_runtime_bg.wasm`), which the server serves and injects into the
-//! client page.
-//!
-//! # Status
-//!
-//! Only the loading hook exists so far. When the module starts it records that
-//! it loaded, as `window.__viser4dRuntime = { version, status: "loaded" }`, and
-//! logs one console line; it plays nothing yet. On the host this crate is an
-//! empty library so that workspace-wide checks build it.
+//! - It never does I/O of its own: everything it receives or sends goes
+//!   through the viser page (the `messageQueue` seam inbound, `sendMessage`
+//!   outbound).
+//! - One copy of the fold/diff logic: `viser4d-timeline`, shared with the
+//!   server; the wire types come from `viser4d-proto::timeline`. Payloads
+//!   stay packed msgpack until the moment they are pushed, so the runtime
+//!   links none of viser's 119 message types.
+//! - It depends only on crates that compile to wasm32 (proto, timeline,
+//!   wasm-bindgen and its `*-sys` crates): never on `viser4d-server`, tokio
+//!   or anything that opens sockets or files.
+//! - The browser glue is thin: the logic ([`controller`], [`player`],
+//!   [`cache`]) builds and is tested on the host.
+
+pub mod cache;
+pub mod controller;
+pub mod player;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+mod js;
+#[cfg(target_arch = "wasm32")]
+mod ui;
 
 /// The runtime's version, as reported in `window.__viser4dRuntime.version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Name of the global the runtime sets on `window` once loaded; end-to-end
-/// tests read it to know the runtime arrived.
+/// Name of the global the runtime sets on `window`; end-to-end tests read
+/// its `status` and `stats()`.
 pub const GLOBAL_NAME: &str = "__viser4dRuntime";
 
 #[cfg(target_arch = "wasm32")]
-mod load_marker {
+mod entry {
     use wasm_bindgen::prelude::*;
 
-    /// Runs once when the wasm module is instantiated: the glue's `init()`
-    /// calls it.
+    /// Runs once when the wasm module is instantiated. A page that already
+    /// has a runtime (the served page plus one inlined in a recording)
+    /// keeps the first.
     #[wasm_bindgen(start)]
     fn start() -> Result<(), JsValue> {
         let window = web_sys::window().ok_or_else(|| JsValue::from_str("viser4d: no window"))?;
-        let marker = js_sys::Object::new();
-        js_sys::Reflect::set(&marker, &"version".into(), &super::VERSION.into())?;
-        js_sys::Reflect::set(&marker, &"status".into(), &"loaded".into())?;
-        js_sys::Reflect::set(&window, &super::GLOBAL_NAME.into(), &marker)?;
-        // A literal rather than `format!` keeps the formatting machinery out of the module.
+        let existing = js_sys::Reflect::get(&window, &super::GLOBAL_NAME.into())?;
+        if existing.is_object() {
+            return Ok(());
+        }
+        let global = js_sys::Object::new();
+        js_sys::Reflect::set(&global, &"version".into(), &super::VERSION.into())?;
+        js_sys::Reflect::set(&global, &"status".into(), &"loaded".into())?;
+        js_sys::Reflect::set(&window, &super::GLOBAL_NAME.into(), &global)?;
         web_sys::console::log_1(
             &concat!("viser4d runtime ", env!("CARGO_PKG_VERSION"), " loaded").into(),
         );
-        Ok(())
+        super::app::start(global.into())
     }
 }

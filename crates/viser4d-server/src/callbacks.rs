@@ -12,6 +12,8 @@ pub type ClientCallback = Arc<dyn Fn(&ClientHandle) + Send + Sync>;
 pub(crate) struct Callbacks {
     pub(crate) connect: Mutex<Vec<ClientCallback>>,
     pub(crate) disconnect: Mutex<Vec<ClientCallback>>,
+    pub(crate) timestep: Mutex<Vec<crate::timeline::TimestepCallback>>,
+    pub(crate) playback: Mutex<Vec<crate::timeline::PlaybackCallback>>,
 }
 
 /// Clones a callback list out of its lock.

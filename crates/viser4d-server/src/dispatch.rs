@@ -13,6 +13,9 @@ use crate::client::{ClientHandle, camera_state};
 use crate::shared::Shared;
 
 pub(crate) fn client_message(shared: &Arc<Shared>, client: &ClientHandle, message: AnyMessage) {
+    let Some(message) = crate::timeline::events::handle(shared, client, message) else {
+        return;
+    };
     let Some(message) = crate::scene::events::handle(shared, client, message) else {
         return;
     };

@@ -54,6 +54,51 @@ pub enum ServerError {
     /// The server was stopped.
     #[error("the server is stopped")]
     Stopped,
+    /// A timeline call on a server built without `num_steps`.
+    #[error("this server has no timeline: give the builder `num_steps(n)`")]
+    NoTimeline,
+    /// A step past the end of the timeline.
+    #[error("step {step} is out of range: the timeline has {num_steps} steps (0..{num_steps})")]
+    StepOutOfRange {
+        /// The step asked for.
+        step: u32,
+        /// The number of steps.
+        num_steps: u32,
+    },
+    /// `at(t)` inside another `at` on the same thread.
+    #[error("at({inner}) inside at({outer}): steps do not nest; drop the outer guard first")]
+    NestedStep {
+        /// The step being recorded.
+        outer: u32,
+        /// The step asked for.
+        inner: u32,
+    },
+    /// `set_steps` or `clear` while a step is being recorded.
+    #[error("cannot change the timeline while a step is being recorded (an `at` guard is alive)")]
+    StepActive,
+    /// A node name already used by the live scene or the timeline.
+    #[error(
+        "node {name:?} already exists in the {existing} scene; live and timeline nodes need distinct names"
+    )]
+    NameInUse {
+        /// The name.
+        name: String,
+        /// "live" or "timeline".
+        existing: &'static str,
+    },
+    /// An environment variable holds an unusable value.
+    #[error("environment variable {var}={value:?}: {reason}")]
+    InvalidEnv {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The timeline store refused an operation.
+    #[error("timeline: {0}")]
+    Timeline(#[from] viser4d_timeline::StoreError),
 }
 
 impl ServerError {

@@ -2,7 +2,8 @@
 //!
 //! It owns the HTTP + WebSocket listener (hyper and tokio-tungstenite on
 //! one port), connected clients and their outboxes, the scene and GUI API,
-//! and (in later issues) the recording API, playback control and export.
+//! the recording API (`Server::at`) and playback control; export comes
+//! in a later issue.
 //!
 //! It is the only crate that opens sockets or runs a tokio runtime. It
 //! depends on `viser4d-proto`, `viser4d-timeline` and `viser4d-audio`;
@@ -34,9 +35,14 @@ mod replay;
 pub mod scene;
 mod server;
 mod shared;
+mod timeline;
 mod validate;
 
 pub use client::{CameraState, ClientHandle};
 pub use error::{Result, ServerError};
-pub use server::{Server, ServerBuilder};
+pub use server::{
+    BLOCK_SIZE_ENV, CLIENT_CACHE_ENV, DEFAULT_BLOCK_SIZE, DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS,
+    Server, ServerBuilder,
+};
 pub use shared::ClientId;
+pub use timeline::{ClientPlayback, PlaybackCallback, StepGuard, TimestepCallback};

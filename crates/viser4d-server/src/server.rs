@@ -19,6 +19,7 @@ use crate::error::{Result, ServerError};
 use crate::gui::GuiApi;
 use crate::scene::{FrameOptions, SceneApi};
 use crate::shared::{Config, Scope, Shared};
+use crate::timeline::TimelineSettings;
 
 /// Configures a [`Server`].
 #[derive(Debug, Clone)]
@@ -27,6 +28,36 @@ pub struct ServerBuilder {
     port: u16,
     bundle_dir: Option<PathBuf>,
     client_backlog_bytes: usize,
+    num_steps: Option<u32>,
+    fps: Option<f64>,
+    block_size: Option<u32>,
+    client_cache_bytes: Option<u64>,
+}
+
+/// Default steps per block.
+pub const DEFAULT_BLOCK_SIZE: u32 = 32;
+/// Default bytes of blocks a tab may cache (1 GB).
+pub const DEFAULT_CLIENT_CACHE_BYTES: u64 = 1 << 30;
+/// Default base step rate.
+pub const DEFAULT_FPS: f64 = 30.0;
+/// Environment variable overriding the default block size.
+pub const BLOCK_SIZE_ENV: &str = "VISER4D_BLOCK_SIZE";
+/// Environment variable overriding the default client cache size (bytes).
+pub const CLIENT_CACHE_ENV: &str = "VISER4D_CLIENT_CHUNK_CACHE_SIZE";
+
+/// A positive whole number from environment variable `var`, if set.
+fn env_number(var: &'static str) -> Result<Option<u64>> {
+    let Ok(value) = std::env::var(var) else {
+        return Ok(None);
+    };
+    match value.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        _ => Err(ServerError::InvalidEnv {
+            var,
+            value,
+            reason: "expected a positive whole number".to_owned(),
+        }),
+    }
 }
 
 impl Default for ServerBuilder {
@@ -36,6 +67,10 @@ impl Default for ServerBuilder {
             port: 8080,
             bundle_dir: None,
             client_backlog_bytes: 256 << 20,
+            num_steps: None,
+            fps: None,
+            block_size: None,
+            client_cache_bytes: None,
         }
     }
 }
@@ -68,11 +103,97 @@ impl ServerBuilder {
         self
     }
 
+    /// Gives the server a timeline of `num_steps` steps (> 0): scene calls
+    /// inside [`Server::at`] record into it, and every tab gets a playback
+    /// bar. Without it the server is live only.
+    pub fn num_steps(mut self, num_steps: u32) -> ServerBuilder {
+        self.num_steps = Some(num_steps);
+        self
+    }
+
+    /// The base step rate, steps per second (> 0; default 30). A tab plays
+    /// at `fps x` its own speed.
+    pub fn fps(mut self, fps: f64) -> ServerBuilder {
+        self.fps = Some(fps);
+        self
+    }
+
+    /// Steps per block, the unit tabs fetch and cache (default 32, or
+    /// `VISER4D_BLOCK_SIZE`).
+    pub fn block_size(mut self, steps: u32) -> ServerBuilder {
+        self.block_size = Some(steps);
+        self
+    }
+
+    /// Bytes of blocks each tab may cache (default 1 GB, or
+    /// `VISER4D_CLIENT_CHUNK_CACHE_SIZE`).
+    pub fn client_cache_bytes(mut self, bytes: u64) -> ServerBuilder {
+        self.client_cache_bytes = Some(bytes);
+        self
+    }
+
+    /// The timeline settings, checked; `None` without `num_steps`.
+    fn timeline_settings(&self) -> Result<Option<TimelineSettings>> {
+        let Some(num_steps) = self.num_steps else {
+            if let Some(fps) = self.fps {
+                return Err(ServerError::invalid(
+                    "fps",
+                    format!("{fps} given without num_steps: a timeline needs both"),
+                ));
+            }
+            return Ok(None);
+        };
+        if num_steps == 0 {
+            return Err(ServerError::invalid("num_steps", "must be positive, got 0"));
+        }
+        let fps = self.fps.unwrap_or(DEFAULT_FPS);
+        if !(fps.is_finite() && fps > 0.0) {
+            return Err(ServerError::invalid(
+                "fps",
+                format!("must be positive and finite, got {fps}"),
+            ));
+        }
+        let block_size = match self.block_size {
+            Some(0) => {
+                return Err(ServerError::invalid(
+                    "block_size",
+                    "must be positive, got 0",
+                ));
+            }
+            Some(b) => b,
+            None => match env_number(BLOCK_SIZE_ENV)? {
+                Some(b) => u32::try_from(b).map_err(|_| ServerError::InvalidEnv {
+                    var: BLOCK_SIZE_ENV,
+                    value: b.to_string(),
+                    reason: "too large".to_owned(),
+                })?,
+                None => DEFAULT_BLOCK_SIZE,
+            },
+        };
+        let cache_bytes = match self.client_cache_bytes {
+            Some(0) => {
+                return Err(ServerError::invalid(
+                    "client_cache_bytes",
+                    "must be positive, got 0",
+                ));
+            }
+            Some(c) => c,
+            None => env_number(CLIENT_CACHE_ENV)?.unwrap_or(DEFAULT_CLIENT_CACHE_BYTES),
+        };
+        Ok(Some(TimelineSettings {
+            num_steps,
+            fps,
+            block_size,
+            cache_bytes,
+        }))
+    }
+
     /// Binds the port and starts serving.
     pub fn start(self) -> Result<Server> {
         if self.client_backlog_bytes == 0 {
             return Err(ServerError::invalid("client_backlog_bytes", "must be > 0"));
         }
+        let timeline = self.timeline_settings()?;
         let bundle = Bundle::load(&self.bundle_dir.unwrap_or_else(Bundle::default_dir))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -95,8 +216,11 @@ impl ServerBuilder {
             max_messages_per_frame: 128,
             min_frame_interval: Duration::from_micros(1_000_000 / 60),
         };
-        let shared = Arc::new(Shared::new(bundle, config));
+        let shared = Arc::new(Shared::new(bundle, config, timeline.as_ref())?);
         runtime.spawn(accept_loop(shared.clone(), listener));
+        if let Some(dirty) = shared.lock().timeline.as_ref().map(|t| t.dirty.clone()) {
+            runtime.spawn(crate::timeline::refresher(shared.clone(), dirty));
+        }
         let server = Server {
             shared,
             runtime: Some(runtime),
@@ -138,7 +262,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
 
 /// A running viser4d server.
 pub struct Server {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     runtime: Option<tokio::runtime::Runtime>,
     local_addr: SocketAddr,
 }

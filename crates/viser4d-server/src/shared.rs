@@ -22,6 +22,8 @@ use crate::gui::GuiRegistry;
 use crate::outbox::{Outbox, Pushed};
 use crate::replay::Replay;
 use crate::scene::SceneRegistry;
+use crate::timeline::{Timeline, TimelineSettings};
+use viser4d_proto::timeline::{TimelineHello, TimelineMessage};
 
 /// A connected tab's id, unique for the life of the server.
 pub type ClientId = u64;
@@ -33,6 +35,9 @@ pub(crate) enum Scope {
     Broadcast,
     /// One client, for as long as it is connected.
     Client(ClientId),
+    /// The timeline: recorded at the calling thread's step inside
+    /// `at(t)`, an override outside it (see `crate::timeline`).
+    Timeline,
 }
 
 impl Scope {
@@ -40,7 +45,7 @@ impl Scope {
     /// scope, the client id otherwise.
     pub(crate) fn owner(self) -> String {
         match self {
-            Scope::Broadcast => String::new(),
+            Scope::Broadcast | Scope::Timeline => String::new(),
             Scope::Client(id) => id.to_string(),
         }
     }
@@ -65,9 +70,12 @@ pub(crate) struct State {
     clients: BTreeMap<ClientId, ClientSlot>,
     pub(crate) scene: SceneRegistry,
     pub(crate) gui: GuiRegistry,
+    pub(crate) timeline: Option<Timeline>,
 }
 
 pub(crate) struct Shared {
+    /// Unique per server in this process (keys the per-thread recording step).
+    pub(crate) id: u64,
     pub(crate) bundle: Bundle,
     pub(crate) config: Config,
     state: Mutex<State>,
@@ -94,8 +102,16 @@ pub(crate) struct Registration {
 }
 
 impl Shared {
-    pub(crate) fn new(bundle: Bundle, config: Config) -> Shared {
-        Shared {
+    pub(crate) fn new(
+        bundle: Bundle,
+        config: Config,
+        timeline: Option<&TimelineSettings>,
+    ) -> crate::error::Result<Shared> {
+        static NEXT_SERVER_ID: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT_SERVER_ID.fetch_add(1, Ordering::Relaxed);
+        let timeline = timeline.map(|t| Timeline::new(id, t)).transpose()?;
+        Ok(Shared {
+            id,
             bundle,
             config,
             state: Mutex::new(State {
@@ -103,13 +119,14 @@ impl Shared {
                 clients: BTreeMap::new(),
                 scene: SceneRegistry::default(),
                 gui: GuiRegistry::default(),
+                timeline,
             }),
             callbacks: Callbacks::default(),
             next_client_id: AtomicU64::new(0),
             started: Instant::now(),
             stopped: AtomicBool::new(false),
             shutdown: Notify::new(),
-        }
+        })
     }
 
     /// The state lock. A panic in another thread while it held the lock
@@ -144,6 +161,15 @@ impl Shared {
             outbox.push_replay(AnyMessage::Viser(m), size);
         }
         outbox.push_replay(AnyMessage::Viser(Message::from(ReplayDoneMessage {})), 16);
+        if state.timeline.is_some() {
+            // Tells a runtime that is already running (the page reconnected)
+            // to start over; a fresh runtime says ready on its own too.
+            match (TimelineHello {}).to_any() {
+                Ok(hello) => outbox.push_replay(hello, 32),
+                Err(error) => tracing::error!(%error, "cannot encode TimelineHello"),
+            }
+            crate::timeline::open_session(&mut state, id);
+        }
         state.clients.insert(
             id,
             ClientSlot {
@@ -164,6 +190,7 @@ impl Shared {
     pub(crate) fn unregister_client(&self, id: ClientId) {
         let mut state = self.lock();
         state.clients.remove(&id);
+        crate::timeline::close_session(&mut state, id);
         state.scene.forget_client(id);
         state.gui.forget_client(id);
     }
@@ -242,10 +269,14 @@ impl State {
                 self.push(id, AnyMessage::Viser(message));
             }
             Scope::Client(_) => {}
+            Scope::Timeline => match self.timeline.as_mut() {
+                Some(timeline) => timeline.record(message),
+                None => tracing::error!("a timeline node without a timeline"),
+            },
         }
     }
 
-    fn push(&mut self, id: ClientId, message: AnyMessage) {
+    pub(crate) fn push(&mut self, id: ClientId, message: AnyMessage) {
         let size = viser4d_proto::encoded_size_bytes(&message);
         self.push_sized(id, message, size);
     }

@@ -49,3 +49,12 @@ impl Payload for Vec<u8> {
         self.capacity()
     }
 }
+
+/// Opaque encoded messages (the server and the browser runtime store each
+/// viser message packed as msgpack): equality is a byte comparison, clones
+/// share the buffer, and a block decodes without knowing the message types.
+impl Payload for bytes::Bytes {
+    fn size_bytes(&self) -> usize {
+        self.len()
+    }
+}

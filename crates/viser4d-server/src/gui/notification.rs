@@ -176,7 +176,7 @@ impl GuiApi {
         check_auto_close(options.auto_close_seconds)?;
         let recipients: Arc<[ClientId]> = match self.scope() {
             Scope::Client(id) => Arc::new([id]),
-            Scope::Broadcast => self.shared().client_ids().into(),
+            Scope::Broadcast | Scope::Timeline => self.shared().client_ids().into(),
         };
         let props = NotificationProps {
             title: title.to_owned(),

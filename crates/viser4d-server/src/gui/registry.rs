@@ -79,7 +79,7 @@ impl GuiEntry {
     /// Whether the element is in `client`'s GUI (so the tab may change it).
     pub(crate) fn in_scope_of(&self, client: ClientId) -> bool {
         match self.scope {
-            Scope::Broadcast => true,
+            Scope::Broadcast | Scope::Timeline => true,
             Scope::Client(id) => id == client,
         }
     }

@@ -134,6 +134,20 @@ impl Default for FogOptions {
     }
 }
 
+/// viser's default environment map (for a timeline step that stops setting one).
+pub(crate) fn default_environment_map() -> Message {
+    let o = EnvironmentMapOptions::default();
+    Message::from(EnvironmentMapMessage {
+        hdri_data: o.hdri,
+        background: o.background,
+        background_blurriness: o.background_blurriness,
+        background_intensity: o.background_intensity,
+        background_wxyz: o.background_wxyz,
+        environment_intensity: o.environment_intensity,
+        environment_wxyz: o.environment_wxyz,
+    })
+}
+
 /// The message that clears the background, as viser's
 /// `set_background_image(None)` sends it.
 pub(crate) fn no_background_image() -> Message {
@@ -165,7 +179,7 @@ impl SceneApi {
             rgb_data,
             depth_data,
         };
-        self.shared.send(self.scope, [Message::from(message)]);
+        self.shared.send(self.scope(), [Message::from(message)]);
         Ok(())
     }
 
@@ -194,7 +208,7 @@ impl SceneApi {
             environment_intensity: options.environment_intensity,
             environment_wxyz: options.environment_wxyz,
         };
-        self.shared.send(self.scope, [Message::from(message)]);
+        self.shared.send(self.scope(), [Message::from(message)]);
         Ok(())
     }
 
@@ -215,7 +229,7 @@ impl SceneApi {
             color: options.color,
             enabled: options.enabled,
         };
-        self.shared.send(self.scope, [Message::from(message)]);
+        self.shared.send(self.scope(), [Message::from(message)]);
         Ok(())
     }
 
@@ -226,7 +240,7 @@ impl SceneApi {
             enabled,
             cast_shadow,
         };
-        self.shared.send(self.scope, [Message::from(message)]);
+        self.shared.send(self.scope(), [Message::from(message)]);
         Ok(())
     }
 
@@ -237,9 +251,9 @@ impl SceneApi {
         let message = SetSceneNodeVisibilityMessage {
             name: String::new(),
             visible,
-            owner: self.scope.owner(),
+            owner: self.scope().owner(),
         };
-        self.shared.send(self.scope, [Message::from(message)]);
+        self.shared.send(self.scope(), [Message::from(message)]);
         Ok(())
     }
 }

@@ -225,13 +225,25 @@ impl SceneNodeHandle {
     }
 
     /// Removes the node and its subtree.
+    ///
+    /// A timeline node is removed at the step being recorded (from then
+    /// on, until created again), or outside any step as an override that
+    /// hides it at every step; its handle stays usable at other steps.
     pub fn remove(&self) -> Result<()> {
         let mut state = self.shared.lock();
         state
             .scene
             .entry(self.scope, &self.name, self.generation)
             .ok_or_else(|| self.removed())?;
-        registry::remove_subtree(&mut state, self.scope, &self.name);
+        if self.scope == Scope::Timeline {
+            let remove = viser4d_proto::messages::RemoveSceneNodeMessage {
+                name: self.name.clone(),
+                owner: String::new(),
+            };
+            state.send(self.scope, Message::from(remove), None);
+        } else {
+            registry::remove_subtree(&mut state, self.scope, &self.name);
+        }
         Ok(())
     }
 }

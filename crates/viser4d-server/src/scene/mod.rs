@@ -58,6 +58,7 @@ pub use batched_axes::{BatchedAxesHandle, BatchedAxesOptions};
 pub use batched_meshes::{BatchedMeshesHandle, BatchedMeshesOptions};
 pub use camera_frustum::{CameraFrustumHandle, CameraFrustumOptions, canonical_frustum_size};
 pub use environment::{DepthImage, EnvironmentMapOptions, FogOptions};
+pub(crate) use environment::{default_environment_map, no_background_image};
 pub use frame::{FrameHandle, FrameOptions};
 pub use gaussian_splats::{GaussianSplatsHandle, GaussianSplatsOptions, Gaussians};
 pub use glb::{BatchedGlbHandle, BatchedGlbOptions, GlbHandle, GlbOptions};
@@ -110,13 +111,14 @@ pub(crate) const WORLD_AXES: &str = "/WorldAxes";
 #[derive(Clone)]
 pub struct SceneApi {
     shared: Arc<Shared>,
-    scope: Scope,
+    /// The scope outside any step; see [`SceneApi::scope`].
+    base: Scope,
 }
 
 impl std::fmt::Debug for SceneApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SceneApi")
-            .field("scope", &self.scope)
+            .field("scope", &self.base)
             .finish()
     }
 }
@@ -140,7 +142,22 @@ pub enum UpDirection {
 
 impl SceneApi {
     pub(crate) fn new(shared: Arc<Shared>, scope: Scope) -> SceneApi {
-        SceneApi { shared, scope }
+        SceneApi {
+            shared,
+            base: scope,
+        }
+    }
+
+    /// Where this call goes: the shared scene records into the timeline
+    /// while the calling thread is inside `at(t)`; a tab's own scene is
+    /// always live.
+    pub(crate) fn scope(&self) -> Scope {
+        if self.base == Scope::Broadcast && crate::timeline::current_step(self.shared.id).is_some()
+        {
+            Scope::Timeline
+        } else {
+            self.base
+        }
     }
 
     /// Creates node `name` from the create message `make` builds (given the
@@ -184,37 +201,54 @@ impl SceneApi {
     ) -> Result<SceneNodeHandle> {
         let name = validate::node_name(name)?;
         pose.validate()?;
-        let owner = self.scope.owner();
+        let scope = self.scope();
+        let owner = scope.owner();
         let mut state = self.shared.lock();
-        self.ensure_ancestors(&mut state, &name);
+        let other = match scope {
+            Scope::Timeline => Some((Scope::Broadcast, "live")),
+            Scope::Broadcast => Some((Scope::Timeline, "timeline")),
+            Scope::Client(_) => None,
+        };
+        if let Some((other, existing)) = other
+            && state.scene.contains(other, &name)
+        {
+            return Err(crate::error::ServerError::NameInUse { name, existing });
+        }
+        self.ensure_ancestors(&mut state, scope, &name);
         let replaced = state
             .scene
-            .get(self.scope, &name)
+            .get(scope, &name)
             .map(|e| (e.is_virtual, !e.click.is_empty()));
         if let Some((_, true)) = replaced {
-            registry::disable_click(&mut state, self.scope, &name);
+            registry::disable_click(&mut state, scope, &name);
         }
         let message = make(name.clone(), owner.clone());
-        let generation = state.scene.insert(self.scope, &name, false);
-        if let Some(entry) = state.scene.entry(self.scope, &name, generation) {
+        let generation = if scope == Scope::Timeline {
+            state.scene.insert_timeline(&name, false)
+        } else {
+            state.scene.insert(scope, &name, false)
+        };
+        if let Some(entry) = state.scene.entry(scope, &name, generation) {
             entry.position = pose.position;
             entry.wxyz = pose.wxyz;
             entry.visible = pose.visible;
             setup(entry);
         }
-        state.send(self.scope, message, None);
+        state.send(scope, message, None);
         // viser sends the pose only when it differs from the default, or
         // when the node replaces another: live clients keep a node's pose
         // across a create of the same name. A virtual frame never left the
-        // default pose, so replacing one needs no reset.
-        let force_pose = matches!(replaced, Some((false, _)));
+        // default pose, so replacing one needs no reset. A timeline node
+        // always carries its pose: a viewer may arrive at this step from
+        // any other, where the node may have had any pose.
+        let force_pose = scope == Scope::Timeline || matches!(replaced, Some((false, _)));
         if force_pose || pose.wxyz != IDENTITY {
             let m = SetOrientationMessage {
                 name: name.clone(),
                 wxyz: pose.wxyz,
                 owner: owner.clone(),
             };
-            state.send(self.scope, Message::from(m), None);
+            state.send(scope, Message::from(m), None);
         }
         if force_pose || pose.position != [0.0; 3] {
             let m = SetPositionMessage {
@@ -222,37 +256,45 @@ impl SceneApi {
                 position: pose.position,
                 owner: owner.clone(),
             };
-            state.send(self.scope, Message::from(m), None);
+            state.send(scope, Message::from(m), None);
         }
         let visible = SetSceneNodeVisibilityMessage {
             name: name.clone(),
             visible: pose.visible,
             owner,
         };
-        state.send(self.scope, Message::from(visible), None);
+        state.send(scope, Message::from(visible), None);
         drop(state);
         Ok(SceneNodeHandle::new(
             self.shared.clone(),
-            self.scope,
+            scope,
             name,
             generation,
         ))
     }
 
-    fn ensure_ancestors(&self, state: &mut State, name: &str) {
-        let owner = self.scope.owner();
+    fn ensure_ancestors(&self, state: &mut State, scope: Scope, name: &str) {
+        let owner = scope.owner();
         let mut path = String::new();
         let segments: Vec<&str> = name.split('/').filter(|s| !s.is_empty()).collect();
         for segment in &segments[..segments.len().saturating_sub(1)] {
             path.push('/');
             path.push_str(segment);
-            if state.scene.contains(self.scope, &path) {
+            // A timeline node may hang below a live one (a static world
+            // frame with moving children).
+            if state.scene.contains(scope, &path)
+                || (scope == Scope::Timeline && state.scene.contains(Scope::Broadcast, &path))
+            {
                 continue;
             }
-            state.scene.insert(self.scope, &path, true);
-            state.send(self.scope, virtual_frame(&path, &owner), None);
+            if scope == Scope::Timeline {
+                state.scene.insert_timeline(&path, true);
+            } else {
+                state.scene.insert(scope, &path, true);
+            }
+            state.send(scope, virtual_frame(&path, &owner), None);
             state.send(
-                self.scope,
+                scope,
                 Message::from(SetSceneNodeVisibilityMessage {
                     name: path.clone(),
                     visible: true,
@@ -275,12 +317,13 @@ impl SceneApi {
             UpDirection::PlusX => [h, 0.0, h, 0.0],
             UpDirection::MinusX => [h, 0.0, -h, 0.0],
         };
+        let scope = self.scope();
         self.shared.send(
-            self.scope,
+            scope,
             [Message::from(SetOrientationMessage {
                 name: String::new(),
                 wxyz,
-                owner: self.scope.owner(),
+                owner: scope.owner(),
             })],
         );
         Ok(())
@@ -290,33 +333,44 @@ impl SceneApi {
     /// image, as viser's `reset` does. The shared scene keeps its world
     /// axes (see [`Self::world_axes`]).
     pub fn reset(&self) -> Result<()> {
+        let scope = self.scope();
         let mut state = self.shared.lock();
-        let roots = state.scene.roots(self.scope);
+        let roots = state.scene.roots(scope);
         for root in roots {
-            if self.scope == Scope::Broadcast && root == WORLD_AXES {
+            if scope == Scope::Broadcast && root == WORLD_AXES {
                 continue;
             }
-            registry::remove_subtree(&mut state, self.scope, &root);
+            if scope == Scope::Timeline {
+                // Removed from this step on; the handles stay usable at
+                // other steps.
+                let remove = viser4d_proto::messages::RemoveSceneNodeMessage {
+                    name: root,
+                    owner: String::new(),
+                };
+                state.send(scope, Message::from(remove), None);
+            } else {
+                registry::remove_subtree(&mut state, scope, &root);
+            }
         }
-        state.send(self.scope, environment::no_background_image(), None);
+        state.send(scope, environment::no_background_image(), None);
         Ok(())
     }
 
     /// The world axes every server starts with (hidden until made
     /// visible). `None` on a tab's own scene, or once they were removed.
     pub fn world_axes(&self) -> Option<FrameHandle> {
-        if self.scope != Scope::Broadcast {
+        if self.base != Scope::Broadcast {
             return None;
         }
         let generation = self
             .shared
             .lock()
             .scene
-            .get(self.scope, WORLD_AXES)?
+            .get(Scope::Broadcast, WORLD_AXES)?
             .generation;
         Some(FrameHandle(SceneNodeHandle::new(
             self.shared.clone(),
-            self.scope,
+            Scope::Broadcast,
             WORLD_AXES.to_owned(),
             generation,
         )))
@@ -324,7 +378,7 @@ impl SceneApi {
 
     /// Names of the nodes that exist in this scope, sorted.
     pub fn node_names(&self) -> Vec<String> {
-        self.shared.lock().scene.names(self.scope)
+        self.shared.lock().scene.names(self.scope())
     }
 }
 

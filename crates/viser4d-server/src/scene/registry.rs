@@ -60,6 +60,7 @@ impl Ord for Scope {
         let key = |s: &Scope| match s {
             Scope::Broadcast => (0, 0),
             Scope::Client(id) => (1, *id),
+            Scope::Timeline => (2, 0),
         };
         key(self).cmp(&key(other))
     }
@@ -104,12 +105,38 @@ impl SceneRegistry {
         self.nodes.get(&(scope, name.to_owned()))
     }
 
+    /// The node a tab's event names. Timeline nodes carry the shared
+    /// scene's empty owner, so the shared scene is looked up first, then
+    /// the timeline.
     pub(crate) fn entry_by_owner(&self, owner: &str, name: &str) -> Option<&NodeEntry> {
-        self.nodes.get(&(owner_scope(owner)?, name.to_owned()))
+        let scope = owner_scope(owner)?;
+        self.nodes.get(&(scope, name.to_owned())).or_else(|| {
+            (scope == Scope::Broadcast)
+                .then(|| self.nodes.get(&(Scope::Timeline, name.to_owned())))
+                .flatten()
+        })
     }
 
     pub(crate) fn entry_by_owner_mut(&mut self, owner: &str, name: &str) -> Option<&mut NodeEntry> {
-        self.nodes.get_mut(&(owner_scope(owner)?, name.to_owned()))
+        let scope = owner_scope(owner)?;
+        let scope =
+            if scope == Scope::Broadcast && !self.nodes.contains_key(&(scope, name.to_owned())) {
+                Scope::Timeline
+            } else {
+                scope
+            };
+        self.nodes.get_mut(&(scope, name.to_owned()))
+    }
+
+    /// Adds a timeline node, or keeps the entry (and the handles) of one
+    /// created at another step: re-creating a node step after step is the
+    /// usual way to record, and the old handle must keep working.
+    pub(crate) fn insert_timeline(&mut self, name: &str, is_virtual: bool) -> u64 {
+        if let Some(e) = self.nodes.get_mut(&(Scope::Timeline, name.to_owned())) {
+            e.is_virtual &= is_virtual;
+            return e.generation;
+        }
+        self.insert(Scope::Timeline, name, is_virtual)
     }
 
     /// `name` and its descendants, parents first.

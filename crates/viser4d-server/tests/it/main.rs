@@ -4,6 +4,7 @@ mod backpressure;
 mod browser;
 mod http;
 mod load;
+mod playback;
 mod protocol;
 mod support;
 mod webdriver;

@@ -1,0 +1,499 @@
+//! The tab's timeline logic, free of the browser: [`Controller`] takes the
+//! server's messages, the playback bar's intents and animation-frame ticks,
+//! and gives a [`Sink`] the scene messages to apply and the replies to
+//! send. The browser glue (`app`) is a thin [`Sink`] over viser's page;
+//! tests drive the same code on the host.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use viser4d_proto::timeline::{
+    ClientMessage, ServerMessage, TimelineBlockDiscard, TimelineBlockRequest,
+    TimelinePlaybackState, TimelineReady, TimelineTimestep,
+};
+use viser4d_timeline::{Block, Cursor, Emit, Overrides};
+
+use crate::cache::BlockCache;
+use crate::player::{Player, Position};
+
+/// Size assumed for a block whose size is not known yet.
+const UNKNOWN_BLOCK_BYTES: u64 = 1 << 20;
+
+/// Most apply times kept for the stats.
+const MAX_SAMPLES: usize = 100_000;
+
+/// One message for viser's queue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SceneOut {
+    /// A packed viser message (`viser4d_proto::timeline::pack`).
+    Packed(Bytes),
+    /// Remove this node (and its subtree).
+    Remove(String),
+}
+
+/// Where the controller's effects go.
+pub trait Sink {
+    /// Milliseconds on a monotonic clock (`performance.now()`).
+    fn now_ms(&self) -> f64;
+    /// Applies scene messages, in order.
+    fn push_scene(&mut self, messages: Vec<SceneOut>);
+    /// Sends a message to the server.
+    fn send(&mut self, message: ClientMessage);
+}
+
+/// What the runtime measured, for tests and the numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Time to apply each shown step (cursor move, conversion, push), ms.
+    pub apply_ms: Vec<f64>,
+    /// Block requests sent.
+    pub block_requests: u64,
+    /// Blocks received.
+    pub blocks_received: u64,
+    /// Time from the last seek until its step was applied, ms.
+    pub last_seek_ms: Option<f64>,
+    /// Steps applied.
+    pub steps_applied: u64,
+    /// While playing: steps the clock was ahead of what was shown, at most.
+    pub max_lag_steps: u32,
+}
+
+/// The tab's timeline: transport, cache, cursor.
+#[derive(Debug, Default)]
+pub struct Controller {
+    configured: bool,
+    block_size: u32,
+    sizes: Vec<Option<u64>>,
+    defaults: HashMap<String, Bytes>,
+    cache: BlockCache,
+    cursor: Cursor<Bytes>,
+    player: Player,
+    shown: Option<u32>,
+    /// Show the player's step again from scratch (a jump, an edit).
+    needs_show: bool,
+    /// Move by a diff, not by stepping forward.
+    jump: bool,
+    in_flight: BTreeSet<u32>,
+    speculative: Option<u32>,
+    seek_started: Option<f64>,
+    stats: Stats,
+}
+
+impl Controller {
+    /// A controller waiting for its configuration.
+    pub fn new() -> Controller {
+        Controller::default()
+    }
+
+    /// Whether the server configured it.
+    pub fn configured(&self) -> bool {
+        self.configured
+    }
+
+    /// The transport.
+    pub fn player(&self) -> &Player {
+        &self.player
+    }
+
+    /// The step shown, if any.
+    pub fn shown(&self) -> Option<u32> {
+        self.shown
+    }
+
+    /// What it measured.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The cache (for stats).
+    pub fn cache(&self) -> &BlockCache {
+        &self.cache
+    }
+
+    /// The step the transport is on (the one shown once its block is here).
+    pub fn step(&self, now_ms: f64) -> u32 {
+        match self.player.position(now_ms) {
+            Position::At(s) => s,
+            Position::Wrapped | Position::Ended => self.player.num_steps() - 1,
+        }
+    }
+
+    /// The runtime is installed: tell the server.
+    pub fn announce(&mut self, sink: &mut dyn Sink) {
+        sink.send(TimelineReady {}.into());
+    }
+
+    /// A message from the server.
+    pub fn handle(&mut self, message: ServerMessage, sink: &mut dyn Sink) {
+        let now = sink.now_ms();
+        match message {
+            ServerMessage::TimelineHello(_) => sink.send(TimelineReady {}.into()),
+            ServerMessage::TimelineConfigure(m) => {
+                let removals: Vec<SceneOut> = self
+                    .cursor
+                    .clear()
+                    .iter()
+                    .filter_map(|e| scene_out(&self.defaults, e))
+                    .collect();
+                sink.push_scene(removals);
+                self.cache.reset(m.cache_bytes);
+                self.in_flight.clear();
+                self.speculative = None;
+                self.block_size = m.block_size.max(1);
+                self.sizes = m.block_bytes;
+                self.defaults = m
+                    .global_defaults
+                    .into_iter()
+                    .map(|d| (d.message_type, d.message.into_bytes()))
+                    .collect();
+                self.player.configure(m.num_steps, m.fps, now);
+                self.configured = true;
+                self.shown = None;
+                self.needs_show = true;
+                self.jump = true;
+                self.report(sink);
+                self.sync(sink);
+            }
+            ServerMessage::TimelineManifest(m) => self.sizes = m.block_bytes,
+            ServerMessage::TimelineBlock(m) => {
+                self.stats.blocks_received += 1;
+                self.in_flight.remove(&m.index);
+                if self.speculative == Some(m.index) {
+                    self.speculative = None;
+                }
+                let bytes = m.data.len() as u64;
+                let block = match Block::<Bytes>::decode_shared(m.data.into_bytes()) {
+                    Ok(b) => b,
+                    Err(error) => {
+                        log(&format!(
+                            "viser4d: dropping undecodable block {}: {error}",
+                            m.index
+                        ));
+                        return;
+                    }
+                };
+                if let Some(size) = self.sizes.get_mut(m.index as usize) {
+                    *size = Some(bytes);
+                }
+                let keep = self.shown.map(|s| s / self.block_size);
+                if keep == Some(m.index) {
+                    // The shown block changed under us: show it again.
+                    self.needs_show = true;
+                    self.jump = true;
+                }
+                for evicted in self.cache.insert(block, bytes, keep) {
+                    sink.send(TimelineBlockDiscard { index: evicted }.into());
+                }
+                self.sync(sink);
+            }
+            ServerMessage::TimelineOverrides(m) => match Overrides::decode(m.data.bytes()) {
+                Ok(overrides) => {
+                    let emits = self.cursor.set_overrides(Arc::new(overrides));
+                    let out = emits
+                        .iter()
+                        .filter_map(|e| scene_out(&self.defaults, e))
+                        .collect();
+                    sink.push_scene(out);
+                }
+                Err(error) => log(&format!("viser4d: dropping undecodable overrides: {error}")),
+            },
+            ServerMessage::TimelineSeek(m) => self.seek(m.step, sink),
+            ServerMessage::TimelinePlay(m) => self.play(m.speed, m.r#loop, sink),
+            ServerMessage::TimelinePause(_) => self.pause(sink),
+            ServerMessage::TimelineSetSpeed(m) => self.set_speed(m.speed, sink),
+            ServerMessage::TimelineClear(_) => {
+                let removals: Vec<SceneOut> = self
+                    .cursor
+                    .clear()
+                    .iter()
+                    .filter_map(|e| scene_out(&self.defaults, e))
+                    .collect();
+                sink.push_scene(removals);
+                self.drop_blocks();
+                self.sync(sink);
+            }
+            ServerMessage::TimelineRefresh(_) => {
+                self.drop_blocks();
+                self.sync(sink);
+            }
+        }
+    }
+
+    fn drop_blocks(&mut self) {
+        let budget = self.cache.budget();
+        self.cache.reset(budget);
+        self.in_flight.clear();
+        self.speculative = None;
+        self.needs_show = true;
+        self.jump = true;
+    }
+
+    fn report(&mut self, sink: &mut dyn Sink) {
+        let now = sink.now_ms();
+        sink.send(
+            TimelinePlaybackState {
+                playing: self.player.playing(),
+                step: self.step(now),
+                speed: self.player.speed(),
+                r#loop: self.player.looping(),
+            }
+            .into(),
+        );
+    }
+
+    /// Plays (speed and loop replace the tab's when given).
+    pub fn play(&mut self, speed: Option<f64>, looping: Option<bool>, sink: &mut dyn Sink) {
+        if !self.configured {
+            return;
+        }
+        let now = sink.now_ms();
+        let was_at_end = self.step(now) + 1 >= self.player.num_steps() && !self.player.playing();
+        self.player.play(speed, looping, now);
+        if was_at_end {
+            self.jump = true;
+        }
+        self.report(sink);
+        self.sync(sink);
+    }
+
+    /// Pauses on the current step (after applying every step crossed).
+    pub fn pause(&mut self, sink: &mut dyn Sink) {
+        if !self.configured {
+            return;
+        }
+        self.sync(sink);
+        let now = sink.now_ms();
+        self.player.pause(now);
+        self.sync(sink);
+        self.report(sink);
+    }
+
+    /// Play or pause.
+    pub fn toggle(&mut self, sink: &mut dyn Sink) {
+        if self.player.playing() {
+            self.pause(sink);
+        } else {
+            self.play(None, None, sink);
+        }
+    }
+
+    /// Shows `step` (clamped), playing on if it was.
+    pub fn seek(&mut self, step: u32, sink: &mut dyn Sink) {
+        if !self.configured {
+            return;
+        }
+        let now = sink.now_ms();
+        self.player.seek(step, now);
+        self.seek_started = Some(now);
+        self.needs_show = true;
+        self.jump = true;
+        self.sync(sink);
+    }
+
+    /// One step back.
+    pub fn prev(&mut self, sink: &mut dyn Sink) {
+        let now = sink.now_ms();
+        let step = self.step(now).saturating_sub(1);
+        self.seek(step, sink);
+    }
+
+    /// One step forward (applied as a step, not a jump).
+    pub fn next(&mut self, sink: &mut dyn Sink) {
+        if !self.configured {
+            return;
+        }
+        let now = sink.now_ms();
+        let step = (self.step(now) + 1).min(self.player.num_steps() - 1);
+        self.player.seek(step, now);
+        self.sync(sink);
+    }
+
+    /// Changes the speed.
+    pub fn set_speed(&mut self, speed: f64, sink: &mut dyn Sink) {
+        let now = sink.now_ms();
+        self.player.set_speed(speed, now);
+        self.report(sink);
+    }
+
+    /// Turns looping on or off.
+    pub fn set_looping(&mut self, looping: bool, sink: &mut dyn Sink) {
+        self.player.set_looping(looping);
+        self.report(sink);
+    }
+
+    /// An animation frame: moves playback on, and preloads.
+    pub fn tick(&mut self, sink: &mut dyn Sink) {
+        if !self.configured {
+            return;
+        }
+        self.sync(sink);
+        if self.player.playing() {
+            self.prefetch(sink);
+        }
+    }
+
+    /// Brings what is shown to where the transport is.
+    fn sync(&mut self, sink: &mut dyn Sink) {
+        if !self.configured {
+            return;
+        }
+        let now = sink.now_ms();
+        let last = self.player.num_steps() - 1;
+        match self.player.position(now) {
+            Position::At(step) => {
+                if self.player.playing()
+                    && let Some(shown) = self.shown
+                {
+                    let lag = step.saturating_sub(shown);
+                    self.stats.max_lag_steps = self.stats.max_lag_steps.max(lag);
+                }
+                self.advance_to(step, sink);
+            }
+            Position::Wrapped => {
+                if self.advance_to(last, sink) {
+                    self.player.wrap(now);
+                    self.needs_show = true;
+                    self.jump = true;
+                    self.advance_to(0, sink);
+                }
+            }
+            Position::Ended => {
+                if self.advance_to(last, sink) {
+                    self.player.end(now);
+                    self.report(sink);
+                }
+            }
+        }
+    }
+
+    /// Shows `target`: step by step from the shown step when moving
+    /// forward a little (every crossed step's messages, in order), by a
+    /// diff otherwise. Returns whether `target` is shown.
+    fn advance_to(&mut self, target: u32, sink: &mut dyn Sink) -> bool {
+        match self.shown {
+            Some(shown) if shown == target && !self.needs_show => true,
+            Some(shown)
+                if !self.jump
+                    && target > shown
+                    && target - shown <= self.block_size.saturating_mul(2) =>
+            {
+                for step in shown + 1..=target {
+                    if !self.show(step, sink) {
+                        // Wait for the block, then go on from here.
+                        let now = sink.now_ms();
+                        self.player.hold(step - 1, now);
+                        return false;
+                    }
+                }
+                true
+            }
+            _ => self.show(target, sink),
+        }
+    }
+
+    /// Applies `step` from its block; requests the block if missing.
+    fn show(&mut self, step: u32, sink: &mut dyn Sink) -> bool {
+        let index = step / self.block_size;
+        let Some(block) = self.cache.get(index) else {
+            self.request(index, sink);
+            return false;
+        };
+        let start = sink.now_ms();
+        let out: Vec<SceneOut> = match self.cursor.seek(&block, step) {
+            Ok(emits) => emits
+                .iter()
+                .filter_map(|e| scene_out(&self.defaults, e))
+                .collect(),
+            Err(error) => {
+                log(&format!("viser4d: cannot show step {step}: {error}"));
+                return false;
+            }
+        };
+        sink.push_scene(out);
+        let end = sink.now_ms();
+        if self.stats.apply_ms.len() < MAX_SAMPLES {
+            self.stats.apply_ms.push(end - start);
+        }
+        self.stats.steps_applied += 1;
+        if let Some(started) = self.seek_started.take() {
+            self.stats.last_seek_ms = Some(end - started);
+        }
+        self.shown = Some(step);
+        self.needs_show = false;
+        self.jump = false;
+        sink.send(TimelineTimestep { step }.into());
+        true
+    }
+
+    fn request(&mut self, index: u32, sink: &mut dyn Sink) {
+        if self.in_flight.insert(index) {
+            self.stats.block_requests += 1;
+            sink.send(TimelineBlockRequest { index }.into());
+        }
+    }
+
+    fn estimated_size(&self, index: u32) -> u64 {
+        if let Some(Some(size)) = self.sizes.get(index as usize) {
+            return *size;
+        }
+        let known: Vec<u64> = self.sizes.iter().flatten().copied().collect();
+        if known.is_empty() {
+            UNKNOWN_BLOCK_BYTES
+        } else {
+            known.iter().sum::<u64>() / known.len() as u64
+        }
+    }
+
+    /// While playing: requests the next block ahead that fits the budget,
+    /// one speculative request at a time.
+    fn prefetch(&mut self, sink: &mut dyn Sink) {
+        if self.speculative.is_some() {
+            return;
+        }
+        let Some(shown) = self.shown else { return };
+        let num_blocks = self.player.num_steps().div_ceil(self.block_size);
+        let current = shown / self.block_size;
+        let mut total = self.estimated_size(current);
+        for ahead in 1..num_blocks {
+            let index = current + ahead;
+            let index = if index < num_blocks {
+                index
+            } else if self.player.looping() {
+                index - num_blocks
+            } else {
+                break;
+            };
+            total += self.estimated_size(index);
+            if total > self.cache.budget() {
+                break;
+            }
+            if self.cache.contains(index) || self.in_flight.contains(&index) {
+                continue;
+            }
+            self.speculative = Some(index);
+            self.request(index, sink);
+            break;
+        }
+    }
+}
+
+/// The viser message for one emitted change; `None` for a global without
+/// a default (the viewer keeps its last value).
+fn scene_out(defaults: &HashMap<String, Bytes>, emit: &Emit<'_, Bytes>) -> Option<SceneOut> {
+    match emit {
+        Emit::Remove(name) => Some(SceneOut::Remove(name.as_str().to_owned())),
+        Emit::ClearGlobal(ty) => defaults.get(ty.as_str()).cloned().map(SceneOut::Packed),
+        Emit::Put(_, packed) => Some(SceneOut::Packed((*packed).clone())),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn log(message: &str) {
+    web_sys::console::warn_1(&message.into());
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn log(message: &str) {
+    eprintln!("{message}");
+}

@@ -1,0 +1,350 @@
+//! The playback bar: play/pause, previous, next, a step slider with the
+//! step number, a speed selector and a loop toggle, plus the keyboard
+//! (space, left, right). Plain DOM built from Rust; it reads viser's colour
+//! scheme (Mantine's `data-mantine-color-scheme`) so it matches the light
+//! and dark themes, and uses the page's font.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
+
+use crate::player::SPEEDS;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Intent {
+    /// Play or pause.
+    Toggle,
+    /// One step back.
+    Prev,
+    /// One step forward.
+    Next,
+    /// Go to a step.
+    Seek(u32),
+    /// New speed factor.
+    Speed(f64),
+    /// Loop on or off.
+    Loop(bool),
+}
+
+/// What the bar shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    /// Playing or paused.
+    pub playing: bool,
+    /// Current step.
+    pub step: u32,
+    /// Number of steps.
+    pub num_steps: u32,
+    /// Speed factor.
+    pub speed: f64,
+    /// Looping.
+    pub looping: bool,
+    /// Dark theme.
+    pub dark: bool,
+}
+
+const PLAY: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true"><path d="M4 2.8v10.4l8.5-5.2z"/></svg>"#;
+const PAUSE: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true"><rect x="3.5" y="3" width="3" height="10" rx="1"/><rect x="9.5" y="3" width="3" height="10" rx="1"/></svg>"#;
+const PREV: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true"><path d="M5 3v10H3.5V3zm8 0v10L6 8z"/></svg>"#;
+const NEXT: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true"><path d="M11 3v10h1.5V3zM3 3v10l7-5z"/></svg>"#;
+const LOOP: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M2.5 7V6a2.5 2.5 0 0 1 2.5-2.5h7.5M10.5 1.5l2 2-2 2M13.5 9v1a2.5 2.5 0 0 1-2.5 2.5H3.5M5.5 14.5l-2-2 2-2"/></svg>"#;
+
+/// Mantine's palette, as viser's UI uses it.
+struct Palette {
+    background: &'static str,
+    border: &'static str,
+    text: &'static str,
+    dim: &'static str,
+    hover: &'static str,
+    accent: &'static str,
+}
+
+const LIGHT: Palette = Palette {
+    background: "rgba(255,255,255,0.95)",
+    border: "#dee2e6",
+    text: "#212529",
+    dim: "#868e96",
+    hover: "#f1f3f5",
+    accent: "#228be6",
+};
+
+const DARK: Palette = Palette {
+    background: "rgba(37,38,43,0.95)",
+    border: "#373a40",
+    text: "#c1c2c5",
+    dim: "#909296",
+    hover: "#2c2e33",
+    accent: "#4dabf7",
+};
+
+/// The bar's elements.
+pub struct Bar {
+    root: HtmlElement,
+    play: HtmlElement,
+    prev: HtmlElement,
+    next: HtmlElement,
+    slider: HtmlInputElement,
+    label: HtmlElement,
+    speed: HtmlSelectElement,
+    looping: HtmlElement,
+    shown: Option<View>,
+    /// Event handlers, kept alive as long as the bar.
+    _handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+}
+
+fn element<T: JsCast>(document: &Document, tag: &str) -> Result<T, JsValue> {
+    document
+        .create_element(tag)?
+        .dyn_into::<T>()
+        .map_err(|_| JsValue::from_str("viser4d: unexpected element type"))
+}
+
+fn button(
+    document: &Document,
+    icon: &str,
+    label: &str,
+    role: &str,
+) -> Result<HtmlElement, JsValue> {
+    let b: HtmlElement = element(document, "button")?;
+    b.set_inner_html(icon);
+    b.set_attribute("type", "button")?;
+    b.set_attribute("aria-label", label)?;
+    b.set_attribute("title", label)?;
+    b.set_attribute("data-viser4d-role", role)?;
+    b.style().set_css_text(
+        "display:flex;align-items:center;justify-content:center;flex:none;width:30px;height:30px;\
+         padding:0;border:none;border-radius:4px;background:transparent;color:inherit;cursor:pointer;",
+    );
+    Ok(b)
+}
+
+impl Bar {
+    /// Builds the bar (hidden until [`Bar::render`]) and wires `on_intent`.
+    pub fn new(on_intent: impl Fn(Intent) + Clone + 'static) -> Result<Bar, JsValue> {
+        let window = web_sys::window().ok_or("viser4d: no window")?;
+        let document = window.document().ok_or("viser4d: no document")?;
+        let root: HtmlElement = element(&document, "div")?;
+        root.set_attribute("data-viser4d-playback", "")?;
+        root.set_attribute("role", "group")?;
+        root.set_attribute("aria-label", "Timeline playback")?;
+        root.style().set_css_text(
+            "position:fixed;left:50%;bottom:16px;transform:translateX(-50%);z-index:1000;\
+             display:none;align-items:center;gap:4px;padding:6px 10px;box-sizing:border-box;\
+             width:560px;max-width:calc(100vw - 16px);border-radius:8px;border:1px solid;\
+             box-shadow:0 1px 3px rgba(0,0,0,0.05),0 10px 15px -5px rgba(0,0,0,0.1);\
+             font-family:inherit;font-size:13px;line-height:1;user-select:none;",
+        );
+        let play = button(&document, PLAY, "Play", "play")?;
+        let prev = button(&document, PREV, "Previous step", "prev")?;
+        let next = button(&document, NEXT, "Next step", "next")?;
+        let looping = button(&document, LOOP, "Loop", "loop")?;
+        let slider: HtmlInputElement = element(&document, "input")?;
+        slider.set_type("range");
+        slider.set_min("0");
+        slider.set_max("0");
+        slider.set_step("1");
+        slider.set_value("0");
+        slider.set_attribute("aria-label", "Timestep")?;
+        slider.set_attribute("data-viser4d-role", "slider")?;
+        slider
+            .style()
+            .set_css_text("flex:1 1 auto;min-width:40px;margin:0 6px;cursor:pointer;");
+        let label: HtmlElement = element(&document, "span")?;
+        label.set_attribute("data-viser4d-role", "step")?;
+        label.style().set_css_text(
+            "flex:none;min-width:64px;text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;",
+        );
+        let speed: HtmlSelectElement = element(&document, "select")?;
+        speed.set_attribute("aria-label", "Playback speed")?;
+        speed.set_attribute("data-viser4d-role", "speed")?;
+        speed.style().set_css_text(
+            "flex:none;height:26px;margin-left:4px;padding:0 4px;border:1px solid;border-radius:4px;\
+             background:transparent;color:inherit;font:inherit;cursor:pointer;",
+        );
+        for s in SPEEDS {
+            let option: web_sys::HtmlOptionElement = element(&document, "option")?;
+            option.set_value(&s.to_string());
+            option.set_text(&format!("{s}x"));
+            speed.append_child(&option)?;
+        }
+        speed.set_value("1");
+        for child in [&play, &prev, &next] {
+            root.append_child(child)?;
+        }
+        root.append_child(&slider)?;
+        root.append_child(&label)?;
+        root.append_child(&speed)?;
+        root.append_child(&looping)?;
+        document
+            .body()
+            .ok_or("viser4d: no body")?
+            .append_child(&root)?;
+
+        let mut handlers: Vec<Closure<dyn FnMut(web_sys::Event)>> = Vec::new();
+        let mut on = |target: &Element,
+                      event: &str,
+                      f: Box<dyn FnMut(web_sys::Event)>|
+         -> Result<(), JsValue> {
+            let closure = Closure::wrap(f);
+            target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
+            handlers.push(closure);
+            Ok(())
+        };
+        for (el, intent) in [
+            (&play, Intent::Toggle),
+            (&prev, Intent::Prev),
+            (&next, Intent::Next),
+        ] {
+            let f = on_intent.clone();
+            on(el, "click", Box::new(move |_| f(intent)))?;
+        }
+        {
+            let f = on_intent.clone();
+            let l = looping.clone();
+            on(
+                &looping,
+                "click",
+                Box::new(move |_| {
+                    let on = l.get_attribute("aria-pressed").as_deref() == Some("true");
+                    f(Intent::Loop(!on));
+                }),
+            )?;
+        }
+        {
+            let f = on_intent.clone();
+            let s = slider.clone();
+            on(
+                &slider,
+                "input",
+                Box::new(move |_| {
+                    if let Ok(step) = s.value().parse::<u32>() {
+                        f(Intent::Seek(step));
+                    }
+                }),
+            )?;
+        }
+        {
+            let f = on_intent.clone();
+            let s = speed.clone();
+            on(
+                &speed,
+                "change",
+                Box::new(move |_| {
+                    if let Ok(v) = s.value().parse::<f64>() {
+                        f(Intent::Speed(v));
+                    }
+                }),
+            )?;
+        }
+        {
+            // Keyboard: anywhere on the page except while typing in a field.
+            let f = on_intent.clone();
+            let closure = Closure::wrap(Box::new(move |event: web_sys::Event| {
+                let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else {
+                    return;
+                };
+                if key.ctrl_key() || key.meta_key() || key.alt_key() || typing_in(&event) {
+                    return;
+                }
+                let intent = match key.key().as_str() {
+                    " " => Intent::Toggle,
+                    "ArrowLeft" => Intent::Prev,
+                    "ArrowRight" => Intent::Next,
+                    _ => return,
+                };
+                event.prevent_default();
+                event.stop_propagation();
+                f(intent);
+            }) as Box<dyn FnMut(web_sys::Event)>);
+            let options = web_sys::AddEventListenerOptions::new();
+            options.set_capture(true);
+            window.add_event_listener_with_callback_and_add_event_listener_options(
+                "keydown",
+                closure.as_ref().unchecked_ref(),
+                &options,
+            )?;
+            handlers.push(closure);
+        }
+        Ok(Bar {
+            root,
+            play,
+            prev,
+            next,
+            slider,
+            label,
+            speed,
+            looping,
+            shown: None,
+            _handlers: handlers,
+        })
+    }
+
+    /// Shows `view`, touching the DOM only where it changed.
+    pub fn render(&mut self, view: View) {
+        if self.shown == Some(view) {
+            return;
+        }
+        let old = self.shown;
+        self.shown = Some(view);
+        let p = if view.dark { &DARK } else { &LIGHT };
+        if old.map(|o| o.dark) != Some(view.dark) {
+            let style = self.root.style();
+            let _ = style.set_property("display", "flex");
+            let _ = style.set_property("background", p.background);
+            let _ = style.set_property("border-color", p.border);
+            let _ = style.set_property("color", p.text);
+            let _ = self.slider.style().set_property("accent-color", p.accent);
+            let _ = self.label.style().set_property("color", p.dim);
+            let _ = self.speed.style().set_property("border-color", p.border);
+            let _ = self.speed.style().set_property("color", p.text);
+            let _ = self.speed.style().set_property("background", p.background);
+            for b in [&self.play, &self.prev, &self.next, &self.looping] {
+                let _ = b.style().set_property("--viser4d-hover", p.hover);
+            }
+        }
+        if old.map(|o| o.playing) != Some(view.playing) {
+            self.play
+                .set_inner_html(if view.playing { PAUSE } else { PLAY });
+            let label = if view.playing { "Pause" } else { "Play" };
+            let _ = self.play.set_attribute("aria-label", label);
+            let _ = self.play.set_attribute("title", label);
+        }
+        let last = view.num_steps.saturating_sub(1);
+        if old.map(|o| o.num_steps) != Some(view.num_steps) {
+            self.slider.set_max(&last.to_string());
+        }
+        if old.map(|o| (o.step, o.num_steps)) != Some((view.step, view.num_steps)) {
+            self.slider.set_value(&view.step.to_string());
+            self.label
+                .set_text_content(Some(&format!("{} / {}", view.step, last)));
+        }
+        if old.map(|o| o.speed) != Some(view.speed) {
+            self.speed.set_value(&view.speed.to_string());
+        }
+        if old.map(|o| (o.looping, o.dark)) != Some((view.looping, view.dark)) {
+            let _ = self
+                .looping
+                .set_attribute("aria-pressed", if view.looping { "true" } else { "false" });
+            let _ = self
+                .looping
+                .style()
+                .set_property("color", if view.looping { p.accent } else { p.dim });
+        }
+    }
+}
+
+/// Whether the key went to a text field (where space and arrows edit).
+fn typing_in(event: &web_sys::Event) -> bool {
+    let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+        return false;
+    };
+    if target.get_attribute("data-viser4d-role").is_some() {
+        return false;
+    }
+    let tag = target.tag_name().to_ascii_lowercase();
+    let editable = target
+        .dyn_ref::<HtmlElement>()
+        .is_some_and(|h| h.is_content_editable());
+    editable || matches!(tag.as_str(), "input" | "textarea" | "select")
+}

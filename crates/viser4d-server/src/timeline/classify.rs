@@ -1,0 +1,139 @@
+//! How a viser scene message becomes a timeline operation: the keys of
+//! DESIGN.md 4 (`create:{n}`, `update:{n}:{p}`, `{type}:{n}`, `{type}`).
+
+use viser4d_proto::entity::{EntityKind, Phase};
+use viser4d_proto::messages::{
+    EnableLightsMessage, FogMessage, SetOrientationMessage, SetSceneNodeVisibilityMessage,
+};
+use viser4d_proto::{Message, Value};
+use viser4d_timeline::{Key, KeyError, NodeName};
+
+/// What a message does to the timeline state.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Target {
+    /// Stored under this key.
+    Put(Key),
+    /// Removes the node and its subtree.
+    Remove(NodeName),
+}
+
+pub(crate) fn classify(message: &Message) -> Result<Target, KeyError> {
+    let ty = message.type_name();
+    let entity = message
+        .entity()
+        .filter(|e| e.kind == EntityKind::Scene && !e.id.is_empty());
+    let Some(entity) = entity else {
+        // Messages about the scene as a whole (background, fog, lights,
+        // the root node's pose or visibility) hold one value per type.
+        return Key::global(ty).map(Target::Put);
+    };
+    let name = entity.id;
+    Ok(match entity.phase {
+        Phase::Create => Target::Put(Key::create(name)?),
+        Phase::Remove => Target::Remove(NodeName::new(name)?),
+        Phase::UpdateDict => {
+            let props = match message {
+                Message::SceneNodeUpdateMessage(m) => match &m.updates {
+                    Value::Map(entries) => {
+                        let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+                        keys.sort_unstable();
+                        keys.join(",")
+                    }
+                    _ => String::new(),
+                },
+                _ => String::new(),
+            };
+            Target::Put(Key::prop(name, &props)?)
+        }
+        Phase::UpdateSimple => Target::Put(Key::node_message(ty, name)?),
+    })
+}
+
+/// The message that restores viser's default for a global type, once no
+/// step sets it any more; `None` for types without one (the runtime then
+/// leaves the last value).
+pub(crate) fn global_default(message_type: &str) -> Option<Message> {
+    Some(match message_type {
+        "BackgroundImageMessage" => crate::scene::no_background_image(),
+        "EnvironmentMapMessage" => crate::scene::default_environment_map(),
+        "FogMessage" => Message::from(FogMessage {
+            near: 0.0,
+            far: 100.0,
+            color: [255, 255, 255],
+            enabled: false,
+        }),
+        "EnableLightsMessage" => Message::from(EnableLightsMessage {
+            enabled: true,
+            cast_shadow: true,
+        }),
+        "SetSceneNodeVisibilityMessage" => Message::from(SetSceneNodeVisibilityMessage {
+            name: String::new(),
+            visible: true,
+            owner: String::new(),
+        }),
+        "SetOrientationMessage" => Message::from(SetOrientationMessage {
+            name: String::new(),
+            wxyz: [1.0, 0.0, 0.0, 0.0],
+            owner: String::new(),
+        }),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use viser4d_proto::messages::{
+        RemoveSceneNodeMessage, SceneNodeUpdateMessage, SetPositionMessage,
+    };
+
+    use super::*;
+
+    #[test]
+    fn scene_messages_get_the_design_keys() -> Result<(), KeyError> {
+        let position = Message::from(SetPositionMessage {
+            name: "/a".into(),
+            position: [0.0; 3],
+            owner: String::new(),
+        });
+        assert_eq!(
+            classify(&position)?,
+            Target::Put(Key::node_message("SetPositionMessage", "/a")?)
+        );
+        let update = Message::from(SceneNodeUpdateMessage {
+            name: "/a".into(),
+            updates: Value::Map(vec![("points".into(), Value::Nil)]),
+            owner: String::new(),
+        });
+        assert_eq!(classify(&update)?, Target::Put(Key::prop("/a", "points")?));
+        let remove = Message::from(RemoveSceneNodeMessage {
+            name: "/a".into(),
+            owner: String::new(),
+        });
+        assert_eq!(classify(&remove)?, Target::Remove(NodeName::new("/a")?));
+        let root = global_default("SetSceneNodeVisibilityMessage");
+        assert!(root.is_some());
+        assert_eq!(
+            classify(root.as_ref().map_or(&position, |m| m))?,
+            Target::Put(Key::global("SetSceneNodeVisibilityMessage")?)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn every_default_is_classified_as_its_own_global() -> Result<(), KeyError> {
+        for ty in [
+            "BackgroundImageMessage",
+            "EnvironmentMapMessage",
+            "FogMessage",
+            "EnableLightsMessage",
+            "SetSceneNodeVisibilityMessage",
+            "SetOrientationMessage",
+        ] {
+            let Some(m) = global_default(ty) else {
+                panic!("no default for {ty}");
+            };
+            assert_eq!(classify(&m)?, Target::Put(Key::global(ty)?));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! What the server does with the messages a tab's runtime sends.
+
+use std::sync::Arc;
+
+use viser4d_proto::timeline::{ClientMessage, TIMELINE_TYPE_PREFIX};
+use viser4d_proto::{AnyMessage, Value};
+
+use crate::callbacks::{run_blocking, snapshot};
+use crate::client::ClientHandle;
+use crate::shared::Shared;
+
+/// Takes the runtime's messages; passes anything else back.
+pub(crate) fn handle(
+    shared: &Arc<Shared>,
+    client: &ClientHandle,
+    message: AnyMessage,
+) -> Option<AnyMessage> {
+    let value = match message {
+        AnyMessage::Custom(value)
+            if value
+                .get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.starts_with(TIMELINE_TYPE_PREFIX)) =>
+        {
+            value
+        }
+        other => return Some(other),
+    };
+    let message = match ClientMessage::from_value(value) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            tracing::warn!(client = client.id(), "unknown timeline message from a tab");
+            return None;
+        }
+        Err(error) => {
+            tracing::warn!(client = client.id(), %error, "malformed timeline message from a tab");
+            return None;
+        }
+    };
+    let id = client.id();
+    let mut timestep = None;
+    let mut playing_changed = None;
+    {
+        let mut state = shared.lock();
+        let handled = state.with_timeline(|t, out| match message {
+            ClientMessage::TimelineReady(_) => t.on_ready(id, out),
+            ClientMessage::TimelineBlockRequest(m) => t.on_block_request(id, m.index, out),
+            ClientMessage::TimelineBlockDiscard(m) => {
+                if let Some(s) = t.sessions.get_mut(&id) {
+                    s.held.remove(&m.index);
+                }
+            }
+            ClientMessage::TimelineTimestep(m) => {
+                if let Some(s) = t.sessions.get_mut(&id) {
+                    s.transport.step = m.step;
+                    timestep = Some(m.step);
+                }
+            }
+            ClientMessage::TimelinePlaybackState(m) => {
+                if let Some(s) = t.sessions.get_mut(&id) {
+                    let was_playing = s.transport.playing;
+                    s.transport.playing = m.playing;
+                    s.transport.step = m.step;
+                    s.transport.speed = m.speed;
+                    s.transport.looping = m.r#loop;
+                    if was_playing != m.playing {
+                        playing_changed = Some(m.playing);
+                    }
+                }
+            }
+        });
+        if handled.is_err() {
+            tracing::debug!(
+                client = id,
+                "timeline message to a server without a timeline"
+            );
+        }
+    }
+    if let Some(step) = timestep {
+        for cb in snapshot(&shared.callbacks.timestep) {
+            run_blocking(|| cb(client, step));
+        }
+    }
+    if let Some(playing) = playing_changed {
+        for cb in snapshot(&shared.callbacks.playback) {
+            run_blocking(|| cb(client, playing));
+        }
+    }
+    None
+}

@@ -1,0 +1,423 @@
+//! The recorded timeline on the server: the store scene calls record into
+//! inside `at(t)`, the overrides they make outside it, each tab's session
+//! (what its runtime holds and last reported), and the debounced refresh
+//! that sends edited blocks to the tabs holding them.
+//!
+//! Everything here lives in [`State`] under the server's one lock, so a
+//! recorded step and the blocks a tab is sent can never disagree.
+
+mod classify;
+pub(crate) mod events;
+mod guard;
+mod playback;
+mod server_api;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+use viser4d_proto::timeline::{
+    GlobalDefault, ServerMessage, TimelineBlock, TimelineConfigure, TimelineManifest,
+    TimelineOverrides, pack,
+};
+use viser4d_proto::{AnyMessage, Message, TypedArray};
+use viser4d_timeline::{Op, Store, StoreConfig};
+
+pub use guard::StepGuard;
+pub(crate) use guard::current_step;
+pub use playback::{ClientPlayback, PlaybackCallback, TimestepCallback};
+
+use crate::error::{Result, ServerError};
+use crate::shared::{ClientId, Shared, State};
+
+/// Most commands held for a tab whose runtime has not said it is ready;
+/// older ones are dropped (a newer seek or play supersedes them anyway).
+const MAX_PENDING: usize = 64;
+
+/// How long the refresh waits after an edit, so a burst of steps becomes
+/// one refresh.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// The timeline settings a server starts with.
+#[derive(Debug, Clone)]
+pub(crate) struct TimelineSettings {
+    pub(crate) num_steps: u32,
+    pub(crate) fps: f64,
+    pub(crate) block_size: u32,
+    pub(crate) cache_bytes: u64,
+}
+
+/// What a tab last reported about its transport.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Transport {
+    pub(crate) playing: bool,
+    pub(crate) step: u32,
+    pub(crate) speed: f64,
+    pub(crate) looping: bool,
+}
+
+impl Default for Transport {
+    fn default() -> Transport {
+        Transport {
+            playing: false,
+            step: 0,
+            speed: 1.0,
+            looping: false,
+        }
+    }
+}
+
+/// One tab's timeline session.
+#[derive(Debug, Default)]
+pub(crate) struct Session {
+    /// Whether its runtime said it is ready (and was configured).
+    ready: bool,
+    /// Blocks it holds, with the revision it holds.
+    held: BTreeMap<u32, u64>,
+    /// Commands waiting for `ready`.
+    pending: Vec<ServerMessage>,
+    pub(crate) transport: Transport,
+    /// Block requests answered (for tests and stats).
+    pub(crate) blocks_sent: u64,
+}
+
+pub(crate) struct Timeline {
+    /// The server this belongs to (for the per-thread recording step).
+    server_id: u64,
+    pub(crate) store: Store<Bytes>,
+    pub(crate) fps: f64,
+    cache_bytes: u64,
+    /// `at` guards alive, on any thread.
+    pub(crate) recording: usize,
+    pub(crate) sessions: BTreeMap<ClientId, Session>,
+    /// Global message types recorded, for the runtime's defaults.
+    globals: BTreeSet<String>,
+    /// Encoded size of each block, where known.
+    sizes: Vec<Option<u64>>,
+    /// Woken on every edit; the refresher waits on it.
+    pub(crate) dirty: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Timeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Timeline")
+            .field("num_steps", &self.store.num_steps())
+            .field("fps", &self.fps)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Timeline {
+    pub(crate) fn new(server_id: u64, settings: &TimelineSettings) -> Result<Timeline> {
+        let config = StoreConfig::default().block_size(settings.block_size);
+        let store = Store::with_config(settings.num_steps, config)?;
+        let sizes = vec![None; store.num_blocks() as usize];
+        Ok(Timeline {
+            server_id,
+            store,
+            fps: settings.fps,
+            cache_bytes: settings.cache_bytes,
+            recording: 0,
+            sessions: BTreeMap::new(),
+            globals: BTreeSet::new(),
+            sizes,
+            dirty: Arc::new(Notify::new()),
+        })
+    }
+
+    /// Records `message` at this thread's step, or, outside any step, as an
+    /// override (a write to a timeline node's handle outside `at`).
+    pub(crate) fn record(&mut self, message: Message) {
+        let step = current_step(self.server_id);
+        let target = match classify::classify(&message) {
+            Ok(target) => target,
+            Err(error) => {
+                tracing::error!(%error, r#type = message.type_name(), "cannot key a timeline message");
+                return;
+            }
+        };
+        let result = match target {
+            classify::Target::Put(key) => {
+                if key.node().is_none() {
+                    self.globals.insert(message.type_name().to_owned());
+                }
+                match pack(&AnyMessage::Viser(message)) {
+                    Ok(packed) => match step {
+                        Some(step) => self.store.record(step, Op::Put(key, packed)),
+                        None => {
+                            self.store.overrides_mut().put(&key, packed);
+                            Ok(())
+                        }
+                    },
+                    Err(error) => {
+                        tracing::error!(%error, "cannot pack a timeline message");
+                        return;
+                    }
+                }
+            }
+            classify::Target::Remove(name) => match step {
+                Some(step) => self.store.record(step, Op::RemoveNode(name)),
+                None => {
+                    self.store.overrides_mut().remove_node(&name);
+                    Ok(())
+                }
+            },
+        };
+        if let Err(error) = result {
+            tracing::error!(%error, ?step, "cannot record a timeline message");
+        }
+        self.dirty.notify_one();
+    }
+
+    fn configure_message(&self) -> TimelineConfigure {
+        let global_defaults = self
+            .globals
+            .iter()
+            .filter_map(|ty| {
+                let message = classify::global_default(ty)?;
+                let packed = pack(&AnyMessage::Viser(message)).ok()?;
+                Some(GlobalDefault {
+                    message_type: ty.clone(),
+                    message: TypedArray::from_u8(packed),
+                })
+            })
+            .collect();
+        TimelineConfigure {
+            num_steps: self.store.num_steps(),
+            fps: self.fps,
+            block_size: self.store.block_size(),
+            cache_bytes: self.cache_bytes,
+            block_bytes: self.sizes.clone(),
+            global_defaults,
+        }
+    }
+
+    fn overrides_message(&self) -> Result<TimelineOverrides> {
+        let overrides = self.store.overrides();
+        let data = overrides
+            .encode()
+            .map_err(|e| ServerError::Timeline(e.into()))?;
+        Ok(TimelineOverrides {
+            revision: overrides.revision(),
+            data: TypedArray::from_u8(data),
+        })
+    }
+
+    /// Block `index` as a message, and its revision.
+    fn block_message(&mut self, index: u32) -> Result<TimelineBlock> {
+        let data = self.store.encoded_block(index)?;
+        let revision = self.store.block_revision(index)?;
+        if let Some(size) = self.sizes.get_mut(index as usize) {
+            *size = Some(data.len() as u64);
+        }
+        Ok(TimelineBlock {
+            index,
+            revision,
+            data: TypedArray::from_u8(data),
+        })
+    }
+
+    /// Queues `message` for `client`, or holds it until its runtime is ready.
+    fn command(&mut self, client: ClientId, message: ServerMessage, out: &mut Outgoing) {
+        let Some(session) = self.sessions.get_mut(&client) else {
+            return;
+        };
+        if session.ready {
+            out.push((client, message));
+        } else {
+            if session.pending.len() >= MAX_PENDING {
+                session.pending.remove(0);
+            }
+            session.pending.push(message);
+        }
+    }
+
+    /// A tab's runtime is ready: configure it, then send what was held.
+    fn on_ready(&mut self, client: ClientId, out: &mut Outgoing) {
+        let configure = self.configure_message();
+        let overrides = self.overrides_message();
+        let Some(session) = self.sessions.get_mut(&client) else {
+            return;
+        };
+        session.ready = true;
+        session.held.clear();
+        out.push((client, configure.into()));
+        match overrides {
+            Ok(m) => out.push((client, m.into())),
+            Err(error) => tracing::error!(%error, "cannot encode the overrides"),
+        }
+        for m in std::mem::take(&mut session.pending) {
+            out.push((client, m));
+        }
+    }
+
+    fn on_block_request(&mut self, client: ClientId, index: u32, out: &mut Outgoing) {
+        if !self.sessions.get(&client).is_some_and(|s| s.ready) {
+            return;
+        }
+        if index >= self.store.num_blocks() {
+            tracing::warn!(
+                client,
+                index,
+                num_blocks = self.store.num_blocks(),
+                "tab asked for a block past the end"
+            );
+            return;
+        }
+        match self.block_message(index) {
+            Ok(block) => {
+                if let Some(session) = self.sessions.get_mut(&client) {
+                    session.held.insert(index, block.revision);
+                    session.blocks_sent += 1;
+                }
+                out.push((client, block.into()));
+            }
+            Err(error) => tracing::error!(%error, index, "cannot encode a block"),
+        }
+    }
+
+    /// Sends what changed since the last flush to the ready tabs: a new
+    /// configuration when the number of steps changed, the overrides, the
+    /// held blocks whose revision moved, and the sizes.
+    fn flush(&mut self, out: &mut Outgoing) {
+        if self.recording > 0 {
+            // Half a step is not sent; the guard's drop wakes us again.
+            return;
+        }
+        let changes = self.store.take_changes();
+        if changes.is_empty() {
+            return;
+        }
+        let ready: Vec<ClientId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.ready)
+            .map(|(id, _)| *id)
+            .collect();
+        if changes.num_steps_changed() {
+            self.sizes = vec![None; self.store.num_blocks() as usize];
+            for id in ready {
+                self.on_ready(id, out);
+            }
+            return;
+        }
+        for (index, size) in self.sizes.iter_mut().enumerate() {
+            if changes.affects_block(index as u32) {
+                *size = None;
+            }
+        }
+        if changes.overrides_changed() {
+            match self.overrides_message() {
+                Ok(m) => {
+                    for &id in &ready {
+                        out.push((id, m.clone().into()));
+                    }
+                }
+                Err(error) => tracing::error!(%error, "cannot encode the overrides"),
+            }
+        }
+        for &id in &ready {
+            let held: Vec<(u32, u64)> = self
+                .sessions
+                .get(&id)
+                .map(|s| s.held.iter().map(|(i, r)| (*i, *r)).collect())
+                .unwrap_or_default();
+            for (index, revision) in held {
+                if !changes.affects_block(index) {
+                    continue;
+                }
+                match self.store.block_revision(index) {
+                    Ok(now) if now == revision => continue,
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::error!(%error, index, "cannot read a block revision");
+                        continue;
+                    }
+                }
+                match self.block_message(index) {
+                    Ok(block) => {
+                        if let Some(session) = self.sessions.get_mut(&id) {
+                            session.held.insert(index, block.revision);
+                        }
+                        out.push((id, block.into()));
+                    }
+                    Err(error) => tracing::error!(%error, index, "cannot encode a block"),
+                }
+            }
+        }
+        let manifest = TimelineManifest {
+            block_bytes: self.sizes.clone(),
+        };
+        for id in ready {
+            out.push((id, manifest.clone().into()));
+        }
+    }
+}
+
+/// Messages to queue once the timeline is done with the state.
+pub(crate) type Outgoing = Vec<(ClientId, ServerMessage)>;
+
+impl State {
+    /// Queues timeline messages for their tabs.
+    pub(crate) fn send_timeline(&mut self, out: Outgoing) {
+        for (id, message) in out {
+            match message.to_value() {
+                Ok(value) => self.push(id, AnyMessage::Custom(value)),
+                Err(error) => tracing::error!(%error, "cannot encode a timeline message"),
+            }
+        }
+    }
+
+    /// Runs `f` on the timeline and queues what it produced.
+    pub(crate) fn with_timeline<R>(
+        &mut self,
+        f: impl FnOnce(&mut Timeline, &mut Outgoing) -> R,
+    ) -> Result<R> {
+        let timeline = self.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+        let mut out = Vec::new();
+        let r = f(timeline, &mut out);
+        self.send_timeline(out);
+        Ok(r)
+    }
+}
+
+/// Sends edits to the tabs holding the edited blocks, at most every
+/// [`DEBOUNCE`], until the server shuts down.
+pub(crate) async fn refresher(shared: Arc<Shared>, dirty: Arc<Notify>) {
+    loop {
+        tokio::select! {
+            () = dirty.notified() => {}
+            () = shared.shutdown.notified() => break,
+        }
+        tokio::time::sleep(DEBOUNCE).await;
+        let mut state = shared.lock();
+        state.with_timeline(|t, out| t.flush(out)).ok();
+    }
+}
+
+/// The number of steps.
+pub(crate) fn num_steps(shared: &Shared) -> Result<u32> {
+    let state = shared.lock();
+    let timeline = state.timeline.as_ref().ok_or(ServerError::NoTimeline)?;
+    Ok(timeline.store.num_steps())
+}
+
+/// Sends pending edits now instead of after the debounce.
+pub(crate) fn flush_now(shared: &Shared) -> Result<()> {
+    shared.lock().with_timeline(|t, out| t.flush(out))
+}
+
+/// A new tab: a session paused at step 0, speed 1.
+pub(crate) fn open_session(state: &mut State, id: ClientId) {
+    if let Some(t) = state.timeline.as_mut() {
+        t.sessions.insert(id, Session::default());
+    }
+}
+
+pub(crate) fn close_session(state: &mut State, id: ClientId) {
+    if let Some(t) = state.timeline.as_mut() {
+        t.sessions.remove(&id);
+    }
+}

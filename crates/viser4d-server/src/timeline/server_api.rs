@@ -1,0 +1,186 @@
+//! The recording and playback methods of [`Server`].
+
+use std::sync::Arc;
+
+use viser4d_proto::timeline::{
+    TimelineClear, TimelinePause, TimelinePlay, TimelineRefresh, TimelineSetSpeed,
+};
+
+use crate::client::ClientHandle;
+use crate::error::{Result, ServerError};
+use crate::server::Server;
+use crate::shared::ClientId;
+use crate::timeline::playback::{ClientPlayback, check_speed, command};
+use crate::timeline::{PlaybackCallback, StepGuard, TimestepCallback, flush_now};
+
+impl Server {
+    /// Records at step `step` until the returned guard is dropped: on this
+    /// thread, scene calls (`server.scene()`, and setters of handles
+    /// created inside any step) record into the timeline instead of acting
+    /// live. Errors: no timeline configured, `step` past the end, or
+    /// already inside a step on this thread.
+    ///
+    /// ```no_run
+    /// # use viser4d_server::{Server, scene::{PointCloudOptions, PointColors}};
+    /// let server = Server::builder().num_steps(10).fps(10.0).start()?;
+    /// let cloud = {
+    ///     let _step = server.at(0)?;
+    ///     server.scene().add_point_cloud("/cloud", &[[0.0, 0.0, 0.0]], PointColors::Uniform([255, 0, 0]), PointCloudOptions::default())?
+    /// };
+    /// for t in 1..10 {
+    ///     let _step = server.at(t)?;
+    ///     cloud.set_points(&[[t as f32 * 0.1, 0.0, 0.0]])?;
+    /// }
+    /// # Ok::<(), viser4d_server::ServerError>(())
+    /// ```
+    pub fn at(&self, step: u32) -> Result<StepGuard> {
+        StepGuard::enter(self.shared.clone(), step)
+    }
+
+    /// The number of steps (`None` without a timeline).
+    pub fn num_steps(&self) -> Option<u32> {
+        crate::timeline::num_steps(&self.shared).ok()
+    }
+
+    /// The base step rate (`None` without a timeline).
+    pub fn fps(&self) -> Option<f64> {
+        self.shared.lock().timeline.as_ref().map(|t| t.fps)
+    }
+
+    fn idle_timeline<R>(
+        &self,
+        f: impl FnOnce(&mut crate::timeline::Timeline) -> Result<R>,
+    ) -> Result<R> {
+        let mut state = self.shared.lock();
+        let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+        if timeline.recording > 0 {
+            return Err(ServerError::StepActive);
+        }
+        f(timeline)
+    }
+
+    /// Grows or shrinks the timeline; steps cut are dropped. Tabs are
+    /// reconfigured (their step is clamped). Refused while a step is being
+    /// recorded.
+    pub fn set_steps(&self, num_steps: u32) -> Result<()> {
+        if num_steps == 0 {
+            return Err(ServerError::invalid("num_steps", "must be at least 1"));
+        }
+        self.idle_timeline(|t| Ok(t.store.set_steps(num_steps)?))?;
+        flush_now(&self.shared)
+    }
+
+    /// Empties every step and drops the overrides (the number of steps
+    /// stays); tabs drop what they show of the timeline. Refused while a
+    /// step is being recorded.
+    pub fn clear(&self) -> Result<()> {
+        self.idle_timeline(|t| {
+            t.store.clear();
+            Ok(())
+        })?;
+        command(&self.shared, None, TimelineClear {}.into())?;
+        flush_now(&self.shared)
+    }
+
+    /// Every connected tab plays from its own current step; `speed` and
+    /// `looping` replace the tab's own settings when given. Tabs that
+    /// connect later start paused, as always.
+    pub fn play(&self, speed: Option<f64>, looping: Option<bool>) -> Result<()> {
+        if let Some(s) = speed {
+            check_speed(s)?;
+        }
+        command(
+            &self.shared,
+            None,
+            TimelinePlay {
+                speed,
+                r#loop: looping,
+            }
+            .into(),
+        )
+    }
+
+    /// Pauses every connected tab.
+    pub fn pause(&self) -> Result<()> {
+        command(&self.shared, None, TimelinePause {}.into())
+    }
+
+    /// Sets the speed factor of every connected tab.
+    pub fn set_playback_speed(&self, speed: f64) -> Result<()> {
+        check_speed(speed)?;
+        command(&self.shared, None, TimelineSetSpeed { speed }.into())
+    }
+
+    /// Sends pending edits, and makes every connected tab fetch its blocks
+    /// again and re-show its step.
+    pub fn refresh(&self) -> Result<()> {
+        flush_now(&self.shared)?;
+        command(&self.shared, None, TimelineRefresh {}.into())
+    }
+
+    /// Runs `callback(tab, step)` each time a tab shows a new step. With
+    /// several tabs this is one stream for all: steps may repeat and come
+    /// out of order.
+    pub fn on_timestep_change(
+        &self,
+        callback: impl Fn(&ClientHandle, u32) + Send + Sync + 'static,
+    ) {
+        let callback: TimestepCallback = Arc::new(callback);
+        self.shared
+            .callbacks
+            .timestep
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(callback);
+    }
+
+    /// Runs `callback(tab, is_playing)` each time a tab starts or stops
+    /// playing.
+    pub fn on_playback_change(
+        &self,
+        callback: impl Fn(&ClientHandle, bool) + Send + Sync + 'static,
+    ) {
+        let callback: PlaybackCallback = Arc::new(callback);
+        self.shared
+            .callbacks
+            .playback
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(callback);
+    }
+
+    /// The transport of tab `client` (`None` if it is not connected or
+    /// there is no timeline).
+    pub fn client_playback(&self, client: ClientId) -> Option<ClientPlayback> {
+        let state = self.shared.lock();
+        let timeline = state.timeline.as_ref()?;
+        timeline
+            .sessions
+            .contains_key(&client)
+            .then(|| ClientPlayback::new(self.shared.clone(), client))
+    }
+
+    /// The transports of every connected tab.
+    pub fn client_playbacks(&self) -> Vec<ClientPlayback> {
+        let state = self.shared.lock();
+        let Some(timeline) = state.timeline.as_ref() else {
+            return Vec::new();
+        };
+        timeline
+            .sessions
+            .keys()
+            .map(|id| ClientPlayback::new(self.shared.clone(), *id))
+            .collect()
+    }
+
+    /// Block requests tab `client` made that were answered (diagnostics and tests).
+    pub fn client_blocks_sent(&self, client: ClientId) -> Option<u64> {
+        let state = self.shared.lock();
+        state
+            .timeline
+            .as_ref()?
+            .sessions
+            .get(&client)
+            .map(|s| s.blocks_sent)
+    }
+}
