@@ -111,7 +111,7 @@ fn new_client(server: &Server, known: &[ClientId]) -> ClientId {
     found.expect("checked by wait_until")
 }
 
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let workspace = manifest.ancestors().nth(2).unwrap_or(manifest);
     workspace.join("target").join("test-screenshots")

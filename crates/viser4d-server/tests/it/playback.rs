@@ -131,3 +131,231 @@ fn a_tab_starts_paused_at_step_zero_and_plays() {
         tab.close().await;
     });
 }
+
+/// Pauses the tab from Rust and waits until it says so.
+fn pause_and_wait(server: &Server, id: ClientId) {
+    let playback = server.client_playback(id).expect("a playback handle");
+    playback.pause().expect("pause");
+    wait_until("the tab to report paused", || {
+        playback.is_playing().ok() == Some(false)
+    });
+}
+
+#[test]
+fn two_tabs_sit_on_different_steps_and_server_play_reaches_only_open_tabs() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) = recorded(64, 20.0);
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab_a = driver.session().await;
+        tab_a.open(&url).await;
+        let a = new_client(&server, &[]);
+        let tab_b = driver.session().await;
+        tab_b.open(&url).await;
+        let b = new_client(&server, &[a]);
+        wait_for_step(&tab_a, 0).await;
+        wait_for_step(&tab_b, 0).await;
+
+        let pa = server.client_playback(a).expect("tab a");
+        let pb = server.client_playback(b).expect("tab b");
+        pa.seek(40).expect("seek a");
+        pb.seek(7).expect("seek b");
+        wait_for_step(&tab_a, 40).await;
+        wait_for_step(&tab_b, 7).await;
+        wait_until("both tabs to report their steps", || {
+            pa.current_timestep().ok() == Some(40) && pb.current_timestep().ok() == Some(7)
+        });
+
+        // Server-wide play with a speed and loop reaches both tabs, each
+        // from its own step.
+        server.play(Some(2.0), Some(true)).expect("play");
+        wait_until("both tabs to report playing at 2x", || {
+            [&pa, &pb].iter().all(|p| {
+                p.is_playing().ok() == Some(true) && p.speed().ok() == Some(2.0)
+            })
+        });
+        assert_eq!(pa.looping().ok(), Some(true));
+        // Looping: tab A (from 40) comes round past the start again.
+        wait_until("tab A to wrap around", || {
+            pa.current_timestep().is_ok_and(|s| s < 40)
+        });
+
+        // A tab opened afterwards starts paused at 0, speed 1.
+        let tab_c = driver.session().await;
+        tab_c.open(&url).await;
+        let c = new_client(&server, &[a, b]);
+        wait_for_step(&tab_c, 0).await;
+        let s = stats(&tab_c).await;
+        assert_eq!(s["playing"], json!(false), "{s}");
+        assert_eq!(s["speed"].as_f64(), Some(1.0), "{s}");
+        let pc = server.client_playback(c).expect("tab c");
+        assert_eq!(pc.is_playing().ok(), Some(false));
+        assert_eq!(server.client_playbacks().len(), 3);
+
+        server.pause().expect("pause all");
+        for p in [&pa, &pb] {
+            wait_until("the tab to report paused", || p.is_playing().ok() == Some(false));
+        }
+        // Paused tabs stay where each stopped, and show what they report.
+        let (step_a, step_b) = (pa.current_timestep().unwrap_or(0), pb.current_timestep().unwrap_or(0));
+        wait_for_step(&tab_a, step_a).await;
+        wait_for_step(&tab_b, step_b).await;
+        for tab in [tab_a, tab_b, tab_c] {
+            tab.close().await;
+        }
+    });
+}
+
+#[test]
+fn seeking_to_the_last_step_of_a_long_timeline_fetches_only_its_block() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) = recorded(512, 30.0);
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        let id = new_client(&server, &[]);
+        wait_for_step(&tab, 0).await;
+        let before = stats(&tab).await;
+        assert_eq!(before["blockRequests"], json!(1), "block 0 only: {before}");
+
+        server.client_playback(id).expect("tab").seek(511).expect("seek");
+        wait_for_step(&tab, 511).await;
+        let after = stats(&tab).await;
+        assert_eq!(
+            after["blockRequests"],
+            json!(2),
+            "block 0 and the last block (15), nothing between: {after}"
+        );
+        assert_eq!(server.client_blocks_sent(id), Some(2));
+        println!("seek to the last block applied in {} ms", after["lastSeekMs"]);
+        tab.close().await;
+    });
+}
+
+#[test]
+fn an_edit_of_the_step_a_paused_tab_shows_appears_after_refresh() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, cloud) = recorded(40, 10.0);
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        let id = new_client(&server, &[]);
+        server.client_playback(id).expect("tab").seek(33).expect("seek");
+        wait_for_step(&tab, 33).await;
+        {
+            let _step = server.at(33).expect("step 33");
+            cloud.set_points(&[[100.0, 0.0, 0.0]]).expect("editing step 33");
+        }
+        server.refresh().expect("refresh");
+        let started = Instant::now();
+        while cloud_x(&tab).await != Some(100.0) {
+            assert!(started.elapsed() < DEADLINE, "the edit never showed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Outside any step, a handle's setter is an override on every step.
+        cloud.set_points(&[[-5.0, 0.0, 0.0]]).expect("override");
+        let started = Instant::now();
+        while cloud_x(&tab).await != Some(-5.0) {
+            assert!(started.elapsed() < DEADLINE, "the override never showed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tab.close().await;
+    });
+}
+
+#[test]
+fn callbacks_fire_with_the_tab_and_its_values() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) = recorded(30, 30.0);
+    let (steps_tx, steps) = mpsc::channel();
+    let (plays_tx, plays) = mpsc::channel();
+    server.on_timestep_change(move |client, step| {
+        steps_tx.send((client.id(), step)).ok();
+    });
+    server.on_playback_change(move |client, playing| {
+        plays_tx.send((client.id(), playing)).ok();
+    });
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        let id = new_client(&server, &[]);
+        wait_for_step(&tab, 0).await;
+        assert_eq!(steps.recv_timeout(DEADLINE).ok(), Some((id, 0)));
+        let playback = server.client_playback(id).expect("tab");
+        playback.seek(12).expect("seek");
+        wait_for_step(&tab, 12).await;
+        let mut seen = Vec::new();
+        while let Ok(event) = steps.recv_timeout(DEADLINE) {
+            seen.push(event);
+            if event.1 == 12 {
+                break;
+            }
+        }
+        assert_eq!(seen.last(), Some(&(id, 12)), "{seen:?}");
+        playback.play(Some(4.0)).expect("play");
+        assert_eq!(plays.recv_timeout(DEADLINE).ok(), Some((id, true)));
+        // It reaches the end and stops by itself.
+        assert_eq!(plays.recv_timeout(DEADLINE).ok(), Some((id, false)));
+        let mut last = 0;
+        while let Ok((client, step)) = steps.recv_timeout(Duration::from_millis(500)) {
+            assert_eq!(client, id);
+            last = step;
+        }
+        assert_eq!(last, 29, "every step up to the last is committed");
+        tab.close().await;
+    });
+}
+
+#[test]
+fn the_playback_bar_answers_a_click_and_the_space_key() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) = recorded(200, 10.0);
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        let id = new_client(&server, &[]);
+        wait_for_step(&tab, 0).await;
+        let playback = server.client_playback(id).expect("tab");
+        let play = tab
+            .client
+            .wait()
+            .at_most(DEADLINE)
+            .for_element(Locator::Css("[data-viser4d-role=play]"))
+            .await
+            .expect("the play button");
+        play.click().await.expect("clicking play");
+        wait_until("the click to start playback", || {
+            playback.is_playing().ok() == Some(true)
+        });
+        let label = tab
+            .eval("return document.querySelector('[data-viser4d-role=play]').getAttribute('aria-label');", vec![])
+            .await;
+        assert_eq!(label, json!("Pause"));
+
+        // Space on the page (not in a text field) toggles.
+        let body = tab.client.find(Locator::Css("body")).await.expect("the body");
+        body.send_keys(" ").await.expect("pressing space");
+        wait_until("space to pause", || playback.is_playing().ok() == Some(false));
+        let paused_at = playback.current_timestep().unwrap_or(0);
+        // The right arrow steps forward by one.
+        body.send_keys(&char::from(fantoccini::key::Key::Right).to_string())
+            .await
+            .expect("pressing the right arrow");
+        wait_for_step(&tab, paused_at + 1).await;
+
+        let dir = crate::browser::screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("creating the screenshot dir");
+        let png = tab.client.screenshot().await.expect("a screenshot");
+        std::fs::write(dir.join("playback_bar.png"), &png).expect("saving the screenshot");
+        tab.close().await;
+    });
+}
