@@ -142,6 +142,8 @@ impl Controller {
                 self.speculative = None;
                 self.block_size = m.block_size.max(1);
                 self.sizes = m.block_bytes;
+                let num_blocks = m.num_steps.div_ceil(self.block_size) as usize;
+                self.sizes.resize(num_blocks, None);
                 self.defaults = m
                     .global_defaults
                     .into_iter()
@@ -155,7 +157,11 @@ impl Controller {
                 self.report(sink);
                 self.sync(sink);
             }
-            ServerMessage::TimelineManifest(m) => self.sizes = m.block_bytes,
+            ServerMessage::TimelineManifest(m) => {
+                let num_blocks = self.sizes.len();
+                self.sizes = m.block_bytes;
+                self.sizes.resize(num_blocks, None);
+            }
             ServerMessage::TimelineBlock(m) => {
                 self.stats.blocks_received += 1;
                 self.in_flight.remove(&m.index);
@@ -176,8 +182,10 @@ impl Controller {
                 if let Some(size) = self.sizes.get_mut(m.index as usize) {
                     *size = Some(bytes);
                 }
-                let keep = self.shown.map(|s| s / self.block_size);
-                if keep == Some(m.index) {
+                // The block the transport is on stays; the one shown may be
+                // on its way out (a seek elsewhere is waiting for this one).
+                let keep = Some(self.step(now) / self.block_size);
+                if self.shown.map(|s| s / self.block_size) == Some(m.index) {
                     // The shown block changed under us: show it again.
                     self.needs_show = true;
                     self.jump = true;

@@ -47,7 +47,11 @@ pub const CLIENT_CACHE_ENV: &str = "VISER4D_CLIENT_CHUNK_CACHE_SIZE";
 
 /// A positive whole number from environment variable `var`, if set.
 fn env_number(var: &'static str) -> Result<Option<u64>> {
-    let Ok(value) = std::env::var(var) else {
+    parse_env_number(var, std::env::var(var).ok())
+}
+
+fn parse_env_number(var: &'static str, value: Option<String>) -> Result<Option<u64>> {
+    let Some(value) = value else {
         return Ok(None);
     };
     match value.trim().parse::<u64>() {
@@ -387,5 +391,29 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_numbers_are_positive_integers_and_bad_ones_are_named() {
+        assert_eq!(parse_env_number(BLOCK_SIZE_ENV, None).ok(), Some(None));
+        assert_eq!(
+            parse_env_number(BLOCK_SIZE_ENV, Some(" 64 ".into())).ok(),
+            Some(Some(64))
+        );
+        for bad in ["0", "-3", "lots", "1.5", ""] {
+            let error = parse_env_number(CLIENT_CACHE_ENV, Some(bad.into()))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                error.contains(CLIENT_CACHE_ENV) && error.contains(&format!("{bad:?}")),
+                "{bad:?}: {error}"
+            );
+        }
     }
 }

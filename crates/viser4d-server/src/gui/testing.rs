@@ -34,7 +34,7 @@ pub(crate) fn harness() -> Harness {
         min_frame_interval: Duration::ZERO,
     };
     Harness {
-        shared: Arc::new(Shared::new(bundle, config)),
+        shared: Arc::new(Shared::new(bundle, config, None).expect("a server without a timeline")),
     }
 }
 

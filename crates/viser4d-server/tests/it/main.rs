@@ -5,6 +5,7 @@ mod browser;
 mod http;
 mod load;
 mod playback;
+mod recording;
 mod protocol;
 mod support;
 mod webdriver;

@@ -1,0 +1,166 @@
+//! The recording API and the timeline protocol, spoken by a Rust client
+//! standing in for the browser runtime.
+
+use bytes::Bytes;
+use viser4d_proto::timeline::{
+    ServerMessage, TimelineBlockRequest, TimelineMessage, TimelineReady, unpack,
+};
+use viser4d_proto::{AnyMessage, Value};
+use viser4d_server::scene::{FrameOptions, PointCloudOptions, PointColors};
+use viser4d_server::{Server, ServerError};
+use viser4d_timeline::{Block, Cursor, Emit};
+
+use crate::support::{self, WsClient, runtime};
+
+fn timeline_message(message: &AnyMessage) -> Option<ServerMessage> {
+    match message {
+        AnyMessage::Custom(v) => ServerMessage::from_value(v.clone()).ok().flatten(),
+        AnyMessage::Viser(_) => None,
+    }
+}
+
+fn cloud_server(num_steps: u32) -> (Server, viser4d_server::scene::PointCloudHandle) {
+    let server = support::server_with(|b| b.num_steps(num_steps).fps(5.0).block_size(4));
+    let cloud = {
+        let _t = server.at(0).expect("step 0");
+        server
+            .scene()
+            .add_point_cloud(
+                "/world/cloud",
+                &[[0.0, 0.0, 0.0]],
+                PointColors::Uniform([1, 2, 3]),
+                PointCloudOptions::default(),
+            )
+            .expect("adding a cloud")
+    };
+    for t in 1..num_steps {
+        let _t = server.at(t).expect("a step");
+        cloud.set_points(&[[t as f32, 0.0, 0.0]]).expect("set points");
+    }
+    (server, cloud)
+}
+
+#[test]
+fn builder_and_recording_errors_are_typed_and_name_the_value() {
+    let bad = |configure: fn(viser4d_server::ServerBuilder) -> viser4d_server::ServerBuilder| {
+        match configure(Server::builder().host("127.0.0.1").port(0)).start() {
+            Ok(_) => panic!("accepted a bad setting"),
+            Err(e) => e.to_string(),
+        }
+    };
+    assert!(bad(|b| b.num_steps(0)).contains("num_steps"));
+    assert!(bad(|b| b.num_steps(3).fps(0.0)).contains("fps"));
+    assert!(bad(|b| b.num_steps(3).fps(f64::NAN)).contains("fps"));
+    assert!(bad(|b| b.fps(10.0)).contains("num_steps"));
+    assert!(bad(|b| b.num_steps(3).block_size(0)).contains("block_size"));
+
+    let live = support::server();
+    assert!(matches!(live.at(0), Err(ServerError::NoTimeline)));
+
+    let (server, cloud) = cloud_server(8);
+    assert!(matches!(
+        server.at(8),
+        Err(ServerError::StepOutOfRange { step: 8, num_steps: 8 })
+    ));
+    {
+        let _outer = server.at(1).expect("step 1");
+        let nested = server.at(2);
+        assert!(matches!(nested, Err(ServerError::NestedStep { outer: 1, inner: 2 })));
+        assert!(matches!(server.set_steps(3), Err(ServerError::StepActive)));
+        assert!(matches!(server.clear(), Err(ServerError::StepActive)));
+        // A name the live scene owns cannot be recorded.
+        let taken = server.scene().add_frame("/WorldAxes", FrameOptions::default());
+        assert!(
+            matches!(&taken, Err(ServerError::NameInUse { existing: "live", .. })),
+            "{taken:?}"
+        );
+    }
+    // ...nor can the live scene take a timeline name.
+    let taken = server.scene().add_frame("/world/cloud", FrameOptions::default());
+    assert!(matches!(taken, Err(ServerError::NameInUse { existing: "timeline", .. })));
+    // Outside any step a timeline handle still works (as an override).
+    cloud.set_point_size(0.5).expect("an override");
+    assert!(server.play(Some(0.0), None).is_err());
+    assert!(server.set_playback_speed(f64::INFINITY).is_err());
+    server.set_steps(4).expect("set_steps when idle");
+    assert_eq!(server.num_steps(), Some(4));
+    assert!(server.set_steps(0).is_err());
+    server.clear().expect("clear when idle");
+}
+
+#[test]
+fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
+    let (server, _cloud) = cloud_server(10);
+    runtime().block_on(async {
+        let mut client = WsClient::connect(server.port()).await;
+        let hello = client
+            .messages_until(|m| timeline_message(m).is_some())
+            .await;
+        let done = hello.iter().position(support::is_replay_done);
+        assert_eq!(done, Some(hello.len() - 2), "Hello right after ReplayDone");
+        assert!(matches!(
+            hello.last().and_then(timeline_message),
+            Some(ServerMessage::TimelineHello(_))
+        ));
+        // A command before the tab is ready is held for it.
+        server.play(Some(2.0), Some(true)).expect("play");
+        client
+            .send(&TimelineReady {}.to_any().expect("encodable"))
+            .await;
+        let got = client
+            .messages_until(|m| matches!(timeline_message(m), Some(ServerMessage::TimelinePlay(_))))
+            .await;
+        let kinds: Vec<&str> = got
+            .iter()
+            .filter_map(timeline_message)
+            .map(|m| m.type_name())
+            .collect();
+        assert_eq!(kinds, ["TimelineConfigure", "TimelineOverrides", "TimelinePlay"]);
+        let Some(ServerMessage::TimelineConfigure(config)) = got.first().and_then(timeline_message)
+        else {
+            panic!("configure first: {kinds:?}");
+        };
+        assert_eq!((config.num_steps, config.block_size, config.fps), (10, 4, 5.0));
+        assert_eq!(config.block_bytes.len(), 3);
+
+        client
+            .send(&TimelineBlockRequest { index: 1 }.to_any().expect("encodable"))
+            .await;
+        let got = client
+            .messages_until(|m| matches!(timeline_message(m), Some(ServerMessage::TimelineBlock(_))))
+            .await;
+        let Some(ServerMessage::TimelineBlock(block)) = got.last().and_then(timeline_message) else {
+            panic!("a block");
+        };
+        assert_eq!(block.index, 1);
+        let block = Block::<Bytes>::decode(block.data.bytes()).expect("a block our codec reads");
+        let mut cursor = Cursor::new();
+        let emits = cursor.seek(&block, 6).expect("step 6 is in block 1");
+        let messages: Vec<Value> = emits
+            .iter()
+            .filter_map(|e| match e {
+                Emit::Put(_, packed) => Some(unpack(packed).expect("a packed message")),
+                _ => None,
+            })
+            .collect();
+        let types: Vec<&str> = messages
+            .iter()
+            .filter_map(|m| m.get("type").and_then(Value::as_str))
+            .collect();
+        assert!(types.contains(&"FrameMessage"), "the virtual parent /world: {types:?}");
+        assert!(types.contains(&"PointCloudMessage"), "{types:?}");
+        let update = messages
+            .iter()
+            .find(|m| m.get("type").and_then(Value::as_str) == Some("SceneNodeUpdateMessage"))
+            .expect("the points of step 6");
+        let Some(Value::Map(updates)) = update.get("updates") else {
+            panic!("updates map");
+        };
+        let Value::Typed(points) = &updates[0].1 else {
+            panic!("points as a typed array");
+        };
+        assert_eq!(points.len(), 3);
+        assert_eq!(server.client_blocks_sent(server.clients()[0].id()), Some(1));
+        client.close().await;
+    });
+}
