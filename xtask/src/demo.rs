@@ -2,8 +2,8 @@
 //! scene served to the browser.
 //!
 //! Until the live server lands the `viser4d-examples` package has no
-//! `live_scene` binary: then the demo builds the examples and says so. Once the
-//! binary exists it is run (`cargo run -p viser4d-examples --bin live_scene
+//! `quickstart` binary: then the demo builds the examples and says so. Once the
+//! binary exists it is run (`cargo run -p viser4d-examples --bin quickstart
 //! --release`) with no change here.
 
 use anyhow::{Context as _, Result};
@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use crate::{dist, process, workspace::Workspace};
 
 const EXAMPLES_PACKAGE: &str = "viser4d-examples";
-const MAIN_EXAMPLE: &str = "live_scene";
+const MAIN_EXAMPLE: &str = "quickstart";
 
 pub fn run(workspace: &Workspace) -> Result<()> {
     let bundle = dist::run(workspace)?;
@@ -40,7 +40,7 @@ pub fn run(workspace: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// Whether the examples package declares the `live_scene` binary.
+/// Whether the examples package declares the `quickstart` binary.
 fn has_main_example(workspace: &Workspace) -> Result<bool> {
     let output = process::capture(workspace.cargo().args([
         "metadata",

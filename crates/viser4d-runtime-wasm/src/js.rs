@@ -2,6 +2,9 @@
 //! (plain objects, numeric arrays as typed-array views) and what
 //! `sendMessage` takes.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use js_sys::{
     Array, Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Object, Reflect,
@@ -9,6 +12,36 @@ use js_sys::{
 };
 use viser4d_proto::{Dtype, TypedArray, Value};
 use wasm_bindgen::{JsCast, JsValue};
+
+/// Longest string kept in the cache below.
+const MAX_CACHED_LEN: usize = 64;
+/// Most strings kept; the cache is dropped whole when it fills.
+const MAX_CACHED: usize = 16_384;
+
+thread_local! {
+    /// JavaScript copies of short strings: field names, message types and
+    /// node names repeat in every step, and crossing the wasm boundary
+    /// with a fresh string each time was a large part of applying a step.
+    static STRINGS: RefCell<HashMap<String, JsValue>> = RefCell::new(HashMap::new());
+}
+
+fn js_string(s: &str) -> JsValue {
+    if s.len() > MAX_CACHED_LEN {
+        return JsValue::from_str(s);
+    }
+    STRINGS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(v) = cache.get(s) {
+            return v.clone();
+        }
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        let v = JsValue::from_str(s);
+        cache.insert(s.to_owned(), v.clone());
+        v
+    })
+}
 
 /// A value tree as a JavaScript value. Numeric arrays become typed arrays
 /// of their own kind (a copy out of wasm memory, aligned for the view).
@@ -20,7 +53,7 @@ pub fn to_js(value: &Value) -> JsValue {
         Value::Int(i) => JsValue::from_f64(*i as f64),
         Value::UInt(u) => JsValue::from_f64(*u as f64),
         Value::Float(f) => JsValue::from_f64(*f),
-        Value::Str(s) => JsValue::from_str(s),
+        Value::Str(s) => js_string(s),
         Value::Bin(b) => Uint8Array::from(b.as_ref()).into(),
         Value::Array(items) => {
             let array = Array::new_with_length(items.len() as u32);
@@ -33,7 +66,7 @@ pub fn to_js(value: &Value) -> JsValue {
             let object = Object::new();
             for (k, v) in entries {
                 // Setting a property on a fresh plain object cannot fail.
-                let _ = Reflect::set(&object, &JsValue::from_str(k), &to_js(v));
+                let _ = Reflect::set(&object, &js_string(k), &to_js(v));
             }
             object.into()
         }

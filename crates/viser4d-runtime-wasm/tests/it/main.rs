@@ -98,7 +98,14 @@ fn plays_every_crossed_step_in_order_and_prefetches_one_block_ahead() {
     assert_eq!(shown_payloads(&mut page), ["0"]);
     page.sent.clear();
 
-    c.handle(TimelinePlay { speed: Some(2.0), r#loop: None }.into(), &mut page);
+    c.handle(
+        TimelinePlay {
+            speed: Some(2.0),
+            r#loop: None,
+        }
+        .into(),
+        &mut page,
+    );
     page.now = 250.0; // 20 steps/s: steps 1..=5
     c.tick(&mut page);
     assert_eq!(shown_payloads(&mut page), ["1", "2", "3", "4", "5"]);
@@ -124,7 +131,11 @@ fn plays_every_crossed_step_in_order_and_prefetches_one_block_ahead() {
     assert!(shown_payloads(&mut page).is_empty());
     page.now = 550.0; // 50 ms later: one step on from the held one
     c.tick(&mut page);
-    assert_eq!(shown_payloads(&mut page), ["8"], "resumes from the held step");
+    assert_eq!(
+        shown_payloads(&mut page),
+        ["8"],
+        "resumes from the held step"
+    );
 }
 
 #[test]
@@ -142,7 +153,11 @@ fn a_seek_far_away_fetches_only_its_block_and_evicts_within_budget() {
     c.seek(63, &mut page);
     assert_eq!(page.take_requests(), vec![7]);
     c.handle(block(&mut store, 7), &mut page);
-    assert_eq!(shown_payloads(&mut page), ["63"], "a diff: only what differs");
+    assert_eq!(
+        shown_payloads(&mut page),
+        ["63"],
+        "a diff: only what differs"
+    );
     let discards: Vec<u32> = page
         .sent
         .iter()

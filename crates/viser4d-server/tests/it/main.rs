@@ -5,7 +5,7 @@ mod browser;
 mod http;
 mod load;
 mod playback;
-mod recording;
 mod protocol;
+mod recording;
 mod support;
 mod webdriver;

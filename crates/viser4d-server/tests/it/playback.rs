@@ -171,9 +171,9 @@ fn two_tabs_sit_on_different_steps_and_server_play_reaches_only_open_tabs() {
         // from its own step.
         server.play(Some(2.0), Some(true)).expect("play");
         wait_until("both tabs to report playing at 2x", || {
-            [&pa, &pb].iter().all(|p| {
-                p.is_playing().ok() == Some(true) && p.speed().ok() == Some(2.0)
-            })
+            [&pa, &pb]
+                .iter()
+                .all(|p| p.is_playing().ok() == Some(true) && p.speed().ok() == Some(2.0))
         });
         assert_eq!(pa.looping().ok(), Some(true));
         // Looping: tab A (from 40) comes round past the start again.
@@ -195,10 +195,15 @@ fn two_tabs_sit_on_different_steps_and_server_play_reaches_only_open_tabs() {
 
         server.pause().expect("pause all");
         for p in [&pa, &pb] {
-            wait_until("the tab to report paused", || p.is_playing().ok() == Some(false));
+            wait_until("the tab to report paused", || {
+                p.is_playing().ok() == Some(false)
+            });
         }
         // Paused tabs stay where each stopped, and show what they report.
-        let (step_a, step_b) = (pa.current_timestep().unwrap_or(0), pb.current_timestep().unwrap_or(0));
+        let (step_a, step_b) = (
+            pa.current_timestep().unwrap_or(0),
+            pb.current_timestep().unwrap_or(0),
+        );
         wait_for_step(&tab_a, step_a).await;
         wait_for_step(&tab_b, step_b).await;
         for tab in [tab_a, tab_b, tab_c] {
@@ -221,7 +226,11 @@ fn seeking_to_the_last_step_of_a_long_timeline_fetches_only_its_block() {
         let before = stats(&tab).await;
         assert_eq!(before["blockRequests"], json!(1), "block 0 only: {before}");
 
-        server.client_playback(id).expect("tab").seek(511).expect("seek");
+        server
+            .client_playback(id)
+            .expect("tab")
+            .seek(511)
+            .expect("seek");
         wait_for_step(&tab, 511).await;
         let after = stats(&tab).await;
         assert_eq!(
@@ -230,7 +239,10 @@ fn seeking_to_the_last_step_of_a_long_timeline_fetches_only_its_block() {
             "block 0 and the last block (15), nothing between: {after}"
         );
         assert_eq!(server.client_blocks_sent(id), Some(2));
-        println!("seek to the last block applied in {} ms", after["lastSeekMs"]);
+        println!(
+            "seek to the last block applied in {} ms",
+            after["lastSeekMs"]
+        );
         tab.close().await;
     });
 }
@@ -245,11 +257,17 @@ fn an_edit_of_the_step_a_paused_tab_shows_appears_after_refresh() {
         let tab = driver.session().await;
         tab.open(&url).await;
         let id = new_client(&server, &[]);
-        server.client_playback(id).expect("tab").seek(33).expect("seek");
+        server
+            .client_playback(id)
+            .expect("tab")
+            .seek(33)
+            .expect("seek");
         wait_for_step(&tab, 33).await;
         {
             let _step = server.at(33).expect("step 33");
-            cloud.set_points(&[[100.0, 0.0, 0.0]]).expect("editing step 33");
+            cloud
+                .set_points(&[[100.0, 0.0, 0.0]])
+                .expect("editing step 33");
         }
         server.refresh().expect("refresh");
         let started = Instant::now();
@@ -356,6 +374,132 @@ fn the_playback_bar_answers_a_click_and_the_space_key() {
         std::fs::create_dir_all(&dir).expect("creating the screenshot dir");
         let png = tab.client.screenshot().await.expect("a screenshot");
         std::fs::write(dir.join("playback_bar.png"), &png).expect("saving the screenshot");
+        tab.close().await;
+    });
+}
+
+/// The timeline benchmark's heavy scene (300 frames x 180 steps, 30 frames
+/// re-created every 4th step), recorded through the public API.
+fn heavy_scene() -> Server {
+    use viser4d_server::scene::{FrameHandle, FrameOptions};
+    const FRAMES: usize = 300;
+    const STEPS: u32 = 180;
+    let server = support::server_with(|b| b.num_steps(STEPS).fps(30.0));
+    let add = |i: usize| -> FrameHandle {
+        server
+            .scene()
+            .add_frame(&format!("/frames/f{i}"), FrameOptions::default())
+            .expect("adding a frame")
+    };
+    let mut seed = 42u64;
+    let mut rand = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut frames: Vec<FrameHandle> = {
+        let _t = server.at(0).expect("step 0");
+        (0..FRAMES).map(add).collect()
+    };
+    for t in 0..STEPS {
+        let _t = server.at(t).expect("a step");
+        if t % 4 == 3 {
+            for (i, f) in frames.iter_mut().enumerate().take(30) {
+                f.remove().expect("removing");
+                *f = add(i);
+            }
+        }
+        for f in &frames {
+            f.set_position([rand() * 10.0 - 5.0, rand() * 10.0 - 5.0, rand() * 4.0])
+                .expect("position");
+            let half = rand() * std::f64::consts::PI;
+            f.set_wxyz([half.cos(), 0.0, 0.0, half.sin()])
+                .expect("wxyz");
+            f.set_visible(rand() > 0.1).expect("visibility");
+        }
+    }
+    server
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Measures (prints, never asserts on time): the runtime's time to apply
+/// one step of the heavy scene, a cold seek to the last block, and whether
+/// 30 fps x 2 playback keeps up. Correctness is asserted.
+#[test]
+fn heavy_scene_playback_measurements() {
+    let _one_at_a_time = webdriver::exclusive();
+    let server = heavy_scene();
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        let id = new_client(&server, &[]);
+        tab.wait_for(
+            "step 0 with all 300 frames",
+            "const t = window.__viserSceneTree; const s = window.__viser4dRuntime && window.__viser4dRuntime.stats && window.__viser4dRuntime.stats();
+             return !!(t && s && s.shown === 0 && Object.keys(t.getState()).filter((k) => k.startsWith('/frames/')).length === 300);",
+            vec![],
+        )
+        .await;
+
+        // A cold seek from the first block to the last one.
+        tab.eval("window.__viser4dRuntime.seek(179); return true;", vec![]).await;
+        let seek = tab
+            .wait_for(
+                "the last step to be shown",
+                "const s = window.__viser4dRuntime.stats(); return s.shown === 179 ? s.lastSeekMs : null;",
+                vec![],
+            )
+            .await;
+
+        // Back to 0, then play the whole timeline at 30 fps x 2.
+        let playback = server.client_playback(id).expect("tab");
+        playback.seek(0).expect("seek 0");
+        tab.wait_for(
+            "step 0 again",
+            "return window.__viser4dRuntime.stats().shown === 0;",
+            vec![],
+        )
+        .await;
+        let before = stats(&tab).await;
+        let started = Instant::now();
+        playback.play(Some(2.0)).expect("play at 2x");
+        wait_until("the tab to start", || playback.is_playing().ok() == Some(true));
+        wait_until("the tab to reach the end", || {
+            playback.is_playing().ok() == Some(false)
+        });
+        let wall = started.elapsed();
+        let after = stats(&tab).await;
+        assert_eq!(after["shown"], json!(179), "{after}");
+        let applied = after["stepsApplied"].as_f64().unwrap_or(0.0)
+            - before["stepsApplied"].as_f64().unwrap_or(0.0);
+        assert!(applied >= 179.0, "every step applied on the way: {applied}");
+
+        let skip = before["applyMs"].as_array().map_or(0, Vec::len);
+        let mut apply: Vec<f64> = after["applyMs"]
+            .as_array()
+            .map(|a| a.iter().skip(skip).filter_map(Json::as_f64).collect())
+            .unwrap_or_default();
+        apply.sort_by(f64::total_cmp);
+        println!(
+            "MEASURED heavy scene (300 frames x 180 steps): apply one step median {:.2} ms, p99 {:.2} ms over {} steps; \
+             cold seek to the last block {} ms; 180 steps at 30 fps x 2 took {:.2} s (ideal 2.98 s), max lag {} steps",
+            percentile(&apply, 0.5),
+            percentile(&apply, 0.99),
+            apply.len(),
+            seek,
+            wall.as_secs_f64(),
+            after["maxLagSteps"],
+        );
         tab.close().await;
     });
 }

@@ -35,7 +35,9 @@ fn cloud_server(num_steps: u32) -> (Server, viser4d_server::scene::PointCloudHan
     };
     for t in 1..num_steps {
         let _t = server.at(t).expect("a step");
-        cloud.set_points(&[[t as f32, 0.0, 0.0]]).expect("set points");
+        cloud
+            .set_points(&[[t as f32, 0.0, 0.0]])
+            .expect("set points");
     }
     (server, cloud)
 }
@@ -60,24 +62,46 @@ fn builder_and_recording_errors_are_typed_and_name_the_value() {
     let (server, cloud) = cloud_server(8);
     assert!(matches!(
         server.at(8),
-        Err(ServerError::StepOutOfRange { step: 8, num_steps: 8 })
+        Err(ServerError::StepOutOfRange {
+            step: 8,
+            num_steps: 8
+        })
     ));
     {
         let _outer = server.at(1).expect("step 1");
         let nested = server.at(2);
-        assert!(matches!(nested, Err(ServerError::NestedStep { outer: 1, inner: 2 })));
+        assert!(matches!(
+            nested,
+            Err(ServerError::NestedStep { outer: 1, inner: 2 })
+        ));
         assert!(matches!(server.set_steps(3), Err(ServerError::StepActive)));
         assert!(matches!(server.clear(), Err(ServerError::StepActive)));
         // A name the live scene owns cannot be recorded.
-        let taken = server.scene().add_frame("/WorldAxes", FrameOptions::default());
+        let taken = server
+            .scene()
+            .add_frame("/WorldAxes", FrameOptions::default());
         assert!(
-            matches!(&taken, Err(ServerError::NameInUse { existing: "live", .. })),
+            matches!(
+                &taken,
+                Err(ServerError::NameInUse {
+                    existing: "live",
+                    ..
+                })
+            ),
             "{taken:?}"
         );
     }
     // ...nor can the live scene take a timeline name.
-    let taken = server.scene().add_frame("/world/cloud", FrameOptions::default());
-    assert!(matches!(taken, Err(ServerError::NameInUse { existing: "timeline", .. })));
+    let taken = server
+        .scene()
+        .add_frame("/world/cloud", FrameOptions::default());
+    assert!(matches!(
+        taken,
+        Err(ServerError::NameInUse {
+            existing: "timeline",
+            ..
+        })
+    ));
     // Outside any step a timeline handle still works (as an override).
     cloud.set_point_size(0.5).expect("an override");
     assert!(server.play(Some(0.0), None).is_err());
@@ -115,21 +139,34 @@ fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
             .filter_map(timeline_message)
             .map(|m| m.type_name())
             .collect();
-        assert_eq!(kinds, ["TimelineConfigure", "TimelineOverrides", "TimelinePlay"]);
+        assert_eq!(
+            kinds,
+            ["TimelineConfigure", "TimelineOverrides", "TimelinePlay"]
+        );
         let Some(ServerMessage::TimelineConfigure(config)) = got.first().and_then(timeline_message)
         else {
             panic!("configure first: {kinds:?}");
         };
-        assert_eq!((config.num_steps, config.block_size, config.fps), (10, 4, 5.0));
+        assert_eq!(
+            (config.num_steps, config.block_size, config.fps),
+            (10, 4, 5.0)
+        );
         assert_eq!(config.block_bytes.len(), 3);
 
         client
-            .send(&TimelineBlockRequest { index: 1 }.to_any().expect("encodable"))
+            .send(
+                &TimelineBlockRequest { index: 1 }
+                    .to_any()
+                    .expect("encodable"),
+            )
             .await;
         let got = client
-            .messages_until(|m| matches!(timeline_message(m), Some(ServerMessage::TimelineBlock(_))))
+            .messages_until(|m| {
+                matches!(timeline_message(m), Some(ServerMessage::TimelineBlock(_)))
+            })
             .await;
-        let Some(ServerMessage::TimelineBlock(block)) = got.last().and_then(timeline_message) else {
+        let Some(ServerMessage::TimelineBlock(block)) = got.last().and_then(timeline_message)
+        else {
             panic!("a block");
         };
         assert_eq!(block.index, 1);
@@ -147,7 +184,10 @@ fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
             .iter()
             .filter_map(|m| m.get("type").and_then(Value::as_str))
             .collect();
-        assert!(types.contains(&"FrameMessage"), "the virtual parent /world: {types:?}");
+        assert!(
+            types.contains(&"FrameMessage"),
+            "the virtual parent /world: {types:?}"
+        );
         assert!(types.contains(&"PointCloudMessage"), "{types:?}");
         let update = messages
             .iter()

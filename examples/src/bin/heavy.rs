@@ -1,0 +1,88 @@
+//! The benchmark's heavy scene in a browser: 300 frames moving over 180
+//! steps (every frame gets a new position, orientation and visibility at
+//! every step; every 4th step 30 frames are removed and re-created).
+//!
+//! `cargo run -p viser4d-examples --bin heavy --release -- [PORT]`
+
+use std::time::Instant;
+
+use viser4d_server::Server;
+use viser4d_server::scene::{FrameHandle, FrameOptions};
+
+const FRAMES: usize = 300;
+const STEPS: u32 = 180;
+const CHURN: usize = 30;
+
+/// A small deterministic generator (no dependency for an example).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn frame(server: &Server, i: usize) -> anyhow::Result<FrameHandle> {
+    let options = FrameOptions {
+        axes_length: 0.2,
+        axes_radius: 0.01,
+        ..FrameOptions::default()
+    };
+    Ok(server
+        .scene()
+        .add_frame(&format!("/frames/f{i}"), options)?)
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter("info").init();
+    let port = match std::env::args().nth(1) {
+        Some(p) => p.parse().map_err(|e| anyhow::anyhow!("port {p:?}: {e}"))?,
+        None => 8080,
+    };
+    let server = Server::builder()
+        .port(port)
+        .num_steps(STEPS)
+        .fps(30.0)
+        .start()?;
+    let started = Instant::now();
+    let mut rng = Lcg(42);
+    let mut frames = Vec::with_capacity(FRAMES);
+    {
+        let _step = server.at(0)?;
+        for i in 0..FRAMES {
+            frames.push(frame(&server, i)?);
+        }
+    }
+    for t in 0..STEPS {
+        let _step = server.at(t)?;
+        if t % 4 == 3 {
+            for f in frames.iter().take(CHURN) {
+                f.remove()?;
+            }
+            for (i, slot) in frames.iter_mut().enumerate().take(CHURN) {
+                *slot = frame(&server, i)?;
+            }
+        }
+        for f in &frames {
+            let p = [
+                rng.next() * 10.0 - 5.0,
+                rng.next() * 10.0 - 5.0,
+                rng.next() * 4.0,
+            ];
+            let half = rng.next() * std::f64::consts::PI;
+            f.set_position(p)?;
+            f.set_wxyz([half.cos(), 0.0, 0.0, half.sin()])?;
+            f.set_visible(rng.next() > 0.1)?;
+        }
+    }
+    println!(
+        "recorded {FRAMES} frames x {STEPS} steps in {:.0} ms; open {}",
+        started.elapsed().as_secs_f64() * 1000.0,
+        server.url()
+    );
+    server.sleep_forever();
+}
