@@ -132,15 +132,6 @@ fn a_tab_starts_paused_at_step_zero_and_plays() {
     });
 }
 
-/// Pauses the tab from Rust and waits until it says so.
-fn pause_and_wait(server: &Server, id: ClientId) {
-    let playback = server.client_playback(id).expect("a playback handle");
-    playback.pause().expect("pause");
-    wait_until("the tab to report paused", || {
-        playback.is_playing().ok() == Some(false)
-    });
-}
-
 #[test]
 fn two_tabs_sit_on_different_steps_and_server_play_reaches_only_open_tabs() {
     let _one_at_a_time = webdriver::exclusive();
