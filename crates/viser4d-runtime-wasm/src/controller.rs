@@ -130,13 +130,7 @@ impl Controller {
         match message {
             ServerMessage::TimelineHello(_) => sink.send(TimelineReady {}.into()),
             ServerMessage::TimelineConfigure(m) => {
-                let removals: Vec<SceneOut> = self
-                    .cursor
-                    .clear()
-                    .iter()
-                    .filter_map(|e| scene_out(&self.defaults, e))
-                    .collect();
-                sink.push_scene(removals);
+                self.clear_shown(sink);
                 self.cache.reset(m.cache_bytes);
                 self.in_flight.clear();
                 self.speculative = None;
@@ -211,13 +205,7 @@ impl Controller {
             ServerMessage::TimelinePause(_) => self.pause(sink),
             ServerMessage::TimelineSetSpeed(m) => self.set_speed(m.speed, sink),
             ServerMessage::TimelineClear(_) => {
-                let removals: Vec<SceneOut> = self
-                    .cursor
-                    .clear()
-                    .iter()
-                    .filter_map(|e| scene_out(&self.defaults, e))
-                    .collect();
-                sink.push_scene(removals);
+                self.clear_shown(sink);
                 self.drop_blocks();
                 self.sync(sink);
             }
@@ -226,6 +214,17 @@ impl Controller {
                 self.sync(sink);
             }
         }
+    }
+
+    /// Removes everything the timeline shows (and clears its globals).
+    fn clear_shown(&mut self, sink: &mut dyn Sink) {
+        let removals: Vec<SceneOut> = self
+            .cursor
+            .clear()
+            .iter()
+            .filter_map(|e| scene_out(&self.defaults, e))
+            .collect();
+        sink.push_scene(removals);
     }
 
     fn drop_blocks(&mut self) {

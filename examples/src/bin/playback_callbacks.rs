@@ -12,11 +12,7 @@ use viser4d_server::scene::FrameOptions;
 const STEPS: u32 = 200;
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("info").init();
-    let port = match std::env::args().nth(1) {
-        Some(p) => p.parse().map_err(|e| anyhow::anyhow!("port {p:?}: {e}"))?,
-        None => 8080,
-    };
+    let port = viser4d_examples::init()?;
     let server = Server::builder()
         .port(port)
         .num_steps(STEPS)

@@ -10,11 +10,7 @@ use viser4d_server::scene::{IcosphereOptions, LabelOptions, Pose};
 const STEPS: u32 = 120;
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("info").init();
-    let port = match std::env::args().nth(1) {
-        Some(p) => p.parse().map_err(|e| anyhow::anyhow!("port {p:?}: {e}"))?,
-        None => 8080,
-    };
+    let port = viser4d_examples::init()?;
     let server = Server::builder()
         .port(port)
         .num_steps(STEPS)

@@ -98,7 +98,7 @@ async fn wait_for_slider_value(tab: &Tab, expected: f64) {
 }
 
 /// The one connected client not in `known`.
-fn new_client(server: &Server, known: &[ClientId]) -> ClientId {
+pub(crate) fn new_client(server: &Server, known: &[ClientId]) -> ClientId {
     let mut found = None;
     wait_until("the page to connect", || {
         found = server

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use serde_json::{Value as Json, json};
+use viser4d_server::Server;
 use viser4d_server::scene::{PointCloudHandle, PointCloudOptions, PointColors, PointPrecision};
-use viser4d_server::{ClientId, Server};
 
+use crate::browser::new_client;
 use crate::support::{self, DEADLINE, runtime, wait_until};
 use crate::webdriver::{self, ChromeDriver, Tab};
 
@@ -86,17 +87,21 @@ async fn wait_for_step(tab: &Tab, t: u32) {
     }
 }
 
-fn new_client(server: &Server, known: &[ClientId]) -> ClientId {
-    let mut found = None;
-    wait_until("the page to connect", || {
-        found = server
-            .clients()
-            .iter()
-            .map(|c| c.id())
-            .find(|id| !known.contains(id));
-        found.is_some()
-    });
-    found.expect("checked by wait_until")
+/// Waits until the page's cloud sits at step `t` or later (while playing,
+/// a step may be on screen for less time than one poll takes).
+async fn wait_for_step_at_least(tab: &Tab, t: u32) {
+    let started = Instant::now();
+    loop {
+        if cloud_x(tab).await.is_some_and(|x| x >= f64::from(t)) {
+            return;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the page did not reach step {t} within {DEADLINE:?}: cloud x {:?}",
+            cloud_x(tab).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[test]
@@ -118,7 +123,7 @@ fn a_tab_starts_paused_at_step_zero_and_plays() {
         assert!(!playback.is_playing().expect("connected"));
 
         server.play(None, None).expect("play");
-        wait_for_step(&tab, 5).await;
+        wait_for_step_at_least(&tab, 5).await;
         wait_until("the tab to report playing", || {
             playback.is_playing().unwrap_or(false)
         });
