@@ -138,14 +138,19 @@ timeline_messages! {
         block_bytes: Vec<Option<u64>>,
     }
 
-    /// One block's bytes; replaces any copy the tab holds.
+    /// One block's bytes and the audio of its steps; replaces any copy
+    /// the tab holds.
     TimelineBlock = "TimelineBlock" {
         /// Block index.
         index: u32,
         /// Its revision: equal revisions mean equal blocks.
         revision: u64,
+        /// Revision of its audio (tracks appended to change it).
+        audio_revision: u64,
         /// `Block::encode` output (`|u1`).
         data: TypedArray,
+        /// For each track sounding during the block's steps, those samples.
+        audio: Vec<AudioSlice>,
     }
 
     /// The overrides (edits made outside any step), applied on every step.
@@ -206,6 +211,30 @@ timeline_messages! {
         step: u32,
     }
 
+    /// An audio track, stored in the timeline as the creation of the node
+    /// named like the track (so adding, removing and seeking follow the
+    /// scene's rules). Its samples travel with the blocks.
+    TimelineAudioTrack = "TimelineAudioTrack" {
+        /// Track name (a node name).
+        name: String,
+        /// Frames per second.
+        sample_rate: u32,
+        /// Channels per frame.
+        channels: u16,
+        /// Volume in [0, 1].
+        volume: f32,
+        /// The step the track starts at.
+        start_step: u32,
+    }
+
+    /// A track's volume, stored as the track node's `volume` property.
+    TimelineAudioVolume = "TimelineAudioVolume" {
+        /// Track name.
+        name: String,
+        /// Volume in [0, 1].
+        volume: f32,
+    }
+
     /// The tab's transport changed (tab to server).
     TimelinePlaybackState = "TimelinePlaybackState" {
         /// Whether it plays.
@@ -217,6 +246,23 @@ timeline_messages! {
         /// Whether it loops.
         r#loop: bool,
     }
+}
+
+/// The samples of one track that sound during one block's steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioSlice {
+    /// Track name.
+    pub name: String,
+    /// Frames per second.
+    pub sample_rate: u32,
+    /// Channels per frame.
+    pub channels: u16,
+    /// The step the track starts at.
+    pub start_step: u32,
+    /// Index in the track of the slice's first frame.
+    pub start_frame: u64,
+    /// Interleaved samples (`<f4`).
+    pub samples: TypedArray,
 }
 
 /// The reset message for one global type (see [`TimelineConfigure`]).
@@ -339,7 +385,16 @@ mod tests {
         let block = TimelineBlock {
             index: 3,
             revision: 9,
+            audio_revision: 2,
             data: TypedArray::from_u8(vec![1, 2, 3]),
+            audio: vec![AudioSlice {
+                name: "/speech".into(),
+                sample_rate: 16_000,
+                channels: 1,
+                start_step: 0,
+                start_frame: 1_600,
+                samples: TypedArray::from_f32(&[0.5, -0.5]),
+            }],
         };
         let value = block.to_value()?;
         let Value::Map(entries) = &value else {

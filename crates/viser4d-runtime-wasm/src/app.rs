@@ -14,16 +14,33 @@ use wasm_bindgen::prelude::*;
 use crate::controller::{Controller, SceneOut, Sink};
 use crate::js::{from_js, to_js};
 use crate::ui::{Bar, Intent, View};
+use crate::webaudio::Engine;
 
 /// How long to look for viser's state before giving up, ms.
 const INSTALL_TIMEOUT_MS: f64 = 20_000.0;
 
 /// viser's page, as the runtime uses it.
 struct Page {
+    engine: Engine,
     performance: web_sys::Performance,
     mutable: JsValue,
     queue: JsValue,
     original_push: Function,
+}
+
+impl Page {
+    /// Takes the timeline's audio messages (track creation, volume) out
+    /// of what goes to viser; returns whether `value` was one.
+    fn audio_message(&mut self, value: &Value) -> bool {
+        let name = value.get("name").and_then(Value::as_str).unwrap_or("");
+        let volume = value.get("volume").and_then(Value::as_f64).unwrap_or(1.0) as f32;
+        match value.get("type").and_then(Value::as_str) {
+            Some("TimelineAudioTrack") => self.engine.add_track(name, volume),
+            Some("TimelineAudioVolume") => self.engine.set_volume(name, volume),
+            _ => return false,
+        }
+        true
+    }
 }
 
 impl Sink for Page {
@@ -40,11 +57,14 @@ impl Sink for Page {
             match m {
                 SceneOut::Packed(bytes) => match viser4d_proto::timeline::unpack(&bytes) {
                     Ok(value) => {
-                        batch.push(&to_js(&value));
+                        if !self.audio_message(&value) {
+                            batch.push(&to_js(&value));
+                        }
                     }
                     Err(error) => warn(&format!("viser4d: dropping a bad scene message: {error}")),
                 },
                 SceneOut::Remove(name) => {
+                    self.engine.remove(&name);
                     let value = Value::Map(vec![
                         ("name".into(), Value::Str(name)),
                         ("owner".into(), Value::Str(String::new())),
@@ -147,6 +167,7 @@ fn on_intent(intent: Intent) {
     with_app(|app| {
         let (c, p) = (&mut app.controller, &mut app.page);
         match intent {
+            Intent::EnableAudio => p.engine.resume(),
             Intent::Toggle => c.toggle(p),
             Intent::Prev => c.prev(p),
             Intent::Next => c.next(p),
@@ -182,6 +203,7 @@ fn render(app: &mut App) {
         speed: player.speed(),
         looping: player.looping(),
         dark: dark_theme(),
+        audio_prompt: app.page.engine.suspended(),
     };
     if app.bar.is_none() {
         match Bar::new(on_intent) {
@@ -220,6 +242,16 @@ pub fn start(global: JsValue) -> Result<(), JsValue> {
         if installed {
             with_app(|app| {
                 app.controller.tick(&mut app.page);
+                let now = app.page.now_ms();
+                let player = app.controller.player();
+                app.page.engine.update(
+                    player.playing(),
+                    player.time_sec(now),
+                    player.speed(),
+                    player.fps(),
+                    app.controller.jumps(),
+                    app.controller.cache().blocks(),
+                );
                 render(app);
             });
             request_frame(&again);
@@ -286,6 +318,7 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
     APP.with(|a| {
         *a.borrow_mut() = Some(App {
             page: Page {
+                engine: Engine::default(),
                 performance,
                 mutable,
                 queue,
@@ -335,6 +368,39 @@ fn install_api(global: &JsValue) -> Result<(), JsValue> {
             );
             set(&out, "cachedBlocks", &(c.cache().len() as u32).into());
             set(&out, "cacheBytes", &(c.cache().used() as f64).into());
+            let e = &app.page.engine;
+            let audio = Object::new();
+            set(&audio, "state", &e.state().into());
+            set(&audio, "sources", &(e.active_sources() as u32).into());
+            set(
+                &audio,
+                "sourcesStarted",
+                &(e.stats.sources_started as f64).into(),
+            );
+            set(
+                &audio,
+                "audioTimeSec",
+                &e.stats.audio_time_sec.map_or(JsValue::NULL, JsValue::from),
+            );
+            set(&audio, "timelineTimeSec", &e.stats.timeline_time_sec.into());
+            set(&audio, "driftMs", &(e.stats.drift_sec * 1000.0).into());
+            set(
+                &audio,
+                "maxDriftMs",
+                &(e.stats.max_drift_sec * 1000.0).into(),
+            );
+            set(&audio, "resyncs", &(e.stats.resyncs as f64).into());
+            set(
+                &audio,
+                "playbackRate",
+                &e.stats.last_rate.map_or(JsValue::NULL, JsValue::from),
+            );
+            let gains = Object::new();
+            for (name, gain) in e.gains() {
+                set(&gains, &name, &f64::from(gain).into());
+            }
+            set(&audio, "gains", &gains);
+            set(&out, "audio", &audio);
         });
         out.into()
     });

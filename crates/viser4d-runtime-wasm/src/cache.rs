@@ -5,12 +5,36 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use viser4d_proto::timeline::AudioSlice;
 use viser4d_timeline::Block;
 
-/// A decoded block and what it cost.
+/// A block as the tab holds it: the decoded timeline block and the audio
+/// of its steps.
+#[derive(Debug)]
+pub struct Cached {
+    /// The timeline block.
+    pub block: Block<Bytes>,
+    /// Revision of its audio.
+    pub audio_revision: u64,
+    /// The samples of each track sounding during its steps.
+    pub audio: Vec<AudioSlice>,
+}
+
+impl Cached {
+    /// A block without audio.
+    pub fn new(block: Block<Bytes>) -> Cached {
+        Cached {
+            block,
+            audio_revision: 0,
+            audio: Vec::new(),
+        }
+    }
+}
+
+/// A held block and what it cost.
 #[derive(Debug)]
 struct Slot {
-    block: Arc<Block<Bytes>>,
+    block: Arc<Cached>,
     bytes: u64,
     last_used: u64,
 }
@@ -59,7 +83,7 @@ impl BlockCache {
     }
 
     /// Block `index`, marked as used now.
-    pub fn get(&mut self, index: u32) -> Option<Arc<Block<Bytes>>> {
+    pub fn get(&mut self, index: u32) -> Option<Arc<Cached>> {
         self.clock += 1;
         let slot = self.slots.get_mut(&index)?;
         slot.last_used = self.clock;
@@ -70,9 +94,9 @@ impl BlockCache {
     /// returns the blocks evicted to stay within the budget. The block
     /// `keep` (the one shown) and the new one are never evicted, so a
     /// budget smaller than one block still works, one block at a time.
-    pub fn insert(&mut self, block: Block<Bytes>, bytes: u64, keep: Option<u32>) -> Vec<u32> {
+    pub fn insert(&mut self, block: Cached, bytes: u64, keep: Option<u32>) -> Vec<u32> {
         self.clock += 1;
-        let index = block.index();
+        let index = block.block.index();
         if let Some(old) = self.slots.insert(
             index,
             Slot {
@@ -101,6 +125,11 @@ impl BlockCache {
         evicted
     }
 
+    /// Every held block, without marking it used.
+    pub fn blocks(&self) -> impl Iterator<Item = &Arc<Cached>> {
+        self.slots.values().map(|s| &s.block)
+    }
+
     /// Drops everything (and sets a new budget).
     pub fn reset(&mut self, budget: u64) {
         self.slots.clear();
@@ -115,12 +144,15 @@ mod tests {
 
     use super::*;
 
-    fn blocks(n: u32) -> Vec<Block<Bytes>> {
+    fn blocks(n: u32) -> Vec<Cached> {
         let mut store = match Store::<Bytes>::new(n * 32) {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         };
-        (0..n).filter_map(|i| store.block(i).ok()).collect()
+        (0..n)
+            .filter_map(|i| store.block(i).ok())
+            .map(Cached::new)
+            .collect()
     }
 
     #[test]

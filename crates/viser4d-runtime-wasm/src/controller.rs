@@ -14,7 +14,7 @@ use viser4d_proto::timeline::{
 };
 use viser4d_timeline::{Block, Cursor, Emit, Overrides};
 
-use crate::cache::BlockCache;
+use crate::cache::{BlockCache, Cached};
 use crate::player::{Player, Position};
 
 /// Size assumed for a block whose size is not known yet.
@@ -77,6 +77,9 @@ pub struct Controller {
     in_flight: BTreeSet<u32>,
     speculative: Option<u32>,
     seek_started: Option<f64>,
+    /// Jumps of the transport so far (seeks, wraps, holds, reconfigures):
+    /// the audio restarts at each.
+    jumps: u64,
     stats: Stats,
 }
 
@@ -99,6 +102,11 @@ impl Controller {
     /// The step shown, if any.
     pub fn shown(&self) -> Option<u32> {
         self.shown
+    }
+
+    /// How many times the transport jumped (the audio follows).
+    pub fn jumps(&self) -> u64 {
+        self.jumps
     }
 
     /// What it measured.
@@ -148,6 +156,7 @@ impl Controller {
                 self.shown = None;
                 self.needs_show = true;
                 self.jump = true;
+                self.jumps += 1;
                 self.report(sink);
                 self.sync(sink);
             }
@@ -162,7 +171,11 @@ impl Controller {
                 if self.speculative == Some(m.index) {
                     self.speculative = None;
                 }
-                let bytes = m.data.len() as u64;
+                let bytes = m.data.len() as u64
+                    + m.audio
+                        .iter()
+                        .map(|a| a.samples.bytes().len() as u64)
+                        .sum::<u64>();
                 let block = match Block::<Bytes>::decode_shared(m.data.into_bytes()) {
                     Ok(b) => b,
                     Err(error) => {
@@ -184,7 +197,12 @@ impl Controller {
                     self.needs_show = true;
                     self.jump = true;
                 }
-                for evicted in self.cache.insert(block, bytes, keep) {
+                let cached = Cached {
+                    block,
+                    audio_revision: m.audio_revision,
+                    audio: m.audio,
+                };
+                for evicted in self.cache.insert(cached, bytes, keep) {
                     sink.send(TimelineBlockDiscard { index: evicted }.into());
                 }
                 self.sync(sink);
@@ -234,6 +252,7 @@ impl Controller {
         self.speculative = None;
         self.needs_show = true;
         self.jump = true;
+        self.jumps += 1;
     }
 
     fn report(&mut self, sink: &mut dyn Sink) {
@@ -259,6 +278,7 @@ impl Controller {
         self.player.play(speed, looping, now);
         if was_at_end {
             self.jump = true;
+            self.jumps += 1;
         }
         self.report(sink);
         self.sync(sink);
@@ -292,6 +312,7 @@ impl Controller {
         }
         let now = sink.now_ms();
         self.player.seek(step, now);
+        self.jumps += 1;
         self.seek_started = Some(now);
         self.needs_show = true;
         self.jump = true;
@@ -360,6 +381,7 @@ impl Controller {
             Position::Wrapped => {
                 if self.advance_to(last, sink) {
                     self.player.wrap(now);
+                    self.jumps += 1;
                     self.needs_show = true;
                     self.jump = true;
                     self.advance_to(0, sink);
@@ -390,6 +412,7 @@ impl Controller {
                         // Wait for the block, then go on from here.
                         let now = sink.now_ms();
                         self.player.hold(step - 1, now);
+                        self.jumps += 1;
                         return false;
                     }
                 }
@@ -407,7 +430,7 @@ impl Controller {
             return false;
         };
         let start = sink.now_ms();
-        let out: Vec<SceneOut> = match self.cursor.seek(&block, step) {
+        let out: Vec<SceneOut> = match self.cursor.seek(&block.block, step) {
             Ok(emits) => emits
                 .iter()
                 .filter_map(|e| scene_out(&self.defaults, e))

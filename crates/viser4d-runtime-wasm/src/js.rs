@@ -114,21 +114,40 @@ pub fn from_js(value: &JsValue, depth: usize) -> Value {
         return Value::Typed(TypedArray::from_u8(Bytes::from(bytes.to_vec())));
     }
     if js_sys::ArrayBuffer::is_view(value) {
-        // Another typed array: its bytes.
+        // Another typed array: its bytes, under the dtype its kind means
+        // (`Uint16Array` may hold half floats; it comes back as `<u2`).
+        let dtype = if value.is_instance_of::<Float32Array>() {
+            Dtype::F32
+        } else if value.is_instance_of::<Float64Array>() {
+            Dtype::F64
+        } else if value.is_instance_of::<Uint16Array>() {
+            Dtype::U16
+        } else if value.is_instance_of::<Uint32Array>() {
+            Dtype::U32
+        } else if value.is_instance_of::<Int8Array>() {
+            Dtype::I8
+        } else if value.is_instance_of::<Int16Array>() {
+            Dtype::I16
+        } else if value.is_instance_of::<Int32Array>() {
+            Dtype::I32
+        } else {
+            Dtype::U8
+        };
         let view: &js_sys::Object = value.unchecked_ref();
         let buffer = Reflect::get(view, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
-        let offset = Reflect::get(view, &"byteOffset".into())
-            .ok()
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0);
-        let length = Reflect::get(view, &"byteLength".into())
-            .ok()
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0);
+        let number = |key: &str| {
+            Reflect::get(view, &key.into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0)
+        };
+        let (offset, length) = (number("byteOffset"), number("byteLength"));
         if let Some(buffer) = buffer.dyn_ref::<js_sys::ArrayBuffer>() {
             let bytes =
                 Uint8Array::new_with_byte_offset_and_length(buffer, offset as u32, length as u32);
-            return Value::Typed(TypedArray::from_u8(Bytes::from(bytes.to_vec())));
+            return TypedArray::new(dtype, Bytes::from(bytes.to_vec()))
+                .map(Value::Typed)
+                .unwrap_or(Value::Nil);
         }
         return Value::Nil;
     }

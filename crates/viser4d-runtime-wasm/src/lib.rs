@@ -16,8 +16,13 @@
 //!   `viser4d-timeline` cursor the server uses, pushed into
 //!   `window.__viserMutable.messageQueue` as the plain objects (typed-array
 //!   fields) viser expects.
-//! - The playback bar (module `ui`, wasm only) and `window.__viser4dRuntime`
-//!   (status, stats, controls for tests).
+//! - Audio ([`audio_plan`]; Web Audio in module `webaudio`, wasm only): each
+//!   block carries its steps' samples; sources start ahead of the playhead
+//!   at `playbackRate = speed`, a gain per track follows its volume, and
+//!   drift beyond 50 ms (or any jump) restarts them at the right offset.
+//! - The playback bar (module `ui`, wasm only, with a "click to enable
+//!   audio" prompt while the browser holds audio back) and
+//!   `window.__viser4dRuntime` (status, stats, controls for tests).
 //!
 //! # Architecture invariants
 //!
@@ -34,6 +39,7 @@
 //! - The browser glue is thin: the logic ([`controller`], [`player`],
 //!   [`cache`]) builds and is tested on the host.
 
+pub mod audio_plan;
 pub mod cache;
 pub mod controller;
 pub mod player;
@@ -44,6 +50,8 @@ mod app;
 mod js;
 #[cfg(target_arch = "wasm32")]
 mod ui;
+#[cfg(target_arch = "wasm32")]
+mod webaudio;
 
 /// The runtime's version, as reported in `window.__viser4dRuntime.version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -84,6 +84,17 @@ impl Player {
         self.fps * self.speed
     }
 
+    /// The transport's time on the timeline, seconds (`step / fps`,
+    /// fractional while playing), clamped to the timeline.
+    pub fn time_sec(&self, now_ms: f64) -> f64 {
+        self.fractional(now_ms).min(f64::from(self.num_steps)) / self.fps
+    }
+
+    /// Base steps per second.
+    pub fn fps(&self) -> f64 {
+        self.fps
+    }
+
     fn fractional(&self, now_ms: f64) -> f64 {
         if self.playing {
             self.anchor_step + (now_ms - self.anchor_ms).max(0.0) / 1000.0 * self.rate()

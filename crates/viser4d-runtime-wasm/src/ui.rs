@@ -25,6 +25,8 @@ pub enum Intent {
     Speed(f64),
     /// Loop on or off.
     Loop(bool),
+    /// Let the page play audio (a user gesture).
+    EnableAudio,
 }
 
 /// What the bar shows.
@@ -42,6 +44,8 @@ pub struct View {
     pub looping: bool,
     /// Dark theme.
     pub dark: bool,
+    /// Offer to enable audio (the browser holds it back until a gesture).
+    pub audio_prompt: bool,
 }
 
 const PLAY: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true"><path d="M4 2.8v10.4l8.5-5.2z"/></svg>"#;
@@ -88,6 +92,7 @@ pub struct Bar {
     label: HtmlElement,
     speed: HtmlSelectElement,
     looping: HtmlElement,
+    audio: HtmlElement,
     shown: Option<View>,
     /// Event handlers, kept alive as long as the bar.
     _handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
@@ -139,6 +144,16 @@ impl Bar {
         let prev = button(&document, PREV, "Previous step", "prev")?;
         let next = button(&document, NEXT, "Next step", "next")?;
         let looping = button(&document, LOOP, "Loop", "loop")?;
+        let audio = button(
+            &document,
+            "&#128264; Click to enable audio",
+            "Enable audio",
+            "audio",
+        )?;
+        audio.style().set_css_text(
+            "display:none;flex:none;height:26px;margin-left:4px;padding:0 8px;border:1px solid;\
+             border-radius:4px;background:transparent;color:inherit;font:inherit;cursor:pointer;white-space:nowrap;",
+        );
         let slider: HtmlInputElement = element(&document, "input")?;
         slider.set_type("range");
         slider.set_min("0");
@@ -176,6 +191,7 @@ impl Bar {
         root.append_child(&label)?;
         root.append_child(&speed)?;
         root.append_child(&looping)?;
+        root.append_child(&audio)?;
         document
             .body()
             .ok_or("viser4d: no body")?
@@ -195,6 +211,7 @@ impl Bar {
             (&play, Intent::Toggle),
             (&prev, Intent::Prev),
             (&next, Intent::Next),
+            (&audio, Intent::EnableAudio),
         ] {
             let f = on_intent.clone();
             on(el, "click", Box::new(move |_| f(intent)))?;
@@ -275,6 +292,7 @@ impl Bar {
             label,
             speed,
             looping,
+            audio,
             shown: None,
             _handlers: handlers,
         })
@@ -318,6 +336,12 @@ impl Bar {
             self.slider.set_value(&view.step.to_string());
             self.label
                 .set_text_content(Some(&format!("{} / {}", view.step, last)));
+        }
+        if old.map(|o| (o.audio_prompt, o.dark)) != Some((view.audio_prompt, view.dark)) {
+            let style = self.audio.style();
+            let _ = style.set_property("display", if view.audio_prompt { "flex" } else { "none" });
+            let _ = style.set_property("border-color", p.accent);
+            let _ = style.set_property("color", p.accent);
         }
         if old.map(|o| o.speed) != Some(view.speed) {
             self.speed.set_value(&view.speed.to_string());

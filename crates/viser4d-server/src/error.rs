@@ -96,6 +96,12 @@ pub enum ServerError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An audio track was added outside `at(t)`.
+    #[error("audio tracks are added inside `server.at(t)`: the step is where the track starts")]
+    AudioOutsideStep,
+    /// The audio samples or settings are invalid.
+    #[error("audio: {0}")]
+    Audio(#[from] viser4d_audio::AudioError),
     /// The timeline store refused an operation.
     #[error("timeline: {0}")]
     Timeline(#[from] viser4d_timeline::StoreError),

@@ -45,4 +45,6 @@ pub use server::{
     Server, ServerBuilder,
 };
 pub use shared::ClientId;
-pub use timeline::{ClientPlayback, PlaybackCallback, StepGuard, TimestepCallback};
+pub use timeline::{
+    AudioApi, AudioHandle, ClientPlayback, PlaybackCallback, StepGuard, TimestepCallback,
+};

@@ -72,7 +72,9 @@ fn block(store: &mut Store<Bytes>, index: u32) -> ServerMessage {
     TimelineBlock {
         index,
         revision: store.block_revision(index).expect("a revision"),
+        audio_revision: 0,
         data: TypedArray::from_u8(store.encoded_block(index).expect("encoded")),
+        audio: Vec::new(),
     }
     .into()
 }

@@ -73,6 +73,10 @@ impl StepGuard {
         })
     }
 
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// The step being recorded.
     pub fn step(&self) -> u32 {
         self.step

@@ -6,6 +6,7 @@
 //! Everything here lives in [`State`] under the server's one lock, so a
 //! recorded step and the blocks a tab is sent can never disagree.
 
+mod audio;
 mod classify;
 pub(crate) mod events;
 mod guard;
@@ -19,12 +20,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::Notify;
 use viser4d_proto::timeline::{
-    GlobalDefault, ServerMessage, TimelineBlock, TimelineConfigure, TimelineManifest,
+    AudioSlice, GlobalDefault, ServerMessage, TimelineBlock, TimelineConfigure, TimelineManifest,
     TimelineOverrides, pack,
 };
 use viser4d_proto::{AnyMessage, Message, TypedArray};
 use viser4d_timeline::{Op, Store, StoreConfig};
 
+pub use audio::{AudioApi, AudioHandle};
 pub use guard::StepGuard;
 pub(crate) use guard::current_step;
 pub use playback::{ClientPlayback, PlaybackCallback, TimestepCallback};
@@ -74,8 +76,8 @@ impl Default for Transport {
 pub(crate) struct Session {
     /// Whether its runtime said it is ready (and was configured).
     ready: bool,
-    /// Blocks it holds, with the revision it holds.
-    held: BTreeMap<u32, u64>,
+    /// Blocks it holds, with the revisions (timeline, audio) it holds.
+    held: BTreeMap<u32, (u64, u64)>,
     /// Commands waiting for `ready`.
     pending: Vec<ServerMessage>,
     pub(crate) transport: Transport,
@@ -96,6 +98,13 @@ pub(crate) struct Timeline {
     globals: BTreeSet<String>,
     /// Encoded size of each block, where known.
     sizes: Vec<Option<u64>>,
+    /// Audio tracks by name; their samples live here, not in the store.
+    pub(crate) tracks: BTreeMap<String, viser4d_audio::Track>,
+    /// Revision of each block's audio.
+    audio_revs: Vec<u64>,
+    audio_rev_counter: u64,
+    /// Blocks whose audio changed since the last flush.
+    audio_changed: BTreeSet<u32>,
     /// Woken on every edit; the refresher waits on it.
     pub(crate) dirty: Arc<Notify>,
 }
@@ -122,7 +131,11 @@ impl Timeline {
             recording: 0,
             sessions: BTreeMap::new(),
             globals: BTreeSet::new(),
+            audio_revs: vec![0; sizes.len()],
             sizes,
+            tracks: BTreeMap::new(),
+            audio_rev_counter: 0,
+            audio_changed: BTreeSet::new(),
             dirty: Arc::new(Notify::new()),
         })
     }
@@ -205,18 +218,70 @@ impl Timeline {
         })
     }
 
-    /// Block `index` as a message, and its revision.
+    /// Block `index` as a message, with the audio of its steps.
     fn block_message(&mut self, index: u32) -> Result<TimelineBlock> {
         let data = self.store.encoded_block(index)?;
         let revision = self.store.block_revision(index)?;
+        let audio = self.audio_slices(index);
+        let audio_bytes: usize = audio.iter().map(|a| a.samples.bytes().len()).sum();
         if let Some(size) = self.sizes.get_mut(index as usize) {
-            *size = Some(data.len() as u64);
+            *size = Some((data.len() + audio_bytes) as u64);
         }
         Ok(TimelineBlock {
             index,
             revision,
+            audio_revision: self.audio_revs.get(index as usize).copied().unwrap_or(0),
             data: TypedArray::from_u8(data),
+            audio,
         })
+    }
+
+    /// The steps of block `index`.
+    fn block_steps(&self, index: u32) -> std::ops::Range<u32> {
+        let size = self.store.block_size();
+        let start = index.saturating_mul(size);
+        start..start.saturating_add(size).min(self.store.num_steps())
+    }
+
+    fn audio_slices(&self, index: u32) -> Vec<AudioSlice> {
+        let steps = self.block_steps(index);
+        let last = index + 1 == self.store.num_blocks();
+        self.tracks
+            .values()
+            .filter_map(|track| {
+                let frames = track.frames_for_steps(steps.clone(), self.fps, last);
+                if frames.is_empty() {
+                    return None;
+                }
+                Some(AudioSlice {
+                    name: track.name().to_owned(),
+                    sample_rate: track.sample_rate(),
+                    channels: track.channels(),
+                    start_step: track.start_step(),
+                    start_frame: frames.start as u64,
+                    samples: TypedArray::from_f32(&track.copy_frames(frames)),
+                })
+            })
+            .collect()
+    }
+
+    /// Marks the audio of the blocks holding `steps` as changed.
+    fn audio_changed(&mut self, steps: std::ops::Range<u32>) {
+        let num_steps = self.store.num_steps();
+        if num_steps == 0 {
+            return;
+        }
+        let size = self.store.block_size();
+        let first = steps.start.min(num_steps - 1) / size;
+        let last = steps.end.saturating_sub(1).min(num_steps - 1) / size;
+        self.audio_rev_counter += 1;
+        for index in first..=last.max(first) {
+            if let Some(rev) = self.audio_revs.get_mut(index as usize) {
+                *rev = self.audio_rev_counter;
+                self.audio_changed.insert(index);
+            }
+        }
+        self.dirty.notify_one();
     }
 
     /// Queues `message` for `client`, or holds it until its runtime is ready.
@@ -269,7 +334,9 @@ impl Timeline {
         match self.block_message(index) {
             Ok(block) => {
                 if let Some(session) = self.sessions.get_mut(&client) {
-                    session.held.insert(index, block.revision);
+                    session
+                        .held
+                        .insert(index, (block.revision, block.audio_revision));
                     session.blocks_sent += 1;
                 }
                 out.push((client, block.into()));
@@ -287,7 +354,8 @@ impl Timeline {
             return;
         }
         let changes = self.store.take_changes();
-        if changes.is_empty() {
+        let audio_changed = std::mem::take(&mut self.audio_changed);
+        if changes.is_empty() && audio_changed.is_empty() {
             return;
         }
         let ready: Vec<ClientId> = self
@@ -298,13 +366,15 @@ impl Timeline {
             .collect();
         if changes.num_steps_changed() {
             self.sizes = vec![None; self.store.num_blocks() as usize];
+            self.audio_revs
+                .resize(self.sizes.len(), self.audio_rev_counter);
             for id in ready {
                 self.on_ready(id, out);
             }
             return;
         }
         for (index, size) in self.sizes.iter_mut().enumerate() {
-            if changes.affects_block(index as u32) {
+            if changes.affects_block(index as u32) || audio_changed.contains(&(index as u32)) {
                 *size = None;
             }
         }
@@ -319,17 +389,19 @@ impl Timeline {
             }
         }
         for &id in &ready {
-            let held: Vec<(u32, u64)> = self
+            let held: Vec<(u32, (u64, u64))> = self
                 .sessions
                 .get(&id)
                 .map(|s| s.held.iter().map(|(i, r)| (*i, *r)).collect())
                 .unwrap_or_default();
-            for (index, revision) in held {
-                if !changes.affects_block(index) {
+            for (index, (revision, audio_revision)) in held {
+                let audio_now = self.audio_revs.get(index as usize).copied().unwrap_or(0);
+                let audio_moved = audio_now != audio_revision;
+                if !changes.affects_block(index) && !audio_moved {
                     continue;
                 }
                 match self.store.block_revision(index) {
-                    Ok(now) if now == revision => continue,
+                    Ok(now) if now == revision && !audio_moved => continue,
                     Ok(_) => {}
                     Err(error) => {
                         tracing::error!(%error, index, "cannot read a block revision");
@@ -339,7 +411,9 @@ impl Timeline {
                 match self.block_message(index) {
                     Ok(block) => {
                         if let Some(session) = self.sessions.get_mut(&id) {
-                            session.held.insert(index, block.revision);
+                            session
+                                .held
+                                .insert(index, (block.revision, block.audio_revision));
                         }
                         out.push((id, block.into()));
                     }

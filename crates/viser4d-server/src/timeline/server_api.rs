@@ -76,6 +76,7 @@ impl Server {
     pub fn clear(&self) -> Result<()> {
         self.idle_timeline(|t| {
             t.store.clear();
+            t.tracks.clear();
             Ok(())
         })?;
         command(&self.shared, None, TimelineClear {}.into())?;

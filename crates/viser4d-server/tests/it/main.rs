@@ -1,5 +1,6 @@
 //! The one integration-test binary of `viser4d-server`.
 
+mod audio;
 mod backpressure;
 mod browser;
 mod http;

@@ -204,3 +204,89 @@ fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
         client.close().await;
     });
 }
+
+#[test]
+fn audio_tracks_are_checked_and_appends_refresh_the_blocks_a_tab_holds() {
+    let server = support::server_with(|b| b.num_steps(40).fps(10.0).block_size(8));
+    assert!(matches!(
+        server.audio().add_track("/a", &[0.0; 16], 16_000, 1),
+        Err(ServerError::AudioOutsideStep)
+    ));
+    let track = {
+        let step = server.at(0).expect("step 0");
+        let bad = step.audio().add_track("/a", &[0.0; 3], 16_000, 2);
+        assert!(
+            bad.as_ref()
+                .err()
+                .is_some_and(|e| e.to_string().contains("shape")),
+            "{bad:?}"
+        );
+        let bad = step.audio().add_track("/a", &[0.0; 4], 0, 1);
+        assert!(
+            bad.as_ref()
+                .err()
+                .is_some_and(|e| e.to_string().contains("sample_rate")),
+            "{bad:?}"
+        );
+        let track = step
+            .audio()
+            .add_track("/a", &[0.1; 1_600], 16_000, 1)
+            .expect("a track");
+        assert!(matches!(
+            step.audio().add_track("/a", &[0.0; 4], 16_000, 1),
+            Err(ServerError::NameInUse {
+                existing: "audio",
+                ..
+            })
+        ));
+        track
+    };
+    assert!(track.set_volume(1.5).is_err());
+    assert!(track.append(&[f32::NAN]).is_err());
+    track.set_volume(0.5).expect("an override volume");
+    assert_eq!(track.volume().ok(), Some(0.5));
+
+    runtime().block_on(async {
+        let mut client = WsClient::connect(server.port()).await;
+        client
+            .messages_until(|m| timeline_message(m).is_some())
+            .await;
+        client
+            .send(&TimelineReady {}.to_any().expect("encodable"))
+            .await;
+        client
+            .send(
+                &TimelineBlockRequest { index: 0 }
+                    .to_any()
+                    .expect("encodable"),
+            )
+            .await;
+        let first = client
+            .messages_until(|m| {
+                matches!(timeline_message(m), Some(ServerMessage::TimelineBlock(_)))
+            })
+            .await;
+        let Some(ServerMessage::TimelineBlock(block)) = first.last().and_then(timeline_message)
+        else {
+            panic!("a block");
+        };
+        assert_eq!(block.audio.len(), 1);
+        assert_eq!(block.audio[0].samples.len(), 1_600, "0.1 s recorded so far");
+
+        // Outside any step: 0.5 s more; block 0 (steps 0..8 = 0.8 s) grows.
+        track.append(&[0.2; 8_000]).expect("append");
+        let again = client
+            .messages_until(|m| {
+                matches!(timeline_message(m), Some(ServerMessage::TimelineBlock(_)))
+            })
+            .await;
+        let Some(ServerMessage::TimelineBlock(refreshed)) = again.last().and_then(timeline_message)
+        else {
+            panic!("a refreshed block");
+        };
+        assert_eq!(refreshed.index, 0);
+        assert!(refreshed.audio_revision > block.audio_revision);
+        assert_eq!(refreshed.audio[0].samples.len(), 9_600);
+        client.close().await;
+    });
+}

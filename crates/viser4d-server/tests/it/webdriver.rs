@@ -93,6 +93,8 @@ impl ChromeDriver {
                     "--disable-component-update",
                     "--no-first-run",
                     "--window-size=1200,800",
+                    // The audio tests play without a click.
+                    "--autoplay-policy=no-user-gesture-required",
                 ]
             }
         });
