@@ -361,6 +361,9 @@ fn install_api(global: &JsValue) -> Result<(), JsValue> {
                 "lastSeekMs",
                 &s.last_seek_ms.map_or(JsValue::NULL, JsValue::from),
             );
+            let ms = |v: Option<f64>| v.map_or(JsValue::NULL, JsValue::from);
+            set(&out, "lastBlockWaitMs", &ms(s.last_block_wait_ms));
+            set(&out, "lastBlockDecodeMs", &ms(s.last_block_decode_ms));
             set(
                 &out,
                 "applyMs",

@@ -4,7 +4,7 @@
 //! send. The browser glue (`app`) is a thin [`Sink`] over viser's page;
 //! tests drive the same code on the host.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -57,6 +57,10 @@ pub struct Stats {
     pub steps_applied: u64,
     /// While playing: steps the clock was ahead of what was shown, at most.
     pub max_lag_steps: u32,
+    /// For the last block received: ms from its request to its arrival.
+    pub last_block_wait_ms: Option<f64>,
+    /// For the last block received: ms to decode it.
+    pub last_block_decode_ms: Option<f64>,
 }
 
 /// The tab's timeline: transport, cache, cursor.
@@ -74,7 +78,8 @@ pub struct Controller {
     needs_show: bool,
     /// Move by a diff, not by stepping forward.
     jump: bool,
-    in_flight: BTreeSet<u32>,
+    /// Blocks requested and not received, with when they were asked for.
+    in_flight: BTreeMap<u32, f64>,
     speculative: Option<u32>,
     seek_started: Option<f64>,
     /// Jumps of the transport so far (seeks, wraps, holds, reconfigures):
@@ -167,7 +172,7 @@ impl Controller {
             }
             ServerMessage::TimelineBlock(m) => {
                 self.stats.blocks_received += 1;
-                self.in_flight.remove(&m.index);
+                self.stats.last_block_wait_ms = self.in_flight.remove(&m.index).map(|t| now - t);
                 if self.speculative == Some(m.index) {
                     self.speculative = None;
                 }
@@ -186,6 +191,7 @@ impl Controller {
                         return;
                     }
                 };
+                self.stats.last_block_decode_ms = Some(sink.now_ms() - now);
                 if let Some(size) = self.sizes.get_mut(m.index as usize) {
                     *size = Some(bytes);
                 }
@@ -457,7 +463,9 @@ impl Controller {
     }
 
     fn request(&mut self, index: u32, sink: &mut dyn Sink) {
-        if self.in_flight.insert(index) {
+        if !self.in_flight.contains_key(&index) {
+            let now = sink.now_ms();
+            self.in_flight.insert(index, now);
             self.stats.block_requests += 1;
             sink.send(TimelineBlockRequest { index }.into());
         }
@@ -498,7 +506,7 @@ impl Controller {
             if total > self.cache.budget() {
                 break;
             }
-            if self.cache.contains(index) || self.in_flight.contains(&index) {
+            if self.cache.contains(index) || self.in_flight.contains_key(&index) {
                 continue;
             }
             self.speculative = Some(index);

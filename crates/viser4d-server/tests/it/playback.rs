@@ -434,6 +434,39 @@ fn heavy_scene_playback_measurements() {
     let _one_at_a_time = webdriver::exclusive();
     let server = heavy_scene();
     let url = server.url();
+    // The server's share of a cold seek: a client (standing in for the
+    // runtime) asks for the last block first; time until it has it.
+    let server_ms = runtime().block_on(async {
+        use viser4d_proto::AnyMessage;
+        use viser4d_proto::timeline::{
+            ServerMessage, TimelineBlockRequest, TimelineMessage, TimelineReady,
+        };
+        let is_timeline = |m: &AnyMessage, block: bool| match m {
+            AnyMessage::Custom(v) => match ServerMessage::from_value(v.clone()) {
+                Ok(Some(ServerMessage::TimelineBlock(_))) => true,
+                Ok(Some(_)) => !block,
+                _ => false,
+            },
+            AnyMessage::Viser(_) => false,
+        };
+        let mut client = support::WsClient::connect(server.port()).await;
+        client.messages_until(|m| is_timeline(m, false)).await;
+        client
+            .send(&TimelineReady {}.to_any().expect("encodable"))
+            .await;
+        let started = Instant::now();
+        client
+            .send(
+                &TimelineBlockRequest { index: 4 }
+                    .to_any()
+                    .expect("encodable"),
+            )
+            .await;
+        client.messages_until(|m| is_timeline(m, true)).await;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        client.close().await;
+        ms
+    });
     let driver = ChromeDriver::start();
     runtime().block_on(async {
         let tab = driver.session().await;
@@ -452,10 +485,18 @@ fn heavy_scene_playback_measurements() {
         let seek = tab
             .wait_for(
                 "the last step to be shown",
-                "const s = window.__viser4dRuntime.stats(); return s.shown === 179 ? s.lastSeekMs : null;",
+                "const s = window.__viser4dRuntime.stats();
+                 return s.shown === 179 ? [s.lastSeekMs, s.lastBlockWaitMs, s.lastBlockDecodeMs, s.applyMs[s.applyMs.length - 1]] : null;",
                 vec![],
             )
             .await;
+        let seek = format!(
+            "{:.0} ms (block request to arrival {:.0}, decode {:.0}, apply {:.0})",
+            seek[0].as_f64().unwrap_or(f64::NAN),
+            seek[1].as_f64().unwrap_or(f64::NAN),
+            seek[2].as_f64().unwrap_or(f64::NAN),
+            seek[3].as_f64().unwrap_or(f64::NAN)
+        );
 
         // Back to 0, then play the whole timeline at 30 fps x 2.
         let playback = server.client_playback(id).expect("tab");
@@ -488,7 +529,8 @@ fn heavy_scene_playback_measurements() {
         apply.sort_by(f64::total_cmp);
         println!(
             "MEASURED heavy scene (300 frames x 180 steps): apply one step median {:.2} ms, p99 {:.2} ms over {} steps; \
-             cold seek to the last block {} ms; 180 steps at 30 fps x 2 took {:.2} s (ideal 2.98 s), max lag {} steps",
+             server answers a request for block 4 in {server_ms:.0} ms (Rust client); \
+             cold seek to the last block {}; 180 steps at 30 fps x 2 took {:.2} s (ideal 2.98 s), max lag {} steps",
             percentile(&apply, 0.5),
             percentile(&apply, 0.99),
             apply.len(),
