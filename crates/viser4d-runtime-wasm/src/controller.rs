@@ -463,9 +463,8 @@ impl Controller {
     }
 
     fn request(&mut self, index: u32, sink: &mut dyn Sink) {
-        if !self.in_flight.contains_key(&index) {
-            let now = sink.now_ms();
-            self.in_flight.insert(index, now);
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.in_flight.entry(index) {
+            slot.insert(sink.now_ms());
             self.stats.block_requests += 1;
             sink.send(TimelineBlockRequest { index }.into());
         }
