@@ -43,7 +43,10 @@ impl Bundle {
             .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dist"))
     }
 
-    pub(crate) fn load(dir: &Path) -> Result<Bundle> {
+    /// Loads the bundle in `dir`; with `inject_runtime`, the page loads our
+    /// runtime (without, it is viser's page untouched, for content that
+    /// brings its own runtime).
+    pub(crate) fn load(dir: &Path, inject_runtime: bool) -> Result<Bundle> {
         let index_path = dir.join("index.html");
         if !index_path.is_file() {
             return Err(ServerError::BundleMissing { path: index_path });
@@ -55,7 +58,11 @@ impl Bundle {
             })
         };
         let page = String::from_utf8_lossy(&read(&index_path)?).into_owned();
-        let page = inject_before_head_end(&page, LOADER);
+        let page = if inject_runtime {
+            inject_before_head_end(&page, LOADER)
+        } else {
+            page
+        };
         let index_html_gzip = gzip(page.as_bytes());
 
         let mut assets = HashMap::new();

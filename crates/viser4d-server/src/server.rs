@@ -32,6 +32,7 @@ pub struct ServerBuilder {
     fps: Option<f64>,
     block_size: Option<u32>,
     client_cache_bytes: Option<u64>,
+    inject_runtime: bool,
 }
 
 /// Default steps per block.
@@ -75,6 +76,7 @@ impl Default for ServerBuilder {
             fps: None,
             block_size: None,
             client_cache_bytes: None,
+            inject_runtime: true,
         }
     }
 }
@@ -133,6 +135,14 @@ impl ServerBuilder {
     /// `VISER4D_CLIENT_CHUNK_CACHE_SIZE`).
     pub fn client_cache_bytes(mut self, bytes: u64) -> ServerBuilder {
         self.client_cache_bytes = Some(bytes);
+        self
+    }
+
+    /// Whether the page loads the viser4d runtime (default true). Without
+    /// it the page is viser's own, untouched: for content that carries its
+    /// runtime itself (a recording with the single-script runtime inside).
+    pub fn inject_runtime(mut self, inject: bool) -> ServerBuilder {
+        self.inject_runtime = inject;
         self
     }
 
@@ -198,7 +208,10 @@ impl ServerBuilder {
             return Err(ServerError::invalid("client_backlog_bytes", "must be > 0"));
         }
         let timeline = self.timeline_settings()?;
-        let bundle = Bundle::load(&self.bundle_dir.unwrap_or_else(Bundle::default_dir))?;
+        let bundle = Bundle::load(
+            &self.bundle_dir.unwrap_or_else(Bundle::default_dir),
+            self.inject_runtime,
+        )?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("viser4d")

@@ -26,7 +26,7 @@ pub(crate) fn harness() -> Harness {
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(dir.join("index.html"), "<html><head></head></html>").expect("index");
-    let bundle = Bundle::load(&dir).expect("bundle");
+    let bundle = Bundle::load(&dir, true).expect("bundle");
     std::fs::remove_dir_all(&dir).ok();
     let config = Config {
         outbox_budget_bytes: 64 << 20,

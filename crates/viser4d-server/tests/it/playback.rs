@@ -541,3 +541,126 @@ fn heavy_scene_playback_measurements() {
         tab.close().await;
     });
 }
+
+#[test]
+fn the_single_script_runtime_installs_itself_in_an_untouched_page() {
+    let _one_at_a_time = webdriver::exclusive();
+    let server = support::server_with(|b| b.num_steps(10).fps(10.0).inject_runtime(false));
+    let cloud = {
+        let _t = server.at(0).expect("step 0");
+        server
+            .scene()
+            .add_point_cloud(
+                "/cloud",
+                &points_at(0),
+                PointColors::Uniform([255, 0, 0]),
+                PointCloudOptions {
+                    precision: PointPrecision::Float32,
+                    ..PointCloudOptions::default()
+                },
+            )
+            .expect("a cloud")
+    };
+    for t in 1..10 {
+        let _t = server.at(t).expect("a step");
+        cloud.set_points(&points_at(t)).expect("points");
+    }
+    let script =
+        std::fs::read_to_string(support::dist_dir().join("viser4d/viser4d_runtime_inline.js"))
+            .expect("the single-script runtime (cargo xtask dist writes it)");
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        let id = new_client(&server, &[]);
+        tab.wait_for(
+            "viser's state",
+            "return !!(window.__viserMutable && window.__viserMutable.messageQueue);",
+            vec![],
+        )
+        .await;
+        let before = tab
+            .eval("return window.__viser4dRuntime === undefined;", vec![])
+            .await;
+        assert_eq!(
+            before,
+            json!(true),
+            "the page was served without the runtime"
+        );
+        // What viser does with a RunJavascriptMessage: `new Function(source)()`;
+        // twice, as after a reconnect: the second run must do nothing.
+        tab.eval(
+            "new Function(arguments[0])(); new Function(arguments[0])(); return true;",
+            vec![json!(script)],
+        )
+        .await;
+        wait_for_step(&tab, 0).await;
+        server
+            .client_playback(id)
+            .expect("tab")
+            .seek(7)
+            .expect("seek");
+        wait_for_step(&tab, 7).await;
+        tab.close().await;
+    });
+}
+
+#[test]
+fn the_bar_follows_the_dark_theme_and_fits_a_narrow_window() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) = recorded(50, 10.0);
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        wait_for_step(&tab, 0).await;
+        let light = tab
+            .wait_for(
+                "the bar",
+                "const b = document.querySelector('[data-viser4d-playback]');
+                 return b && getComputedStyle(b).display === 'flex' ? getComputedStyle(b).backgroundColor : null;",
+                vec![],
+            )
+            .await;
+        // viser's dark theme, as a ThemeConfigurationMessage would set it.
+        tab.eval(
+            "window.__viserMutable.messageQueue.push({type: 'ThemeConfigurationMessage', titlebar_content: null,
+               control_layout: 'floating', control_width: 'medium', show_logo: true, show_share_button: true,
+               dark_mode: true, colors: null});
+             return true;",
+            vec![],
+        )
+        .await;
+        let dark = tab
+            .wait_for(
+                "the bar to turn dark",
+                "const b = document.querySelector('[data-viser4d-playback]');
+                 const c = getComputedStyle(b).backgroundColor;
+                 return c !== arguments[0] ? c : null;",
+                vec![light.clone()],
+            )
+            .await;
+        assert_ne!(light, dark);
+        tab.client
+            .set_window_size(420, 700)
+            .await
+            .expect("resizing the window");
+        let fits = tab
+            .wait_for(
+                "the bar to fit the narrow window",
+                "const r = document.querySelector('[data-viser4d-playback]').getBoundingClientRect();
+                 const s = document.querySelector('[data-viser4d-role=slider]').getBoundingClientRect();
+                 return r.left >= 0 && r.right <= window.innerWidth && s.width >= 30 ? [r.width, window.innerWidth] : null;",
+                vec![],
+            )
+            .await;
+        println!("narrow window: bar {fits}");
+        let dir = crate::browser::screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("creating the screenshot dir");
+        let png = tab.client.screenshot().await.expect("a screenshot");
+        std::fs::write(dir.join("playback_bar_dark_narrow.png"), &png).expect("saving");
+        tab.close().await;
+    });
+}

@@ -78,7 +78,23 @@ impl ChromeDriver {
 
     /// A new browser session (its own Chromium, with a fresh profile).
     pub async fn session(&self) -> Tab {
+        self.session_with(true).await
+    }
+
+    /// A session under the browser's default autoplay policy: audio waits
+    /// for a user gesture.
+    pub async fn session_requiring_gesture(&self) -> Tab {
+        self.session_with(false).await
+    }
+
+    async fn session_with(&self, autoplay: bool) -> Tab {
         let profile = tempfile::tempdir_in(self.home.path()).expect("a profile dir");
+        let autoplay = if autoplay {
+            // The audio tests play without a click.
+            "--autoplay-policy=no-user-gesture-required"
+        } else {
+            "--autoplay-policy=document-user-activation-required"
+        };
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": chromium_binary(),
@@ -93,8 +109,7 @@ impl ChromeDriver {
                     "--disable-component-update",
                     "--no-first-run",
                     "--window-size=1200,800",
-                    // The audio tests play without a click.
-                    "--autoplay-policy=no-user-gesture-required",
+                    autoplay,
                 ]
             }
         });
