@@ -119,6 +119,11 @@ timeline_messages! {
     TimelineConfigure = "TimelineConfigure" {
         /// Number of steps (at least 1).
         num_steps: u32,
+        /// The first step played (0, or the start of an exported range).
+        first_step: u32,
+        /// No server behind the tab (a `.viser` recording): every block
+        /// arrives unasked and the tab sends nothing.
+        standalone: bool,
         /// Base step rate, steps per second.
         fps: f64,
         /// Steps per block.

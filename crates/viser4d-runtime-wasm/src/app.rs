@@ -199,6 +199,7 @@ fn render(app: &mut App) {
             .controller
             .shown()
             .unwrap_or_else(|| app.controller.step(now)),
+        first: player.first(),
         num_steps: player.num_steps(),
         speed: player.speed(),
         looping: player.looping(),
@@ -238,7 +239,9 @@ pub fn start(global: JsValue) -> Result<(), JsValue> {
     let frame: FrameCallback = Rc::new(RefCell::new(None));
     let again = frame.clone();
     *frame.borrow_mut() = Some(Closure::new(move |_timestamp: f64| {
-        let installed = APP.with(|a| a.borrow().is_some());
+        // `try_borrow`: a frame may arrive while the app is busy (viser
+        // can run page code from inside our own calls); it skips then.
+        let installed = APP.with(|a| a.try_borrow().map_or(true, |b| b.is_some()));
         if installed {
             with_app(|app| {
                 app.controller.tick(&mut app.page);
@@ -316,7 +319,10 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
         .performance()
         .ok_or("viser4d: no performance clock")?;
     APP.with(|a| {
-        *a.borrow_mut() = Some(App {
+        let Ok(mut slot) = a.try_borrow_mut() else {
+            return;
+        };
+        *slot = Some(App {
             page: Page {
                 engine: Engine::default(),
                 performance,

@@ -82,6 +82,8 @@ pub struct Controller {
     in_flight: BTreeMap<u32, f64>,
     speculative: Option<u32>,
     seek_started: Option<f64>,
+    /// No server: nothing is requested or reported.
+    standalone: bool,
     /// Jumps of the transport so far (seeks, wraps, holds, reconfigures):
     /// the audio restarts at each.
     jumps: u64,
@@ -134,14 +136,38 @@ impl Controller {
 
     /// The runtime is installed: tell the server.
     pub fn announce(&mut self, sink: &mut dyn Sink) {
-        sink.send(TimelineReady {}.into());
+        self.tell(sink, TimelineReady {}.into());
+    }
+
+    /// Sends `message` to the server, if there is one.
+    fn tell(&self, sink: &mut dyn Sink, message: ClientMessage) {
+        if !self.standalone {
+            sink.send(message);
+        }
+    }
+
+    /// Whether the tab plays a recording with no server behind it.
+    pub fn standalone(&self) -> bool {
+        self.standalone
     }
 
     /// A message from the server.
     pub fn handle(&mut self, message: ServerMessage, sink: &mut dyn Sink) {
         let now = sink.now_ms();
+        if !self.configured
+            && !matches!(
+                message,
+                ServerMessage::TimelineHello(_) | ServerMessage::TimelineConfigure(_)
+            )
+        {
+            log(&format!(
+                "viser4d: {} before TimelineConfigure; ignored",
+                message.type_name()
+            ));
+            return;
+        }
         match message {
-            ServerMessage::TimelineHello(_) => sink.send(TimelineReady {}.into()),
+            ServerMessage::TimelineHello(_) => self.tell(sink, TimelineReady {}.into()),
             ServerMessage::TimelineConfigure(m) => {
                 self.clear_shown(sink);
                 self.cache.reset(m.cache_bytes);
@@ -156,7 +182,9 @@ impl Controller {
                     .into_iter()
                     .map(|d| (d.message_type, d.message.into_bytes()))
                     .collect();
-                self.player.configure(m.num_steps, m.fps, now);
+                self.standalone = m.standalone;
+                self.player
+                    .configure_range(m.first_step, m.num_steps, m.fps, now);
                 self.configured = true;
                 self.shown = None;
                 self.needs_show = true;
@@ -209,7 +237,7 @@ impl Controller {
                     audio: m.audio,
                 };
                 for evicted in self.cache.insert(cached, bytes, keep) {
-                    sink.send(TimelineBlockDiscard { index: evicted }.into());
+                    self.tell(sink, TimelineBlockDiscard { index: evicted }.into());
                 }
                 self.sync(sink);
             }
@@ -263,7 +291,8 @@ impl Controller {
 
     fn report(&mut self, sink: &mut dyn Sink) {
         let now = sink.now_ms();
-        sink.send(
+        self.tell(
+            sink,
             TimelinePlaybackState {
                 playing: self.player.playing(),
                 step: self.step(now),
@@ -328,7 +357,7 @@ impl Controller {
     /// One step back.
     pub fn prev(&mut self, sink: &mut dyn Sink) {
         let now = sink.now_ms();
-        let step = self.step(now).saturating_sub(1);
+        let step = self.step(now).saturating_sub(1).max(self.player.first());
         self.seek(step, sink);
     }
 
@@ -390,7 +419,7 @@ impl Controller {
                     self.jumps += 1;
                     self.needs_show = true;
                     self.jump = true;
-                    self.advance_to(0, sink);
+                    self.advance_to(self.player.first(), sink);
                 }
             }
             Position::Ended => {
@@ -458,7 +487,7 @@ impl Controller {
         self.shown = Some(step);
         self.needs_show = false;
         self.jump = false;
-        sink.send(TimelineTimestep { step }.into());
+        self.tell(sink, TimelineTimestep { step }.into());
         true
     }
 
@@ -466,7 +495,7 @@ impl Controller {
         if let std::collections::btree_map::Entry::Vacant(slot) = self.in_flight.entry(index) {
             slot.insert(sink.now_ms());
             self.stats.block_requests += 1;
-            sink.send(TimelineBlockRequest { index }.into());
+            self.tell(sink, TimelineBlockRequest { index }.into());
         }
     }
 

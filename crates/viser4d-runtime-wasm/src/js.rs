@@ -105,6 +105,10 @@ pub fn from_js(value: &JsValue, depth: usize) -> Value {
         if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
             return Value::Int(f as i64);
         }
+        if f.fract() == 0.0 && f >= 0.0 && f < 1.844_674_407_370_955_2e19 {
+            // A large whole number (a byte budget): keep it unsigned.
+            return Value::UInt(f as u64);
+        }
         return Value::Float(f);
     }
     if let Some(s) = value.as_string() {

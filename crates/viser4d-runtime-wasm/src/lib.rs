@@ -78,6 +78,15 @@ mod entry {
         js_sys::Reflect::set(&global, &"version".into(), &super::VERSION.into())?;
         js_sys::Reflect::set(&global, &"status".into(), &"loaded".into())?;
         js_sys::Reflect::set(&window, &super::GLOBAL_NAME.into(), &global)?;
+        // A panic traps the module; say why, on the console and on the
+        // global object (where tests and users look first).
+        let on_panic = global.clone();
+        std::panic::set_hook(Box::new(move |info| {
+            let message = format!("viser4d runtime panicked: {info}");
+            web_sys::console::error_1(&message.as_str().into());
+            let _ = js_sys::Reflect::set(&on_panic, &"panic".into(), &message.as_str().into());
+            let _ = js_sys::Reflect::set(&on_panic, &"status".into(), &"panicked".into());
+        }));
         web_sys::console::log_1(
             &concat!("viser4d runtime ", env!("CARGO_PKG_VERSION"), " loaded").into(),
         );

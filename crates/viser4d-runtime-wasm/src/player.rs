@@ -8,6 +8,8 @@ pub const SPEEDS: [f64; 6] = [0.25, 0.5, 1.0, 1.5, 2.0, 4.0];
 /// Where playback is, and how it moves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Player {
+    /// The first step played (an exported range may start later than 0).
+    first: u32,
     num_steps: u32,
     fps: f64,
     speed: f64,
@@ -32,6 +34,7 @@ pub enum Position {
 impl Default for Player {
     fn default() -> Player {
         Player {
+            first: 0,
             num_steps: 1,
             fps: 30.0,
             speed: 1.0,
@@ -51,12 +54,24 @@ impl Player {
 
     /// Sets the timeline's length and rate, keeping the step (clamped).
     pub fn configure(&mut self, num_steps: u32, fps: f64, now_ms: f64) {
+        self.configure_range(0, num_steps, fps, now_ms);
+    }
+
+    /// Like [`Player::configure`], playing only steps `first..num_steps`.
+    pub fn configure_range(&mut self, first: u32, num_steps: u32, fps: f64, now_ms: f64) {
         let step = self.fractional(now_ms);
         self.num_steps = num_steps.max(1);
+        self.first = first.min(self.num_steps - 1);
         if fps.is_finite() && fps > 0.0 {
             self.fps = fps;
         }
-        self.anchor(step.min(f64::from(self.num_steps - 1)), now_ms);
+        let step = step.clamp(f64::from(self.first), f64::from(self.num_steps - 1));
+        self.anchor(step, now_ms);
+    }
+
+    /// The first step played.
+    pub fn first(&self) -> u32 {
+        self.first
     }
 
     /// Number of steps.
@@ -132,7 +147,11 @@ impl Player {
             self.looping = l;
         }
         let last = f64::from(self.num_steps - 1);
-        let start = if step >= last { 0.0 } else { step };
+        let start = if step >= last {
+            f64::from(self.first)
+        } else {
+            step
+        };
         self.playing = true;
         self.anchor(start.floor(), now_ms);
     }
@@ -146,7 +165,7 @@ impl Player {
 
     /// Jumps to `step` (clamped), playing on if it was.
     pub fn seek(&mut self, step: u32, now_ms: f64) -> u32 {
-        let step = step.min(self.num_steps - 1);
+        let step = step.clamp(self.first, self.num_steps - 1);
         self.anchor(f64::from(step), now_ms);
         step
     }
@@ -159,7 +178,7 @@ impl Player {
 
     /// Restarts from step 0 after a wrap.
     pub fn wrap(&mut self, now_ms: f64) {
-        self.anchor(0.0, now_ms);
+        self.anchor(f64::from(self.first), now_ms);
     }
 
     /// Stops at the last step (the end without looping).
@@ -222,6 +241,14 @@ mod tests {
         let mut p = Player::new();
         p.configure(5, 30.0, 0.0);
         assert_eq!(p.seek(99, 0.0), 4);
+        p.configure_range(2, 5, 30.0, 0.0);
+        assert_eq!(
+            p.seek(0, 0.0),
+            2,
+            "an exported range starts at its first step"
+        );
+        p.configure(5, 30.0, 0.0);
+        p.seek(4, 0.0);
         p.play(None, None, 0.0);
         assert_eq!(p.position(0.0), Position::At(0));
         p.configure(3, 30.0, 0.0);

@@ -36,6 +36,8 @@ pub struct View {
     pub playing: bool,
     /// Current step.
     pub step: u32,
+    /// First step played.
+    pub first: u32,
     /// Number of steps.
     pub num_steps: u32,
     /// Speed factor.
@@ -329,7 +331,8 @@ impl Bar {
             let _ = self.play.set_attribute("title", label);
         }
         let last = view.num_steps.saturating_sub(1);
-        if old.map(|o| o.num_steps) != Some(view.num_steps) {
+        if old.map(|o| (o.first, o.num_steps)) != Some((view.first, view.num_steps)) {
+            self.slider.set_min(&view.first.to_string());
             self.slider.set_max(&last.to_string());
         }
         if old.map(|o| (o.step, o.num_steps)) != Some((view.step, view.num_steps)) {

@@ -32,7 +32,12 @@ pub(crate) struct Bundle {
     pub(crate) index_html_gzip: Bytes,
     /// Asset path below `/viser4d/` -> (content type, bytes).
     assets: HashMap<String, (&'static str, Bytes)>,
+    /// A `.viser` recording served at [`RECORDING_PATH`], if any.
+    pub(crate) recording: Option<Bytes>,
 }
+
+/// Where a recording given to the server is served.
+pub const RECORDING_PATH: &str = "/recording.viser";
 
 impl Bundle {
     /// The bundle directory to use when none is given: `VISER4D_DIST_DIR`,
@@ -86,6 +91,7 @@ impl Bundle {
             index_html: Bytes::from(page),
             index_html_gzip: Bytes::from(index_html_gzip),
             assets,
+            recording: None,
         })
     }
 

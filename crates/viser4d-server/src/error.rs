@@ -102,6 +102,19 @@ pub enum ServerError {
     /// The audio samples or settings are invalid.
     #[error("audio: {0}")]
     Audio(#[from] viser4d_audio::AudioError),
+    /// An export range outside the timeline.
+    #[error("invalid step range {start}..={end}: the timeline has steps 0..={last}", last = num_steps.saturating_sub(1))]
+    InvalidRange {
+        /// First step asked for.
+        start: u32,
+        /// Last step asked for.
+        end: u32,
+        /// Number of steps.
+        num_steps: u32,
+    },
+    /// The bundle has no single-script runtime to put in a recording.
+    #[error("the client bundle has no viser4d/viser4d_runtime_inline.js: run `cargo xtask dist`")]
+    RuntimeScriptMissing,
     /// The timeline store refused an operation.
     #[error("timeline: {0}")]
     Timeline(#[from] viser4d_timeline::StoreError),

@@ -52,6 +52,16 @@ pub(crate) async fn handle(
         }
         return Ok(response);
     }
+    if path == crate::bundle::RECORDING_PATH
+        && let Some(bytes) = &shared.bundle.recording
+    {
+        let mut response = Response::new(Full::new(bytes.clone()));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        return Ok(response);
+    }
     if let Some((content_type, bytes)) = shared.bundle.asset(path) {
         let mut response = Response::new(Full::new(bytes.clone()));
         response

@@ -33,6 +33,7 @@ pub struct ServerBuilder {
     block_size: Option<u32>,
     client_cache_bytes: Option<u64>,
     inject_runtime: bool,
+    recording: Option<bytes::Bytes>,
 }
 
 /// Default steps per block.
@@ -77,6 +78,7 @@ impl Default for ServerBuilder {
             block_size: None,
             client_cache_bytes: None,
             inject_runtime: true,
+            recording: None,
         }
     }
 }
@@ -146,6 +148,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves a `.viser` recording at `/recording.viser`; the page plays it
+    /// at [`Server::recording_url`] (viser's `?playbackPath=`).
+    pub fn recording(mut self, bytes: impl Into<bytes::Bytes>) -> ServerBuilder {
+        self.recording = Some(bytes.into());
+        self
+    }
+
     /// The timeline settings, checked; `None` without `num_steps`.
     fn timeline_settings(&self) -> Result<Option<TimelineSettings>> {
         let Some(num_steps) = self.num_steps else {
@@ -208,10 +217,11 @@ impl ServerBuilder {
             return Err(ServerError::invalid("client_backlog_bytes", "must be > 0"));
         }
         let timeline = self.timeline_settings()?;
-        let bundle = Bundle::load(
+        let mut bundle = Bundle::load(
             &self.bundle_dir.unwrap_or_else(Bundle::default_dir),
             self.inject_runtime,
         )?;
+        bundle.recording = self.recording;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("viser4d")
@@ -299,6 +309,15 @@ impl Server {
     /// The URL to open in a browser.
     pub fn url(&self) -> String {
         format!("http://{}", self.local_addr)
+    }
+
+    /// The page playing the recording given to the builder.
+    pub fn recording_url(&self) -> String {
+        format!(
+            "{}/?playbackPath={}",
+            self.url(),
+            crate::bundle::RECORDING_PATH
+        )
     }
 
     /// The port actually bound (useful with port 0).

@@ -247,6 +247,11 @@ impl Shared {
 }
 
 impl State {
+    /// The replay state (what a new tab is sent first).
+    pub(crate) fn replay_messages(&self) -> impl Iterator<Item = &Message> {
+        self.replay.messages()
+    }
+
     /// Applies `message` to `scope` (replay state for broadcasts) and
     /// queues it for the clients it reaches, leaving out `except` (the tab
     /// a change came from, which already shows it).

@@ -59,6 +59,8 @@ fn store(num_steps: u32, block_size: u32) -> Store<Bytes> {
 fn configure(num_steps: u32, block_size: u32, cache_bytes: u64) -> ServerMessage {
     TimelineConfigure {
         num_steps,
+        first_step: 0,
+        standalone: false,
         fps: 10.0,
         block_size,
         cache_bytes,

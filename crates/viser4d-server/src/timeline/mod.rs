@@ -9,6 +9,7 @@
 mod audio;
 mod classify;
 pub(crate) mod events;
+mod export;
 mod guard;
 mod playback;
 mod server_api;
@@ -184,7 +185,7 @@ impl Timeline {
         self.dirty.notify_one();
     }
 
-    fn configure_message(&self) -> TimelineConfigure {
+    pub(crate) fn configure_message(&self) -> TimelineConfigure {
         let global_defaults = self
             .globals
             .iter()
@@ -199,6 +200,8 @@ impl Timeline {
             .collect();
         TimelineConfigure {
             num_steps: self.store.num_steps(),
+            first_step: 0,
+            standalone: false,
             fps: self.fps,
             block_size: self.store.block_size(),
             cache_bytes: self.cache_bytes,
@@ -207,7 +210,7 @@ impl Timeline {
         }
     }
 
-    fn overrides_message(&self) -> Result<TimelineOverrides> {
+    pub(crate) fn overrides_message(&self) -> Result<TimelineOverrides> {
         let overrides = self.store.overrides();
         let data = overrides
             .encode()
@@ -219,7 +222,7 @@ impl Timeline {
     }
 
     /// Block `index` as a message, with the audio of its steps.
-    fn block_message(&mut self, index: u32) -> Result<TimelineBlock> {
+    pub(crate) fn block_message(&mut self, index: u32) -> Result<TimelineBlock> {
         let data = self.store.encoded_block(index)?;
         let revision = self.store.block_revision(index)?;
         let audio = self.audio_slices(index);

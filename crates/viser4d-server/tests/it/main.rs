@@ -3,6 +3,7 @@
 mod audio;
 mod backpressure;
 mod browser;
+mod export;
 mod http;
 mod load;
 mod playback;

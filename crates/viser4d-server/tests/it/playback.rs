@@ -23,7 +23,7 @@ fn points_at(t: u32) -> Vec<[f32; 3]> {
 }
 
 /// A timeline of `num_steps` steps whose `/cloud` sits at x = step.
-fn recorded(num_steps: u32, fps: f64) -> (Server, PointCloudHandle) {
+pub(crate) fn recorded(num_steps: u32, fps: f64) -> (Server, PointCloudHandle) {
     let server = support::server_with(|b| b.num_steps(num_steps).fps(fps));
     let cloud = {
         let _step = server.at(0).expect("step 0");
@@ -48,7 +48,7 @@ fn recorded(num_steps: u32, fps: f64) -> (Server, PointCloudHandle) {
 }
 
 /// The x of the page's `/cloud` (the step it shows), or null.
-const CLOUD_X: &str = "
+pub(crate) const CLOUD_X: &str = "
     const tree = window.__viserSceneTree;
     const node = tree && tree.getState()['/cloud'];
     return node ? node.message.props.points[0] : null;";

@@ -1,0 +1,106 @@
+//! `serialize`: the recording as a `.viser` file the stock viser client
+//! plays with no server behind it (DESIGN.md 3.5).
+//!
+//! The file holds, at time 0, the single-script runtime (a
+//! `RunJavascriptMessage`) and the live scene; then the timeline as our own
+//! messages: a standalone `TimelineConfigure` for the range, the overrides,
+//! and every block the range touches as a binary buffer (with the audio of
+//! its steps), exactly the bytes a live tab is sent. Blocks come from the
+//! store's cache (encoded once, shared, not copied), one lock hold each.
+
+use viser4d_proto::messages::RunJavascriptMessage;
+use viser4d_proto::timeline::ServerMessage;
+use viser4d_proto::{AnyMessage, Message};
+
+use crate::error::{Result, ServerError};
+use crate::server::Server;
+
+/// When the timeline messages play in the file: after the runtime (at 0)
+/// has installed itself, so they pass through its hook on viser's queue.
+pub const TIMELINE_AT_SEC: f64 = 0.25;
+
+/// Where the runtime script is in the bundle.
+const RUNTIME_SCRIPT: &str = "/viser4d/viser4d_runtime_inline.js";
+
+impl Server {
+    /// The recording of steps `start..=end` (`end` defaults to the last
+    /// step) as `.viser` bytes: the live scene, the overrides, the
+    /// timeline of the range and its audio (tracks started earlier play
+    /// from the right offset), and the runtime that plays it. Errors name
+    /// the bounds when the range is not within the timeline.
+    pub fn serialize(&self, start: u32, end: Option<u32>) -> Result<Vec<u8>> {
+        self.serialize_with_progress(start, end, |_, _| {})
+    }
+
+    /// [`Server::serialize`], calling `progress(blocks_done, blocks_total)`
+    /// as blocks are gathered.
+    pub fn serialize_with_progress(
+        &self,
+        start: u32,
+        end: Option<u32>,
+        mut progress: impl FnMut(u32, u32),
+    ) -> Result<Vec<u8>> {
+        let script = self
+            .shared
+            .bundle
+            .asset(RUNTIME_SCRIPT)
+            .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+            .ok_or(ServerError::RuntimeScriptMissing)?;
+        let mut messages: Vec<(f64, AnyMessage)> = vec![(
+            0.0,
+            AnyMessage::Viser(Message::from(RunJavascriptMessage { source: script })),
+        )];
+        let (first_block, last_block, configure, overrides) = {
+            let mut state = self.shared.lock();
+            for m in state.replay_messages() {
+                if m.in_scene_serialization() {
+                    messages.push((0.0, AnyMessage::Viser(m.clone())));
+                }
+            }
+            let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+            let num_steps = timeline.store.num_steps();
+            let end = end.unwrap_or(num_steps - 1);
+            if start > end || end >= num_steps {
+                return Err(ServerError::InvalidRange {
+                    start,
+                    end,
+                    num_steps,
+                });
+            }
+            let mut configure = timeline.configure_message();
+            configure.num_steps = end + 1;
+            configure.first_step = start;
+            configure.standalone = true;
+            // Room for every block of the file (a browser number holds it
+            // exactly, unlike u64::MAX).
+            configure.cache_bytes = 1 << 50;
+            let size = timeline.store.block_size();
+            configure.block_bytes.truncate((end / size + 1) as usize);
+            (
+                start / size,
+                end / size,
+                configure,
+                timeline.overrides_message()?,
+            )
+        };
+        let total = last_block - first_block + 1;
+        let mut timeline: Vec<ServerMessage> = vec![configure.into(), overrides.into()];
+        for (done, index) in (first_block..=last_block).enumerate() {
+            let block = {
+                let mut state = self.shared.lock();
+                let t = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+                t.block_message(index)?
+            };
+            timeline.push(block.into());
+            progress(done as u32 + 1, total);
+        }
+        for m in timeline {
+            let value = m
+                .to_value()
+                .map_err(|e| ServerError::invalid("timeline", e.to_string()))?;
+            messages.push((TIMELINE_AT_SEC, AnyMessage::Custom(value)));
+        }
+        viser4d_proto::encode_recording(TIMELINE_AT_SEC, &messages)
+            .map_err(|e| ServerError::invalid("recording", e.to_string()))
+    }
+}
