@@ -155,6 +155,7 @@ mod tests {
             index_html: Bytes::new(),
             index_html_gzip: Bytes::new(),
             assets,
+            recording: None,
         };
         assert!(bundle.asset("/viser4d/a.js").is_some());
         for bad in [
