@@ -18,6 +18,8 @@ use crate::{digest, process, progress, workspace::Workspace};
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const RUNTIME_PACKAGE: &str = "viser4d-runtime-wasm";
+/// The cargo profile for the runtime (size-optimized; see the workspace manifest).
+const WASM_PROFILE: &str = "wasm-release";
 /// The name the bundle uses: `viser4d_runtime.js` + `viser4d_runtime_bg.wasm`.
 const OUT_NAME: &str = "viser4d_runtime";
 /// Must equal the `=` pin of `wasm-bindgen-cli-support` in the workspace
@@ -25,8 +27,7 @@ const OUT_NAME: &str = "viser4d_runtime";
 const BINDGEN_VERSION: &str = "0.2.130";
 /// The options passed to wasm-bindgen below, recorded in the stamp so that
 /// changing them regenerates the output.
-const BINDGEN_OPTIONS: &str =
-    "web, no typescript, default module path; no-modules inlined as base64 (v1)";
+const BINDGEN_OPTIONS: &str = "web, no typescript, default module path; no-modules inlined as base64 with a queue prelude (v2)";
 
 /// The wasm-bindgen output for the runtime.
 #[derive(Debug, Clone)]
@@ -80,14 +81,15 @@ pub fn build_runtime(workspace: &Workspace) -> Result<Runtime> {
         RUNTIME_PACKAGE,
         "--target",
         WASM_TARGET,
-        "--release",
+        "--profile",
+        WASM_PROFILE,
     ]))
     .context("building the wasm runtime")?;
 
     let input = workspace
         .target_dir
         .join(WASM_TARGET)
-        .join("release")
+        .join(WASM_PROFILE)
         .join(format!("{}.wasm", RUNTIME_PACKAGE.replace('-', "_")));
     if !input.is_file() {
         bail!(
@@ -147,6 +149,26 @@ fn bindgen(input: &Path, out_dir: &Path) -> Result<()> {
     result.with_context(|| format!("wasm-bindgen on {}", input.display()))
 }
 
+/// Runs before the (asynchronous) wasm start: in a recording, viser runs
+/// this script and then, in the same batch, the timeline messages after it.
+/// Until the runtime installs, they are kept in `window.__viser4dPending`
+/// (taken from the queue and from later pushes); the runtime takes the
+/// queue back and replays them first.
+const PRELUDE: &str = r#"(function () {
+  const m = window.__viserMutable;
+  if (!m || !Array.isArray(m.messageQueue) || window.__viser4dPending) return;
+  const q = m.messageQueue;
+  const mine = (x) => x && typeof x.type === 'string' && x.type.startsWith('Timeline');
+  const pending = q.filter(mine);
+  const push = q.push;
+  q.push = function (...xs) {
+    const rest = [];
+    for (const x of xs) (mine(x) ? pending : rest).push(x);
+    return rest.length ? push.apply(this, rest) : this.length;
+  };
+  window.__viser4dPending = { messages: pending, restore: () => { q.push = push; } };
+})();"#;
+
 /// The single-source runtime: wasm-bindgen's `no-modules` glue and the
 /// wasm bytes (base64) in one classic script that guards itself, so viser
 /// can run it with `new Function` (again after every reconnect) and an
@@ -171,6 +193,7 @@ fn write_inline(input: &Path, out_dir: &Path, runtime: &Runtime) -> Result<()> {
         "// viser4d runtime {version}: wasm-bindgen glue and the module inline.\n\
          (function () {{\n\
          if (typeof window === 'undefined' || window.__viser4dRuntime) return;\n\
+         {prelude}\n\
          {glue}\n\
          const b64 = \"{b64}\";\n\
          const bin = atob(b64);\n\
@@ -179,48 +202,9 @@ fn write_inline(input: &Path, out_dir: &Path, runtime: &Runtime) -> Result<()> {
          wasm_bindgen({{ module_or_path: bytes }}).catch((e) => console.error('viser4d runtime failed to start', e));\n\
          }})();\n",
         version = env!("CARGO_PKG_VERSION"),
-        b64 = base64(&wasm),
+        prelude = PRELUDE,
+        b64 = viser4d_proto::base64_encode(&wasm),
     );
     fs::write(&runtime.inline_js, script)
         .with_context(|| format!("writing {}", runtime.inline_js.display()))
-}
-
-/// Standard base64 with padding (a dozen lines rather than a dependency).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        for (input, output) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(super::base64(input.as_bytes()), output);
-        }
-    }
 }

@@ -116,8 +116,39 @@ fn write_payload<T: Serialize>(
     Ok(())
 }
 
+/// A recording whose messages are left as value trees (arrays resolved to
+/// their buffers), for readers that need only some types: the browser
+/// runtime takes the `Timeline*` ones without linking viser's types.
+#[derive(Debug, Clone)]
+pub struct RawRecording {
+    /// `durationSeconds`.
+    pub duration_sec: f64,
+    /// `viserVersion` of the writer.
+    pub viser_version: String,
+    /// `(time in seconds, message)`, in file order.
+    pub messages: Vec<(f64, Value)>,
+    /// The distinct binary buffers.
+    pub buffers: Vec<Bytes>,
+}
+
 /// Decodes a recording (ours or one written by Python viser).
 pub fn decode_recording(file: &[u8]) -> Result<Recording, FileError> {
+    let raw = decode_recording_values(file)?;
+    let mut messages = Vec::with_capacity(raw.messages.len());
+    for (index, (t, m)) in raw.messages.into_iter().enumerate() {
+        let m = AnyMessage::from_value(m).map_err(|source| FileError::Message { index, source })?;
+        messages.push((t, m));
+    }
+    Ok(Recording {
+        duration_sec: raw.duration_sec,
+        viser_version: raw.viser_version,
+        messages,
+        buffers: raw.buffers,
+    })
+}
+
+/// Decodes a recording, leaving each message a value tree.
+pub fn decode_recording_values(file: &[u8]) -> Result<RawRecording, FileError> {
     let Some(header) = file.get(..8).and_then(|h| <[u8; 8]>::try_from(h).ok()) else {
         return Err(FileError::TooShort { len: file.len() });
     };
@@ -136,7 +167,7 @@ pub fn decode_recording(file: &[u8]) -> Result<Recording, FileError> {
     decode_inner(inner)
 }
 
-fn decode_inner(inner: Bytes) -> Result<Recording, FileError> {
+fn decode_inner(inner: Bytes) -> Result<RawRecording, FileError> {
     let Some(msgpack_len) = inner
         .get(..8)
         .and_then(|h| <[u8; 8]>::try_from(h).ok())
@@ -201,10 +232,9 @@ fn decode_inner(inner: Bytes) -> Result<Recording, FileError> {
                 t.kind()
             )));
         };
-        let m = AnyMessage::from_value(m).map_err(|source| FileError::Message { index, source })?;
         messages.push((t, m));
     }
-    Ok(Recording {
+    Ok(RawRecording {
         duration_sec,
         viser_version,
         messages,

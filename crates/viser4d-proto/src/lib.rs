@@ -41,6 +41,7 @@
 //! ```
 
 mod any_message;
+mod base64;
 mod buffers;
 mod client;
 mod compression;
@@ -56,11 +57,12 @@ mod typed_array;
 mod value;
 
 pub use any_message::AnyMessage;
+pub use base64::base64_encode;
 pub use client::{MAX_CLIENT_MESSAGE_BYTES, decode_client_message, encode_client_message};
 pub use error::{DecodeError, EncodeError, FileError, FrameError};
 pub use file::{
-    FILE_ZSTD_LEVEL, MAX_FILE_PAYLOAD_BYTES, Recording, VISER_VERSION, decode_recording,
-    encode_recording,
+    FILE_ZSTD_LEVEL, MAX_FILE_PAYLOAD_BYTES, RawRecording, Recording, VISER_VERSION,
+    decode_recording, decode_recording_values, encode_recording,
 };
 pub use frame::{
     Frame, FrameEncoder, LIVE_ZSTD_LEVEL, MAX_FRAME_PAYLOAD_BYTES, decode_frame, encode_frame,

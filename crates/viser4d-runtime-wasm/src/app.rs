@@ -298,6 +298,19 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
     if !Array::is_array(&queue) {
         return Ok(false);
     }
+    // The single script's prelude may hold messages that came before us:
+    // give viser its own push back, then wrap that.
+    let pending = Reflect::get(&window, &"__viser4dPending".into())?;
+    let held = if pending.is_object() {
+        if let Ok(restore) = Reflect::get(&pending, &"restore".into())?.dyn_into::<Function>() {
+            restore.call0(&pending)?;
+        }
+        let messages = Reflect::get(&pending, &"messages".into())?;
+        Reflect::set(&window, &"__viser4dPending".into(), &JsValue::UNDEFINED)?;
+        Array::is_array(&messages).then(|| Array::from(&messages))
+    } else {
+        None
+    };
     let original_push: Function = Reflect::get(&queue, &"push".into())?.dyn_into()?;
     // viser pushes with `push(...messages)`; a Rust closure cannot take
     // rest arguments, so a one-line shim splits ours from viser's.
@@ -335,6 +348,25 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
         });
     });
     install_api(global)?;
+    for message in held.iter().flat_map(|a| a.iter()) {
+        on_timeline_message(message);
+    }
+    if let Some(source) = crate::recording::source() {
+        // A recording: its timeline comes from the file itself.
+        let global = global.clone();
+        crate::recording::load(source, move |loaded| match loaded {
+            Ok(messages) => {
+                set(&global, "recording", &(messages.len() as u32).into());
+                for m in messages {
+                    INBOX.with(|i| i.borrow_mut().push(m));
+                }
+                with_app(render);
+            }
+            Err(error) => warn(&format!(
+                "viser4d: cannot read the recording's timeline: {error}"
+            )),
+        });
+    }
     Ok(true)
 }
 

@@ -82,6 +82,11 @@ impl BlockCache {
         self.slots.contains_key(&index)
     }
 
+    /// Block `index`, without marking it used.
+    pub fn peek(&self, index: u32) -> Option<&Arc<Cached>> {
+        self.slots.get(&index).map(|s| &s.block)
+    }
+
     /// Block `index`, marked as used now.
     pub fn get(&mut self, index: u32) -> Option<Arc<Cached>> {
         self.clock += 1;

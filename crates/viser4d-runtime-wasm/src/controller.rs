@@ -168,6 +168,17 @@ impl Controller {
         }
         match message {
             ServerMessage::TimelineHello(_) => self.tell(sink, TimelineReady {}.into()),
+            ServerMessage::TimelineConfigure(m)
+                if self.configured
+                    && self.standalone
+                    && m.standalone
+                    && m.num_steps == self.player.num_steps()
+                    && m.first_step == self.player.first()
+                    && m.block_size == self.block_size =>
+            {
+                // The same recording again (viser replays a looping file,
+                // and the runtime also reads it directly): nothing to redo.
+            }
             ServerMessage::TimelineConfigure(m) => {
                 self.clear_shown(sink);
                 self.cache.reset(m.cache_bytes);
@@ -198,6 +209,12 @@ impl Controller {
                 self.sizes = m.block_bytes;
                 self.sizes.resize(num_blocks, None);
             }
+            ServerMessage::TimelineBlock(m)
+                if self.standalone
+                    && self
+                        .cache
+                        .peek(m.index)
+                        .is_some_and(|c| c.block.revision() == m.revision) => {}
             ServerMessage::TimelineBlock(m) => {
                 self.stats.blocks_received += 1;
                 self.stats.last_block_wait_ms = self.in_flight.remove(&m.index).map(|t| now - t);

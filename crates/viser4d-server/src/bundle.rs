@@ -28,6 +28,8 @@ try {
 
 #[derive(Debug)]
 pub(crate) struct Bundle {
+    /// viser's page as shipped (what an HTML export embeds a recording in).
+    pub(crate) client_page: String,
     pub(crate) index_html: Bytes,
     pub(crate) index_html_gzip: Bytes,
     /// Asset path below `/viser4d/` -> (content type, bytes).
@@ -63,6 +65,7 @@ impl Bundle {
             })
         };
         let page = String::from_utf8_lossy(&read(&index_path)?).into_owned();
+        let client_page = page.clone();
         let page = if inject_runtime {
             inject_before_head_end(&page, LOADER)
         } else {
@@ -92,6 +95,7 @@ impl Bundle {
             index_html_gzip: Bytes::from(index_html_gzip),
             assets,
             recording: None,
+            client_page,
         })
     }
 
@@ -156,6 +160,7 @@ mod tests {
             index_html_gzip: Bytes::new(),
             assets,
             recording: None,
+            client_page: String::new(),
         };
         assert!(bundle.asset("/viser4d/a.js").is_some());
         for bad in [

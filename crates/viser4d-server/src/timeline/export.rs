@@ -17,7 +17,7 @@ use crate::server::Server;
 
 /// When the timeline messages play in the file: after the runtime (at 0)
 /// has installed itself, so they pass through its hook on viser's queue.
-pub const TIMELINE_AT_SEC: f64 = 0.25;
+pub const TIMELINE_AT_SEC: f64 = 0.0;
 
 /// Where the runtime script is in the bundle.
 const RUNTIME_SCRIPT: &str = "/viser4d/viser4d_runtime_inline.js";
@@ -103,4 +103,29 @@ impl Server {
         viser4d_proto::encode_recording(TIMELINE_AT_SEC, &messages)
             .map_err(|e| ServerError::invalid("recording", e.to_string()))
     }
+}
+
+impl Server {
+    /// The recording of steps `start..=end` as one self-contained HTML
+    /// page: viser's client with the [`Server::serialize`] bytes embedded
+    /// (`window.__VISER_EMBED_DATA__`, base64) and `darkMode`. It plays
+    /// opened from `file://`, or mailed, with no server.
+    pub fn as_html(&self, start: u32, end: Option<u32>, dark_mode: bool) -> Result<String> {
+        let recording = self.serialize(start, end)?;
+        Ok(embed_in_page(
+            &self.shared.bundle.client_page,
+            &recording,
+            dark_mode,
+        ))
+    }
+}
+
+/// viser's page with `recording` embedded before `</head>`, as viser's own
+/// `as_html` does.
+pub fn embed_in_page(client_page: &str, recording: &[u8], dark_mode: bool) -> String {
+    let script = format!(
+        "<script>window.__VISER_EMBED_DATA__=\"{}\";window.__VISER_EMBED_CONFIG__={{darkMode:{dark_mode}}};</script>",
+        viser4d_proto::base64_encode(recording)
+    );
+    crate::bundle::inject_before_head_end(client_page, &script)
 }

@@ -70,32 +70,81 @@ fn an_export_decodes_to_the_runtime_scene_and_timeline_and_bad_ranges_are_named(
     assert_eq!((c.first_step, c.num_steps, c.standalone), (10, 36, true));
 }
 
+/// The page's `/cloud` as JSON (type, points, visibility), for comparing
+/// a live tab with an exported one.
+const CLOUD: &str = "
+    const n = window.__viserSceneTree && window.__viserSceneTree.getState()['/cloud'];
+    return n ? JSON.stringify([n.message.type, Array.from(n.message.props.points), n.visibility]) : null;";
+
+async fn seek_and_read(tab: &Tab, step: u32) -> serde_json::Value {
+    tab.eval(
+        &format!("window.__viser4dRuntime.seek({step}); return true;"),
+        vec![],
+    )
+    .await;
+    wait_for_x(tab, f64::from(step)).await;
+    tab.eval(CLOUD, vec![]).await
+}
+
 #[test]
-fn the_stock_client_plays_an_export_with_our_bar() {
+fn exports_play_in_the_stock_client_and_from_file_like_a_live_tab() {
     let _one_at_a_time = webdriver::exclusive();
     let (server, _cloud) = recorded(40, 10.0);
     let bytes = server.serialize(5, Some(30)).expect("an export");
-    drop(server);
+    let html = server.as_html(5, Some(30), true).expect("an HTML export");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let html_path = dir.path().join("export.html");
+    std::fs::write(&html_path, &html).expect("writing the page");
     let player = support::server_with(|b| b.inject_runtime(false).recording(bytes));
-    let url = player.recording_url();
     let driver = ChromeDriver::start();
     runtime().block_on(async {
-        let tab = driver.session().await;
-        tab.open(&url).await;
-        wait_for_x(&tab, 5.0).await;
-        tab.eval("window.__viser4dRuntime.seek(30); return true;", vec![])
-            .await;
-        wait_for_x(&tab, 30.0).await;
-        tab.eval("window.__viser4dRuntime.seek(12); return true;", vec![])
-            .await;
-        wait_for_x(&tab, 12.0).await;
-        let bar = tab
+        let live = driver.session().await;
+        live.open(&server.url()).await;
+        let file = driver.session().await;
+        file.open(&player.recording_url()).await;
+        let page = driver.session().await;
+        page.open(&format!("file://{}", html_path.display())).await;
+        // Each starts at the first step of its range.
+        wait_for_x(&file, 5.0).await;
+        wait_for_x(&page, 5.0).await;
+        let shots = crate::browser::screenshot_dir();
+        std::fs::create_dir_all(&shots).expect("the screenshot dir");
+        for (tab, name) in [
+            (&file, "export_playback_path.png"),
+            (&page, "export_html_file.png"),
+        ] {
+            let png = tab.client.screenshot().await.expect("a screenshot");
+            std::fs::write(shots.join(name), &png).expect("saving");
+        }
+        for step in [5, 17, 30] {
+            let expected = seek_and_read(&live, step).await;
+            assert_eq!(
+                seek_and_read(&file, step).await,
+                expected,
+                "step {step} from ?playbackPath="
+            );
+            assert_eq!(
+                seek_and_read(&page, step).await,
+                expected,
+                "step {step} from file://"
+            );
+        }
+        // The exported bar plays (and stops at the range's end).
+        page.eval(
+            "window.__viser4dRuntime.seek(25); window.__viser4dRuntime.play(); return true;",
+            vec![],
+        )
+        .await;
+        wait_for_x(&page, 30.0).await;
+        let bar = page
             .eval(
                 "return !!document.querySelector('[data-viser4d-role=play]');",
                 vec![],
             )
             .await;
         assert_eq!(bar, json!(true));
-        tab.close().await;
+        for tab in [live, file, page] {
+            tab.close().await;
+        }
     });
 }
