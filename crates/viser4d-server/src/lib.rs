@@ -47,4 +47,5 @@ pub use server::{
 pub use shared::ClientId;
 pub use timeline::{
     AudioApi, AudioHandle, ClientPlayback, PlaybackCallback, StepGuard, TimestepCallback,
+    recording_to_html,
 };

@@ -129,3 +129,19 @@ pub fn embed_in_page(client_page: &str, recording: &[u8], dark_mode: bool) -> St
     );
     crate::bundle::inject_before_head_end(client_page, &script)
 }
+
+/// A `.viser` recording (ours or Python viser's) as one self-contained
+/// HTML page, with viser's client from the bundle in `bundle_dir` (default:
+/// as the server finds it).
+pub fn recording_to_html(
+    recording: &[u8],
+    dark_mode: bool,
+    bundle_dir: Option<&std::path::Path>,
+) -> Result<String> {
+    let dir = bundle_dir.map_or_else(
+        crate::bundle::Bundle::default_dir,
+        std::path::Path::to_path_buf,
+    );
+    let bundle = crate::bundle::Bundle::load(&dir, false)?;
+    Ok(embed_in_page(&bundle.client_page, recording, dark_mode))
+}

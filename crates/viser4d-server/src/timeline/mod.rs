@@ -28,6 +28,7 @@ use viser4d_proto::{AnyMessage, Message, TypedArray};
 use viser4d_timeline::{Op, Store, StoreConfig};
 
 pub use audio::{AudioApi, AudioHandle};
+pub use export::recording_to_html;
 pub use guard::StepGuard;
 pub(crate) use guard::current_step;
 pub use playback::{ClientPlayback, PlaybackCallback, TimestepCallback};

@@ -3,6 +3,7 @@
 mod audio;
 mod backpressure;
 mod browser;
+mod cli;
 mod export;
 mod http;
 mod load;
