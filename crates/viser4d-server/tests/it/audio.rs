@@ -250,3 +250,30 @@ fn a_page_without_a_gesture_offers_to_enable_audio_and_a_click_does() {
         tab.close().await;
     });
 }
+
+#[test]
+fn an_exported_recording_plays_its_audio_with_no_server() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _track) = tone_server(10);
+    // From step 30: the track started at 0, so it plays from 3 s in.
+    let bytes = server.serialize(30, None).expect("an export");
+    drop(server);
+    let player = support::server_with(|b| b.inject_runtime(false).recording(bytes));
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&player.recording_url()).await;
+        wait_audio(&tab, "the track", |a| a["gains"]["/tone"].is_number()).await;
+        tab.eval("window.__viser4dRuntime.play(); return true;", vec![])
+            .await;
+        let a = wait_audio(&tab, "audio from the file", |a| {
+            f(a, "sources") >= 1.0 && f(a, "timelineTimeSec") > 3.5
+        })
+        .await;
+        assert!(
+            (f(&a, "audioTimeSec") - f(&a, "timelineTimeSec")).abs() < 0.25,
+            "{a}"
+        );
+        tab.close().await;
+    });
+}

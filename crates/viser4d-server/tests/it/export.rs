@@ -148,3 +148,123 @@ fn exports_play_in_the_stock_client_and_from_file_like_a_live_tab() {
         }
     });
 }
+
+#[test]
+fn exported_blocks_are_the_live_blocks_and_images_and_glb_survive() {
+    use bytes::Bytes;
+    use viser4d_proto::Value;
+    use viser4d_proto::timeline::{TimelineBlockRequest, TimelineMessage, TimelineReady, unpack};
+    use viser4d_server::scene::{EncodedImage, GlbOptions, ImageOptions};
+    use viser4d_timeline::{Block, Cursor, Emit};
+
+    let server = support::server_with(|b| b.num_steps(12).fps(10.0).block_size(4));
+    let png: Vec<u8> = b"\x89PNG\r\n\x1a\n"
+        .iter()
+        .copied()
+        .chain(0..200u8)
+        .collect();
+    let glb: Vec<u8> = b"glTF"
+        .iter()
+        .copied()
+        .chain((0..300u16).map(|v| v as u8))
+        .collect();
+    let cloud = {
+        let _t = server.at(0).expect("step 0");
+        let scene = server.scene();
+        scene
+            .add_image(
+                "/img",
+                EncodedImage::png(png.clone()).expect("a png"),
+                1.0,
+                1.0,
+                ImageOptions::default(),
+            )
+            .expect("an image");
+        scene
+            .add_glb("/model", glb.clone(), GlbOptions::default())
+            .expect("a glb");
+        scene
+            .add_point_cloud(
+                "/cloud",
+                &[[0.0, 0.0, 0.0]],
+                viser4d_server::scene::PointColors::Uniform([1, 2, 3]),
+                Default::default(),
+            )
+            .expect("a cloud")
+    };
+    for t in 1..12 {
+        let _t = server.at(t).expect("a step");
+        cloud.set_points(&[[t as f32, 0.0, 0.0]]).expect("points");
+    }
+    let recording =
+        decode_recording(&server.serialize(2, Some(9)).expect("an export")).expect("decodable");
+    let exported: Vec<_> = recording
+        .messages
+        .iter()
+        .filter_map(|(_, m)| match m {
+            AnyMessage::Custom(v) => match ServerMessage::from_value(v.clone()).ok().flatten() {
+                Some(ServerMessage::TimelineBlock(b)) => Some(b),
+                _ => None,
+            },
+            AnyMessage::Viser(_) => None,
+        })
+        .collect();
+    assert_eq!(
+        exported.iter().map(|b| b.index).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+
+    // Byte for byte what a live tab gets.
+    runtime().block_on(async {
+        let mut client = support::WsClient::connect(server.port()).await;
+        let is_hello = |m: &AnyMessage| matches!(m, AnyMessage::Custom(v) if v.get("type").and_then(Value::as_str) == Some("TimelineHello"));
+        client.messages_until(is_hello).await;
+        client.send(&TimelineReady {}.to_any().expect("encodable")).await;
+        for block in &exported {
+            client
+                .send(&TimelineBlockRequest { index: block.index }.to_any().expect("encodable"))
+                .await;
+            let got = client
+                .messages_until(|m| matches!(m, AnyMessage::Custom(v) if v.get("type").and_then(Value::as_str) == Some("TimelineBlock")))
+                .await;
+            let Some(AnyMessage::Custom(v)) = got.last() else { panic!("a block") };
+            let Some(ServerMessage::TimelineBlock(live)) = ServerMessage::from_value(v.clone()).ok().flatten() else {
+                panic!("a block");
+            };
+            assert_eq!(live.index, block.index);
+            assert_eq!(live.data.bytes(), block.data.bytes(), "block {}", block.index);
+        }
+        client.close().await;
+    });
+
+    // Images and GLB bytes come back whole from the exported block.
+    let block = Block::<Bytes>::decode(exported[0].data.bytes()).expect("a block");
+    let mut cursor = Cursor::new();
+    let values: Vec<Value> = cursor
+        .seek(&block, 2)
+        .expect("step 2")
+        .iter()
+        .filter_map(|e| match e {
+            Emit::Put(_, p) => unpack(p).ok(),
+            _ => None,
+        })
+        .collect();
+    let bin_len = |ty: &str, field: &str| {
+        values
+            .iter()
+            .find(|v| v.get("type").and_then(Value::as_str) == Some(ty))
+            .and_then(|v| v.get("props"))
+            .and_then(|p| p.get(field))
+            .map(|d| match d {
+                Value::Bin(b) => b.len(),
+                Value::Typed(t) => t.bytes().len(),
+                _ => 0,
+            })
+    };
+    assert_eq!(
+        bin_len("ImageMessage", "_data"),
+        Some(png.len()),
+        "{values:?}"
+    );
+    assert_eq!(bin_len("GlbMessage", "glb_data"), Some(glb.len()));
+}
