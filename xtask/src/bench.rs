@@ -12,17 +12,21 @@ const BENCH_PACKAGES: [&str; 3] = ["viser4d-proto", "viser4d-timeline", "viser4d
 
 /// Upstream viser4d 0.20.0 (Python) on the project's machine kind, in seconds
 /// (DESIGN.md section 6). The one place these figures live.
-const UPSTREAM_SECONDS: [(&str, f64); 6] = [
+const UPSTREAM_SECONDS: [(&str, f64); 8] = [
     ("timeline_heavy/build", 4.5),
     ("timeline_heavy/seek_forward", 3.4),
     ("timeline_heavy/random_seeks_200", 94.0),
     ("timeline_heavy/encode_range", 2.7),
     ("timeline_cold_seek/first_block", 0.10),
     ("timeline_cold_seek/last_block", 1.3),
+    // The export issue's figures: serializing the heavy workload, and a
+    // 300-step x 200k-point cloud recording.
+    ("export/serialize_heavy", 3.4),
+    ("export/serialize_points_300x200k", 25.4),
 ];
 
 /// Rows of the table, in order: `group/function` as criterion names them.
-const ROWS: [&str; 14] = [
+const ROWS: [&str; 16] = [
     "frame_encode/pointcloud_1m",
     "frame_encode/memcpy_1m",
     "timeline_heavy/build",
@@ -37,6 +41,8 @@ const ROWS: [&str; 14] = [
     "timeline_cold_seek/last_block",
     "server_throughput/viser4d_1m_points",
     "server_throughput/raw_tungstenite_same_bytes",
+    "export/serialize_heavy",
+    "export/serialize_points_300x200k",
 ];
 
 /// The baseline the proto rows are compared with: copying the same bytes.

@@ -67,6 +67,10 @@ pub(crate) fn compress_parts(parts: &[&[u8]], level: i32) -> Result<Vec<u8>, Str
     encoder
         .include_contentsize(true)
         .map_err(|e| e.to_string())?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    if workers > 1 {
+        encoder.multithread(workers).map_err(|e| e.to_string())?;
+    }
     for part in parts {
         encoder.write_all(part).map_err(|e| e.to_string())?;
     }

@@ -49,6 +49,17 @@ pub fn encode_recording<T: Serialize>(
     duration_sec: f64,
     messages: &[(f64, T)],
 ) -> Result<Vec<u8>, EncodeError> {
+    encode_recording_at_level(duration_sec, messages, FILE_ZSTD_LEVEL)
+}
+
+/// [`encode_recording`] at another zstd level (any level decodes the
+/// same; a recording whose buffers are already compressed gains little
+/// from a slow level).
+pub fn encode_recording_at_level<T: Serialize>(
+    duration_sec: f64,
+    messages: &[(f64, T)],
+    level: i32,
+) -> Result<Vec<u8>, EncodeError> {
     let mut msgpack = Vec::new();
     let (written, arrays) = buffers::collecting(Dedup::Identical, || {
         write_payload(&mut msgpack, duration_sec, messages)
@@ -70,8 +81,7 @@ pub fn encode_recording<T: Serialize>(
         at += pad + b.len();
     }
     debug_assert_eq!(at, aligned_len(8 + msgpack.len(), &arrays));
-    let compressed =
-        compression::compress_parts(&tail, FILE_ZSTD_LEVEL).map_err(EncodeError::Compression)?;
+    let compressed = compression::compress_parts(&tail, level).map_err(EncodeError::Compression)?;
     let mut out = Vec::with_capacity(8 + compressed.len());
     out.extend_from_slice(&(at as u64).to_le_bytes());
     out.extend_from_slice(&compressed);

@@ -1,0 +1,155 @@
+//! Export benchmarks, against upstream viser4d 0.20.0's figures:
+//! - `export/serialize_heavy`: the timeline benchmark's heavy scene (300
+//!   frames x 180 steps) recorded through the server API, serialized whole
+//!   (upstream: 3.4 s). Blocks are encoded by the first iteration and then
+//!   shared; the cold first export is printed too.
+//! - `export/serialize_points_300x200k`: 300 steps of a 200,000-point cloud
+//!   (upstream: 25.4 s and 2.2 GB peak RSS). The process's peak RSS during
+//!   a cold export is printed next to the output size.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use viser4d_server::Server;
+use viser4d_server::scene::{FrameHandle, FrameOptions, PointCloudOptions, PointColors};
+
+fn server(num_steps: u32) -> Server {
+    match Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .num_steps(num_steps)
+        .fps(30.0)
+        .start()
+    {
+        Ok(s) => s,
+        Err(e) => panic!("cannot start a server (run `cargo xtask dist`): {e}"),
+    }
+}
+
+fn heavy() -> Server {
+    let server = server(180);
+    let add = |i: usize| -> FrameHandle {
+        server
+            .scene()
+            .add_frame(&format!("/frames/f{i}"), FrameOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mut seed = 42u64;
+    let mut rand = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut frames: Vec<FrameHandle> = {
+        let _t = server.at(0).unwrap_or_else(|e| panic!("{e}"));
+        (0..300).map(add).collect()
+    };
+    for t in 0..180 {
+        let _t = server.at(t).unwrap_or_else(|e| panic!("{e}"));
+        if t % 4 == 3 {
+            for (i, f) in frames.iter_mut().enumerate().take(30) {
+                f.remove().unwrap_or_else(|e| panic!("{e}"));
+                *f = add(i);
+            }
+        }
+        for f in &frames {
+            let ok = f
+                .set_position([rand() * 10.0 - 5.0, rand() * 10.0 - 5.0, rand() * 4.0])
+                .and_then(|()| {
+                    let h = rand() * std::f64::consts::PI;
+                    f.set_wxyz([h.cos(), 0.0, 0.0, h.sin()])
+                })
+                .and_then(|()| f.set_visible(rand() > 0.1));
+            ok.unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    server
+}
+
+fn points() -> Server {
+    let server = server(300);
+    let cloud_at = |t: u32| -> Vec<[f32; 3]> {
+        (0..200_000)
+            .map(|i| {
+                let a = i as f32 * 0.001 + t as f32 * 0.01;
+                [
+                    a.cos() * (1.0 + i as f32 * 1e-6),
+                    a.sin(),
+                    (i % 1000) as f32 * 1e-3,
+                ]
+            })
+            .collect()
+    };
+    let cloud = {
+        let _t = server.at(0).unwrap_or_else(|e| panic!("{e}"));
+        server
+            .scene()
+            .add_point_cloud(
+                "/cloud",
+                &cloud_at(0),
+                PointColors::Uniform([200, 80, 0]),
+                PointCloudOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    for t in 1..300 {
+        let _t = server.at(t).unwrap_or_else(|e| panic!("{e}"));
+        cloud
+            .set_points(&cloud_at(t))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    server
+}
+
+/// The process's peak resident set (VmHWM), after resetting it to now.
+fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").ok();
+}
+
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn cold(name: &str, server: &Server) {
+    reset_peak_rss();
+    let started = Instant::now();
+    let bytes = server.serialize(0, None).unwrap_or_else(|e| panic!("{e}"));
+    let took = started.elapsed();
+    let peak = peak_rss_bytes().unwrap_or(0);
+    println!(
+        "MEASURED export/{name}: cold serialize {:.0} ms, {} bytes out, process peak RSS {:.0} MB ({:.2}x the output)",
+        took.as_secs_f64() * 1000.0,
+        bytes.len(),
+        peak as f64 / 1e6,
+        peak as f64 / bytes.len().max(1) as f64
+    );
+}
+
+fn export(c: &mut Criterion) {
+    let heavy = heavy();
+    cold("serialize_heavy", &heavy);
+    let mut group = c.benchmark_group("export");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("serialize_heavy", |b| {
+        b.iter(|| black_box(heavy.serialize(0, None).unwrap_or_else(|e| panic!("{e}"))))
+    });
+    drop(heavy);
+    let points = points();
+    cold("serialize_points_300x200k", &points);
+    group.measurement_time(Duration::from_secs(20));
+    group.bench_function("serialize_points_300x200k", |b| {
+        b.iter(|| black_box(points.serialize(0, None).unwrap_or_else(|e| panic!("{e}"))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, export);
+criterion_main!(benches);
