@@ -2,8 +2,9 @@
 //!
 //! It owns the HTTP + WebSocket listener (hyper and tokio-tungstenite on
 //! one port), connected clients and their outboxes, the scene and GUI API,
-//! the recording API (`Server::at`) and playback control; export comes
-//! in a later issue.
+//! the recording API (`Server::at`, `Server::audio`), playback control, and
+//! export (`Server::serialize`, `Server::as_html`). Its `viser4d` binary
+//! serves, inspects and converts `.viser` recordings.
 //!
 //! It is the only crate that opens sockets or runs a tokio runtime. It
 //! depends on `viser4d-proto`, `viser4d-timeline` and `viser4d-audio`;
