@@ -20,6 +20,9 @@ use crate::player::{Player, Position};
 /// Size assumed for a block whose size is not known yet.
 const UNKNOWN_BLOCK_BYTES: u64 = 1 << 20;
 
+/// Most steps applied in one animation frame while moving forward.
+pub const MAX_STEPS_PER_TICK: u32 = 256;
+
 /// Most apply times kept for the stats.
 const MAX_SAMPLES: usize = 100_000;
 
@@ -448,18 +451,18 @@ impl Controller {
         }
     }
 
-    /// Shows `target`: step by step from the shown step when moving
-    /// forward a little (every crossed step's messages, in order), by a
-    /// diff otherwise. Returns whether `target` is shown.
+    /// Shows `target`: moving forward (playing, or "next"), every crossed
+    /// step's messages in order, at most [`MAX_STEPS_PER_TICK`] per call —
+    /// past that (a stalled page, a tab back from the background) the clock
+    /// is held at the last step applied, so playback falls behind rather
+    /// than skipping steps; any other move (a seek, a wrap, a new
+    /// configuration) is a diff. Returns whether `target` is shown.
     fn advance_to(&mut self, target: u32, sink: &mut dyn Sink) -> bool {
         match self.shown {
             Some(shown) if shown == target && !self.needs_show => true,
-            Some(shown)
-                if !self.jump
-                    && target > shown
-                    && target - shown <= self.block_size.saturating_mul(2) =>
-            {
-                for step in shown + 1..=target {
+            Some(shown) if !self.jump && target > shown => {
+                let end = target.min(shown.saturating_add(MAX_STEPS_PER_TICK));
+                for step in shown + 1..=end {
                     if !self.show(step, sink) {
                         // Wait for the block, then go on from here.
                         let now = sink.now_ms();
@@ -467,6 +470,12 @@ impl Controller {
                         self.jumps += 1;
                         return false;
                     }
+                }
+                if end < target {
+                    let now = sink.now_ms();
+                    self.player.hold(end, now);
+                    self.jumps += 1;
+                    return false;
                 }
                 true
             }

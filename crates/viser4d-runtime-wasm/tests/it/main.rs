@@ -174,3 +174,45 @@ fn a_seek_far_away_fetches_only_its_block_and_evicts_within_budget() {
     assert_eq!(c.cache().len(), 1);
     assert_eq!(c.stats().block_requests, 2);
 }
+
+#[test]
+fn a_long_stall_applies_every_step_in_bounded_ticks_instead_of_skipping() {
+    use viser4d_runtime_wasm::controller::MAX_STEPS_PER_TICK;
+    let steps = 2 * MAX_STEPS_PER_TICK + 40;
+    let mut store = store(steps, 64);
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    c.handle(configure(steps, 64, 1 << 30), &mut page);
+    for index in 0..store.num_blocks() {
+        c.handle(block(&mut store, index), &mut page);
+    }
+    shown_payloads(&mut page);
+    c.handle(
+        TimelinePlay {
+            speed: None,
+            r#loop: None,
+        }
+        .into(),
+        &mut page,
+    );
+    // The page froze for a minute: the clock is 600 steps on. One frame
+    // applies at most MAX_STEPS_PER_TICK steps and holds the clock there.
+    page.now = 60_000.0;
+    c.tick(&mut page);
+    let first = shown_payloads(&mut page);
+    let expected: Vec<String> = (1..=MAX_STEPS_PER_TICK).map(|t| t.to_string()).collect();
+    assert_eq!(first, expected, "the first frame: steps 1..=256, in order");
+    assert_eq!(c.shown(), Some(MAX_STEPS_PER_TICK));
+    // More stalls: it goes on from where it was, never skipping.
+    let mut rest = Vec::new();
+    for _ in 0..5 {
+        page.now += 60_000.0;
+        c.tick(&mut page);
+        rest.extend(shown_payloads(&mut page));
+    }
+    let expected: Vec<String> = (MAX_STEPS_PER_TICK + 1..steps)
+        .map(|t| t.to_string())
+        .collect();
+    assert_eq!(rest, expected);
+    assert_eq!(c.shown(), Some(steps - 1));
+}
