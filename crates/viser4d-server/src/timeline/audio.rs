@@ -117,49 +117,47 @@ impl AudioHandle {
         &self.name
     }
 
+    fn removed(&self) -> ServerError {
+        ServerError::Removed {
+            what: "audio track",
+            name: self.name.clone(),
+        }
+    }
+
+    /// Runs `f` on the timeline, under one lock, if the track is in it.
     fn with_track<R>(&self, f: impl FnOnce(&mut Timeline) -> Result<R>) -> Result<R> {
         let mut state = self.shared.lock();
         let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
         if !timeline.tracks.contains_key(&self.name) {
-            return Err(ServerError::Removed {
-                what: "audio track",
-                name: self.name.clone(),
-            });
+            return Err(self.removed());
         }
         f(timeline)
     }
 
+    /// This handle's track in `timeline`.
+    fn track_in<'a>(&self, timeline: &'a mut Timeline) -> Result<&'a mut Track> {
+        timeline
+            .tracks
+            .get_mut(&self.name)
+            .ok_or_else(|| self.removed())
+    }
+
     fn track<R>(&self, f: impl FnOnce(&Track) -> R) -> Result<R> {
-        self.with_track(|t| {
-            t.tracks
-                .get(&self.name)
-                .map(f)
-                .ok_or_else(|| ServerError::Removed {
-                    what: "audio track",
-                    name: self.name.clone(),
-                })
-        })
+        self.with_track(|t| Ok(f(self.track_in(t)?)))
     }
 
     /// Appends interleaved samples right after the track's last frame
     /// (same channel count), inside or outside `at(t)`. Tabs holding the
     /// blocks the new samples fall in receive them again.
     pub fn append(&self, samples: &[f32]) -> Result<()> {
-        let fps = self.with_track(|t| Ok(t.fps))?;
         self.with_track(|t| {
-            let track = t
-                .tracks
-                .get_mut(&self.name)
-                .ok_or_else(|| ServerError::Removed {
-                    what: "audio track",
-                    name: self.name.clone(),
-                })?;
+            let fps = t.fps;
+            let track = self.track_in(t)?;
             let frames = track.append(samples)?;
-            if frames.is_empty() {
-                return Ok(());
+            if !frames.is_empty() {
+                let steps = track.steps_for_frames(frames, fps);
+                t.audio_changed(steps);
             }
-            let steps = track.steps_for_frames(frames, fps);
-            t.audio_changed(steps);
             Ok(())
         })
     }
@@ -181,9 +179,7 @@ impl AudioHandle {
         })?;
         let key = Key::prop(&self.name, "volume").map_err(key_error)?;
         self.with_track(|t| {
-            if let Some(track) = t.tracks.get_mut(&self.name) {
-                track.set_volume(volume)?;
-            }
+            self.track_in(t)?.set_volume(volume)?;
             match step {
                 Some(step) => t.store.record(step, Op::Put(key, message))?,
                 None => t.store.overrides_mut().put(&key, message),
