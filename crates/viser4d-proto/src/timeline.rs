@@ -306,6 +306,15 @@ macro_rules! message_enum {
                 }))
             }
 
+            /// A decoded frame's or recording's message as one of these;
+            /// `None` for viser's own, other types, and malformed ones.
+            pub fn from_any(message: &AnyMessage) -> Option<$enum> {
+                match message {
+                    AnyMessage::Custom(value) => $enum::from_value(value.clone()).ok().flatten(),
+                    AnyMessage::Viser(_) => None,
+                }
+            }
+
             /// The message as a value tree, `type` last.
             pub fn to_value(&self) -> Result<Value, EncodeError> {
                 match self {

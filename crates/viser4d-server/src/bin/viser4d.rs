@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use viser4d_proto::AnyMessage;
 use viser4d_proto::timeline::ServerMessage;
 use viser4d_server::Server;
 
@@ -140,10 +139,7 @@ fn info(args: &[String]) -> Result<()> {
     let timeline: Vec<ServerMessage> = recording
         .messages
         .iter()
-        .filter_map(|(_, m)| match m {
-            AnyMessage::Custom(v) => ServerMessage::from_value(v.clone()).ok().flatten(),
-            AnyMessage::Viser(_) => None,
-        })
+        .filter_map(|(_, m)| ServerMessage::from_any(m))
         .collect();
     let Some(configure) = timeline.iter().find_map(|m| match m {
         ServerMessage::TimelineConfigure(c) => Some(c),

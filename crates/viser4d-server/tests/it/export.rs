@@ -49,10 +49,7 @@ fn an_export_decodes_to_the_runtime_scene_and_timeline_and_bad_ranges_are_named(
     let timeline: Vec<ServerMessage> = recording
         .messages
         .iter()
-        .filter_map(|(_, m)| match m {
-            AnyMessage::Custom(v) => ServerMessage::from_value(v.clone()).ok().flatten(),
-            AnyMessage::Viser(_) => None,
-        })
+        .filter_map(|(_, m)| ServerMessage::from_any(m))
         .collect();
     let kinds: Vec<&str> = timeline.iter().map(|m| m.type_name()).collect();
     assert_eq!(
@@ -201,12 +198,9 @@ fn exported_blocks_are_the_live_blocks_and_images_and_glb_survive() {
     let exported: Vec<_> = recording
         .messages
         .iter()
-        .filter_map(|(_, m)| match m {
-            AnyMessage::Custom(v) => match ServerMessage::from_value(v.clone()).ok().flatten() {
-                Some(ServerMessage::TimelineBlock(b)) => Some(b),
-                _ => None,
-            },
-            AnyMessage::Viser(_) => None,
+        .filter_map(|(_, m)| match ServerMessage::from_any(m) {
+            Some(ServerMessage::TimelineBlock(b)) => Some(b),
+            _ => None,
         })
         .collect();
     assert_eq!(
@@ -217,22 +211,44 @@ fn exported_blocks_are_the_live_blocks_and_images_and_glb_survive() {
     // Byte for byte what a live tab gets.
     runtime().block_on(async {
         let mut client = support::WsClient::connect(server.port()).await;
-        let is_hello = |m: &AnyMessage| matches!(m, AnyMessage::Custom(v) if v.get("type").and_then(Value::as_str) == Some("TimelineHello"));
+        let is_hello = |m: &AnyMessage| {
+            matches!(
+                ServerMessage::from_any(m),
+                Some(ServerMessage::TimelineHello(_))
+            )
+        };
         client.messages_until(is_hello).await;
-        client.send(&TimelineReady {}.to_any().expect("encodable")).await;
+        client
+            .send(&TimelineReady {}.to_any().expect("encodable"))
+            .await;
         for block in &exported {
             client
-                .send(&TimelineBlockRequest { index: block.index }.to_any().expect("encodable"))
+                .send(
+                    &TimelineBlockRequest { index: block.index }
+                        .to_any()
+                        .expect("encodable"),
+                )
                 .await;
             let got = client
-                .messages_until(|m| matches!(m, AnyMessage::Custom(v) if v.get("type").and_then(Value::as_str) == Some("TimelineBlock")))
+                .messages_until(|m| {
+                    matches!(
+                        ServerMessage::from_any(m),
+                        Some(ServerMessage::TimelineBlock(_))
+                    )
+                })
                 .await;
-            let Some(AnyMessage::Custom(v)) = got.last() else { panic!("a block") };
-            let Some(ServerMessage::TimelineBlock(live)) = ServerMessage::from_value(v.clone()).ok().flatten() else {
+            let Some(ServerMessage::TimelineBlock(live)) =
+                got.last().and_then(ServerMessage::from_any)
+            else {
                 panic!("a block");
             };
             assert_eq!(live.index, block.index);
-            assert_eq!(live.data.bytes(), block.data.bytes(), "block {}", block.index);
+            assert_eq!(
+                live.data.bytes(),
+                block.data.bytes(),
+                "block {}",
+                block.index
+            );
         }
         client.close().await;
     });

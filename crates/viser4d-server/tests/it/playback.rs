@@ -441,13 +441,10 @@ fn heavy_scene_playback_measurements() {
         use viser4d_proto::timeline::{
             ServerMessage, TimelineBlockRequest, TimelineMessage, TimelineReady,
         };
-        let is_timeline = |m: &AnyMessage, block: bool| match m {
-            AnyMessage::Custom(v) => match ServerMessage::from_value(v.clone()) {
-                Ok(Some(ServerMessage::TimelineBlock(_))) => true,
-                Ok(Some(_)) => !block,
-                _ => false,
-            },
-            AnyMessage::Viser(_) => false,
+        let is_timeline = |m: &AnyMessage, block: bool| match ServerMessage::from_any(m) {
+            Some(ServerMessage::TimelineBlock(_)) => true,
+            Some(_) => !block,
+            None => false,
         };
         let mut client = support::WsClient::connect(server.port()).await;
         client.messages_until(|m| is_timeline(m, false)).await;

@@ -13,10 +13,7 @@ use viser4d_timeline::{Block, Cursor, Emit};
 use crate::support::{self, WsClient, runtime};
 
 fn timeline_message(message: &AnyMessage) -> Option<ServerMessage> {
-    match message {
-        AnyMessage::Custom(v) => ServerMessage::from_value(v.clone()).ok().flatten(),
-        AnyMessage::Viser(_) => None,
-    }
+    ServerMessage::from_any(message)
 }
 
 fn cloud_server(num_steps: u32) -> (Server, viser4d_server::scene::PointCloudHandle) {
