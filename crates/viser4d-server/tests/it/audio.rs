@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use viser4d_server::Server;
 
 use crate::browser::new_client;
-use crate::support::{self, DEADLINE, runtime, wait_until};
+use crate::support::{self, runtime, wait_until};
 use crate::webdriver::{self, ChromeDriver, Tab};
 
 const RATE: u32 = 16_000;
@@ -53,18 +53,7 @@ async fn audio(tab: &Tab) -> Json {
 }
 
 async fn wait_audio(tab: &Tab, what: &str, ok: impl Fn(&Json) -> bool) -> Json {
-    let started = Instant::now();
-    loop {
-        let a = audio(tab).await;
-        if ok(&a) {
-            return a;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "timed out waiting for {what}: {a}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    tab.wait_until(what, AUDIO, |a| !a.is_null() && ok(a)).await
 }
 
 fn f(a: &Json, key: &str) -> f64 {
@@ -227,11 +216,8 @@ fn a_page_without_a_gesture_offers_to_enable_audio_and_a_click_does() {
             tab.close().await;
             return;
         }
-        let started = Instant::now();
-        while tab.eval(PROMPT, vec![]).await != json!("flex") {
-            assert!(started.elapsed() < DEADLINE, "no audio prompt: {a}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        tab.wait_until("the audio prompt", PROMPT, |d| d == &json!("flex"))
+            .await;
         let button = tab
             .client
             .find(fantoccini::Locator::Css("[data-viser4d-role=audio]"))
@@ -242,11 +228,8 @@ fn a_page_without_a_gesture_offers_to_enable_audio_and_a_click_does() {
             a["state"] == json!("running")
         })
         .await;
-        let started = Instant::now();
-        while tab.eval(PROMPT, vec![]).await != json!("none") {
-            assert!(started.elapsed() < DEADLINE, "the prompt stayed");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        tab.wait_until("the prompt to go", PROMPT, |d| d == &json!("none"))
+            .await;
         tab.close().await;
     });
 }

@@ -6,25 +6,9 @@ use viser4d_proto::timeline::ServerMessage;
 use viser4d_proto::{AnyMessage, Message, decode_recording};
 use viser4d_server::ServerError;
 
-use crate::playback::{CLOUD_X, recorded};
-use crate::support::{self, DEADLINE, runtime};
+use crate::playback::{recorded, wait_for_step};
+use crate::support::{self, runtime};
 use crate::webdriver::{self, ChromeDriver, Tab};
-
-async fn wait_for_x(tab: &Tab, x: f64) {
-    let started = std::time::Instant::now();
-    loop {
-        if tab.eval(CLOUD_X, vec![]).await.as_f64() == Some(x) {
-            return;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the recording never showed x = {x}: {} / {}",
-            tab.eval(CLOUD_X, vec![]).await,
-            tab.eval("const r = window.__viser4dRuntime; return r ? [r.status, r.panic || null, r.stats && r.stats()] : 'no runtime';", vec![]).await,
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
 
 #[test]
 fn an_export_decodes_to_the_runtime_scene_and_timeline_and_bad_ranges_are_named() {
@@ -79,7 +63,7 @@ async fn seek_and_read(tab: &Tab, step: u32) -> serde_json::Value {
         vec![],
     )
     .await;
-    wait_for_x(tab, f64::from(step)).await;
+    wait_for_step(tab, step).await;
     tab.eval(CLOUD, vec![]).await
 }
 
@@ -102,8 +86,8 @@ fn exports_play_in_the_stock_client_and_from_file_like_a_live_tab() {
         let page = driver.session().await;
         page.open(&format!("file://{}", html_path.display())).await;
         // Each starts at the first step of its range.
-        wait_for_x(&file, 5.0).await;
-        wait_for_x(&page, 5.0).await;
+        wait_for_step(&file, 5).await;
+        wait_for_step(&page, 5).await;
         let shots = crate::browser::screenshot_dir();
         std::fs::create_dir_all(&shots).expect("the screenshot dir");
         for (tab, name) in [
@@ -132,7 +116,7 @@ fn exports_play_in_the_stock_client_and_from_file_like_a_live_tab() {
             vec![],
         )
         .await;
-        wait_for_x(&page, 30.0).await;
+        wait_for_step(&page, 30).await;
         let bar = page
             .eval(
                 "return !!document.querySelector('[data-viser4d-role=play]');",

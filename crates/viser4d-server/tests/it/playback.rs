@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use serde_json::{Value as Json, json};
-use viser4d_server::Server;
 use viser4d_server::scene::{PointCloudHandle, PointCloudOptions, PointColors, PointPrecision};
+use viser4d_server::{Server, ServerBuilder};
 
 use crate::browser::new_client;
 use crate::support::{self, DEADLINE, runtime, wait_until};
@@ -24,7 +24,16 @@ fn points_at(t: u32) -> Vec<[f32; 3]> {
 
 /// A timeline of `num_steps` steps whose `/cloud` sits at x = step.
 pub(crate) fn recorded(num_steps: u32, fps: f64) -> (Server, PointCloudHandle) {
-    let server = support::server_with(|b| b.num_steps(num_steps).fps(fps));
+    recorded_with(num_steps, fps, |b| b)
+}
+
+/// [`recorded`], with more builder settings.
+fn recorded_with(
+    num_steps: u32,
+    fps: f64,
+    configure: impl FnOnce(ServerBuilder) -> ServerBuilder,
+) -> (Server, PointCloudHandle) {
+    let server = support::server_with(|b| configure(b.num_steps(num_steps).fps(fps)));
     let cloud = {
         let _step = server.at(0).expect("step 0");
         server
@@ -71,37 +80,22 @@ async fn cloud_x(tab: &Tab) -> Option<f64> {
 }
 
 /// Waits until the page's cloud sits at step `t`.
-async fn wait_for_step(tab: &Tab, t: u32) {
-    let started = Instant::now();
-    loop {
-        if cloud_x(tab).await == Some(f64::from(t)) {
-            return;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the page did not show step {t} within {DEADLINE:?}: cloud x {:?}, stats {}",
-            cloud_x(tab).await,
-            tab.eval(STATS, vec![]).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+pub(crate) async fn wait_for_step(tab: &Tab, t: u32) {
+    let t = f64::from(t);
+    tab.wait_until(&format!("the page to show step {t}"), CLOUD_X, |x| {
+        x.as_f64() == Some(t)
+    })
+    .await;
 }
 
 /// Waits until the page's cloud sits at step `t` or later (while playing,
 /// a step may be on screen for less time than one poll takes).
 async fn wait_for_step_at_least(tab: &Tab, t: u32) {
-    let started = Instant::now();
-    loop {
-        if cloud_x(tab).await.is_some_and(|x| x >= f64::from(t)) {
-            return;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the page did not reach step {t} within {DEADLINE:?}: cloud x {:?}",
-            cloud_x(tab).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let t = f64::from(t);
+    tab.wait_until(&format!("the page to reach step {t}"), CLOUD_X, |x| {
+        x.as_f64().is_some_and(|x| x >= t)
+    })
+    .await;
 }
 
 #[test]
@@ -542,26 +536,7 @@ fn heavy_scene_playback_measurements() {
 #[test]
 fn the_single_script_runtime_installs_itself_in_an_untouched_page() {
     let _one_at_a_time = webdriver::exclusive();
-    let server = support::server_with(|b| b.num_steps(10).fps(10.0).inject_runtime(false));
-    let cloud = {
-        let _t = server.at(0).expect("step 0");
-        server
-            .scene()
-            .add_point_cloud(
-                "/cloud",
-                &points_at(0),
-                PointColors::Uniform([255, 0, 0]),
-                PointCloudOptions {
-                    precision: PointPrecision::Float32,
-                    ..PointCloudOptions::default()
-                },
-            )
-            .expect("a cloud")
-    };
-    for t in 1..10 {
-        let _t = server.at(t).expect("a step");
-        cloud.set_points(&points_at(t)).expect("points");
-    }
+    let (server, _cloud) = recorded_with(10, 10.0, |b| b.inject_runtime(false));
     let script =
         std::fs::read_to_string(support::dist_dir().join("viser4d/viser4d_runtime_inline.js"))
             .expect("the single-script runtime (cargo xtask dist writes it)");

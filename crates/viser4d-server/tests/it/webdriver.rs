@@ -18,6 +18,13 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const INSTALL_HINT: &str = "the browser tests need Chromium and ChromeDriver \
      (Debian: apt-get install -y --no-install-recommends chromium chromium-driver; .ci/run installs them)";
 
+/// What the viser4d runtime says about itself (for failure messages).
+const RUNTIME_STATE: &str = "
+    const r = window.__viser4dRuntime;
+    if (!r) return 'not loaded';
+    const s = r.stats ? Object.assign({}, r.stats(), {applyMs: undefined}) : null;
+    return [r.status, r.panic || null, s];";
+
 /// Browser tests run one at a time within a process: two software-rendered
 /// Chromiums on a two-core machine starve each other.
 pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
@@ -179,16 +186,35 @@ impl Tab {
     /// Polls `body` every 100 ms until it returns something truthy, and
     /// returns that; panics with `what` after [`DEADLINE`].
     pub async fn wait_for(&self, what: &str, body: &str, args: Vec<Json>) -> Json {
+        self.poll(what, body, args, truthy).await
+    }
+
+    /// Polls `body` (no arguments) until `ok` accepts its value, and
+    /// returns that; panics with `what`, the last value and the viser4d
+    /// runtime's state after [`DEADLINE`].
+    pub async fn wait_until(&self, what: &str, body: &str, ok: impl Fn(&Json) -> bool) -> Json {
+        self.poll(what, body, Vec::new(), ok).await
+    }
+
+    async fn poll(
+        &self,
+        what: &str,
+        body: &str,
+        args: Vec<Json>,
+        ok: impl Fn(&Json) -> bool,
+    ) -> Json {
         let started = Instant::now();
         loop {
             let value = self.eval(body, args.clone()).await;
-            if truthy(&value) {
+            if ok(&value) {
                 return value;
             }
-            assert!(
-                started.elapsed() < DEADLINE,
-                "timed out after {DEADLINE:?} waiting for {what} (last value {value})"
-            );
+            if started.elapsed() >= DEADLINE {
+                let runtime = self.eval(RUNTIME_STATE, Vec::new()).await;
+                panic!(
+                    "timed out after {DEADLINE:?} waiting for {what} (last value {value}; viser4d runtime: {runtime})"
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
