@@ -75,10 +75,9 @@ const GOALS: [(&str, &str, &str, f64); 3] = [
 pub fn run(workspace: &Workspace, report_only: bool, extra_args: &[String]) -> Result<()> {
     let started = SystemTime::now();
     if !report_only {
-        // The server benchmark serves the client bundle.
-        let bundle = dist::run(workspace)?;
+        // The server benchmark serves the client bundle the assets crate embeds.
+        dist::run(workspace)?;
         let mut cargo = workspace.cargo();
-        cargo.env("VISER4D_DIST_DIR", &bundle.dir);
         cargo.arg("bench");
         for package in BENCH_PACKAGES {
             cargo.args(["--package", package]);

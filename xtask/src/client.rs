@@ -1,8 +1,9 @@
 //! The stock viser 1.1.1 web client: download its wheel from PyPI with pip
 //! (cached under `target/viser-client/`), check the wheel's sha256, and
-//! extract the two files we use into `target/viser-client/1.1.1/`:
-//! `index.html` (the self-contained client page we serve) and `_messages.py`
-//! (the message definitions the proto crate is checked against).
+//! extract the files we use into `target/viser-client/1.1.1/`:
+//! `index.html` (the self-contained client page we serve), `_messages.py`
+//! (the message definitions the proto crate is checked against) and the
+//! wheel's licence file.
 
 use std::{
     fs,
@@ -20,9 +21,10 @@ const WHEEL_FILE: &str = "viser-1.1.1-py3-none-any.whl";
 const WHEEL_SHA256: &str = "f528877553c56e1c01d43b861a1434920a2e7ba4fdc7b2e7ff03721e3c3f5b3d";
 
 /// (path inside the wheel, file name in the extracted directory)
-const EXTRACTED: [(&str, &str); 2] = [
+const EXTRACTED: [(&str, &str); 3] = [
     ("viser/client/build/index.html", "index.html"),
     ("viser/_messages.py", "_messages.py"),
+    ("viser-1.1.1.dist-info/licenses/LICENSE", "LICENSE-viser"),
 ];
 
 /// Records which wheel the extracted files came from.
@@ -34,6 +36,8 @@ pub struct Client {
     /// `target/viser-client/1.1.1/`, exported to tests as `VISER4D_CLIENT_DIR`.
     pub dir: PathBuf,
     pub index_html: PathBuf,
+    /// The licence file shipped in the wheel (it covers the client page).
+    pub license: PathBuf,
 }
 
 pub fn ensure(workspace: &Workspace) -> Result<Client> {
@@ -57,6 +61,7 @@ pub fn ensure(workspace: &Workspace) -> Result<Client> {
     }
     Ok(Client {
         index_html: dir.join("index.html"),
+        license: dir.join("LICENSE-viser"),
         dir,
     })
 }

@@ -1,10 +1,14 @@
-//! `cargo xtask dist`: the bundle the server serves, in `target/dist/`:
+//! `cargo xtask dist`: the bundle the server serves, written into the
+//! assets crate (`crates/viser4d-assets/assets/`, not in git), which embeds
+//! it and ships it when packaged:
 //!
 //! ```text
 //! index.html                        the stock viser 1.1.1 client, unmodified
+//! LICENSE-viser                     the licence file of viser's wheel
 //! viser4d/viser4d_runtime.js        wasm-bindgen glue (web target)
 //! viser4d/viser4d_runtime_bg.wasm   the browser runtime
 //! viser4d/viser4d_runtime_inline.js the same, one classic script with the wasm inline
+//! runtime-version                   "<version> protocol <revision>" of that runtime
 //! manifest.json                     every file above with its size and sha256
 //! ```
 //!
@@ -26,7 +30,7 @@ use crate::{client, digest, progress, wasm, workspace::Workspace};
 /// The assembled bundle.
 #[derive(Debug, Clone)]
 pub struct Bundle {
-    /// `target/dist/`, exported to tests as `VISER4D_DIST_DIR`.
+    /// `crates/viser4d-assets/assets/`.
     pub dir: PathBuf,
     /// The extracted client, exported to tests as `VISER4D_CLIENT_DIR`.
     pub client: client::Client,
@@ -38,16 +42,18 @@ pub fn run(workspace: &Workspace) -> Result<Bundle> {
     let runtime = wasm::build_runtime(workspace)?;
 
     let dir = workspace.dist_dir();
-    let sources: [(&str, &Path); 4] = [
-        ("index.html", &client.index_html),
-        ("viser4d/viser4d_runtime.js", &runtime.js),
-        ("viser4d/viser4d_runtime_bg.wasm", &runtime.wasm),
-        ("viser4d/viser4d_runtime_inline.js", &runtime.inline_js),
+    let read = |path: &Path| fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let sources: [(&str, Vec<u8>); 6] = [
+        ("index.html", read(&client.index_html)?),
+        ("LICENSE-viser", read(&client.license)?),
+        ("viser4d/viser4d_runtime.js", read(&runtime.js)?),
+        ("viser4d/viser4d_runtime_bg.wasm", read(&runtime.wasm)?),
+        ("viser4d/viser4d_runtime_inline.js", read(&runtime.inline_js)?),
+        ("runtime-version", runtime_version_line().into_bytes()),
     ];
     let mut entries = Vec::with_capacity(sources.len());
     let mut changed = 0;
-    for (name, source) in sources {
-        let bytes = fs::read(source).with_context(|| format!("reading {}", source.display()))?;
+    for (name, bytes) in sources {
         if digest::write_if_changed(&dir.join(name), &bytes)? {
             changed += 1;
         }
@@ -80,6 +86,16 @@ struct Entry {
     gzip_bytes: Option<u64>,
 }
 
+/// What the assets crate reads back as the runtime's version: the runtime
+/// is built from this workspace, so it has xtask's version.
+fn runtime_version_line() -> String {
+    format!(
+        "{} protocol {}",
+        env!("CARGO_PKG_VERSION"),
+        viser4d_proto::timeline::PROTOCOL_REVISION
+    )
+}
+
 fn manifest_json(entries: &[Entry]) -> Result<String> {
     let files: Vec<serde_json::Value> = entries
         .iter()
@@ -94,6 +110,7 @@ fn manifest_json(entries: &[Entry]) -> Result<String> {
     let manifest = serde_json::json!({
         "viserVersion": client::VISER_VERSION,
         "runtimeVersion": env!("CARGO_PKG_VERSION"),
+        "protocolRevision": viser4d_proto::timeline::PROTOCOL_REVISION,
         "files": files,
     });
     let mut text = serde_json::to_string_pretty(&manifest).context("encoding manifest.json")?;

@@ -2,7 +2,8 @@
 //! test, cheapest first, stopping at the first failure. `.ci/run` calls it.
 //!
 //! Tests get `VISER4D_CLIENT_DIR` (the extracted viser client and
-//! `_messages.py`) and `VISER4D_DIST_DIR` (the bundle); `--long` also sets
+//! `_messages.py`); the bundle reaches them embedded, through the assets
+//! crate, as it reaches users. `--long` also sets
 //! `VISER4D_PROPTEST_CASES=20000`.
 
 use std::{ffi::OsString, process::Command, time::Instant};
@@ -38,7 +39,6 @@ pub fn run(workspace: &Workspace, options: Options) -> Result<()> {
     stages.run("dist (viser client + wasm runtime bundle)", || {
         let bundle = dist::run(workspace)?;
         test_env.push(("VISER4D_CLIENT_DIR", bundle.client.dir.into_os_string()));
-        test_env.push(("VISER4D_DIST_DIR", bundle.dir.into_os_string()));
         Ok(())
     })?;
     if options.long {

@@ -37,9 +37,10 @@ impl Workspace {
         self.target_dir.join("viser-client")
     }
 
-    /// The bundle `cargo xtask dist` assembles.
+    /// The bundle `cargo xtask dist` assembles: inside the assets crate,
+    /// which embeds it (git ignores it).
     pub fn dist_dir(&self) -> PathBuf {
-        self.target_dir.join("dist")
+        self.root.join("crates/viser4d-assets/assets")
     }
 
     /// Where criterion writes its estimates.

@@ -40,6 +40,14 @@ use crate::error::{DecodeError, EncodeError};
 use crate::typed_array::TypedArray;
 use crate::value::Value;
 
+/// The revision of this conversation. The server says it in
+/// [`TimelineHello`] and the runtime in [`TimelineReady`]; each side refuses
+/// to play with another revision and says so, because a stale runtime (an
+/// old bundle, a page cached by the browser) would otherwise sit inert or
+/// misread blocks. Bump it with any change a peer of the old revision would
+/// misread.
+pub const PROTOCOL_REVISION: u32 = 2;
+
 /// Every viser4d message type starts with this.
 pub const TIMELINE_TYPE_PREFIX: &str = "Timeline";
 
@@ -111,7 +119,14 @@ timeline_messages! {
     /// Sent in every replay: a tab's runtime answers with
     /// [`TimelineReady`]. A runtime that was already running (the page
     /// reconnected) starts over.
-    TimelineHello = "TimelineHello" {}
+    TimelineHello = "TimelineHello" {
+        /// The server's [`PROTOCOL_REVISION`] (absent before revision 2).
+        #[serde(default)]
+        protocol: Option<u32>,
+        /// The server's crate version.
+        #[serde(default)]
+        server_version: Option<String>,
+    }
 
     /// The timeline's shape and the tab's cache budget. Resets the
     /// runtime's blocks and shown state; its transport (step, speed, loop,
@@ -196,7 +211,14 @@ timeline_messages! {
     TimelineRefresh = "TimelineRefresh" {}
 
     /// The runtime is installed and listening (tab to server).
-    TimelineReady = "TimelineReady" {}
+    TimelineReady = "TimelineReady" {
+        /// The runtime's version (absent before protocol revision 2).
+        #[serde(default)]
+        runtime_version: Option<String>,
+        /// The runtime's [`PROTOCOL_REVISION`] (absent before revision 2).
+        #[serde(default)]
+        protocol: Option<u32>,
+    }
 
     /// Please send this block (tab to server).
     TimelineBlockRequest = "TimelineBlockRequest" {
@@ -365,6 +387,33 @@ message_enum! {
         TimelineBlockDiscard,
         TimelineTimestep,
         TimelinePlaybackState,
+    }
+}
+
+impl TimelineHello {
+    /// The hello of a server of crate version `server_version` speaking
+    /// this [`PROTOCOL_REVISION`].
+    pub fn new(server_version: &str) -> TimelineHello {
+        TimelineHello {
+            protocol: Some(PROTOCOL_REVISION),
+            server_version: Some(server_version.to_owned()),
+        }
+    }
+}
+
+impl TimelineReady {
+    /// The ready of a runtime of version `runtime_version` speaking this
+    /// [`PROTOCOL_REVISION`].
+    pub fn new(runtime_version: &str) -> TimelineReady {
+        TimelineReady {
+            runtime_version: Some(runtime_version.to_owned()),
+            protocol: Some(PROTOCOL_REVISION),
+        }
+    }
+
+    /// Whether the runtime speaks this revision of the conversation.
+    pub fn compatible(&self) -> bool {
+        self.protocol == Some(PROTOCOL_REVISION)
     }
 }
 

@@ -106,6 +106,8 @@ struct App {
     page: Page,
     controller: Controller,
     bar: Option<Bar>,
+    /// The version notice is up (shown once per mismatch).
+    notice_shown: bool,
 }
 
 thread_local! {
@@ -188,6 +190,21 @@ fn dark_theme() -> bool {
 }
 
 fn render(app: &mut App) {
+    if let Some(text) = app.controller.mismatch() {
+        if !app.notice_shown {
+            if let Err(error) = crate::ui::show_notice(text) {
+                warn_js("viser4d: cannot show the version notice", &error);
+            }
+            if let Some(window) = web_sys::window() {
+                let global = Reflect::get(&window, &crate::GLOBAL_NAME.into()).unwrap_or_default();
+                set(&global, "status", &"mismatch".into());
+                set(&global, "error", &text.into());
+            }
+            app.notice_shown = true;
+        }
+        return;
+    }
+    app.notice_shown = false;
     if !app.controller.configured() {
         return;
     }
@@ -345,6 +362,7 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
             },
             controller: Controller::new(),
             bar: None,
+            notice_shown: false,
         });
     });
     install_api(global)?;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use viser4d_proto::timeline::{
     ClientMessage, ServerMessage, TimelineBlockDiscard, TimelineBlockRequest,
-    TimelinePlaybackState, TimelineReady, TimelineTimestep,
+    PROTOCOL_REVISION, TimelinePlaybackState, TimelineReady, TimelineTimestep,
 };
 use viser4d_timeline::{Block, Cursor, Emit, Overrides};
 
@@ -91,6 +91,9 @@ pub struct Controller {
     /// the audio restarts at each.
     jumps: u64,
     stats: Stats,
+    /// Set when the server speaks another protocol revision: what to tell
+    /// the user. Nothing plays until a compatible hello.
+    mismatch: Option<String>,
 }
 
 impl Controller {
@@ -139,7 +142,12 @@ impl Controller {
 
     /// The runtime is installed: tell the server.
     pub fn announce(&mut self, sink: &mut dyn Sink) {
-        self.tell(sink, TimelineReady {}.into());
+        self.tell(sink, TimelineReady::new(crate::VERSION).into());
+    }
+
+    /// Why this runtime cannot play what the server sends, if it cannot.
+    pub fn mismatch(&self) -> Option<&str> {
+        self.mismatch.as_deref()
     }
 
     /// Sends `message` to the server, if there is one.
@@ -169,8 +177,29 @@ impl Controller {
             ));
             return;
         }
+        if self.mismatch.is_some() && !matches!(message, ServerMessage::TimelineHello(_)) {
+            return;
+        }
         match message {
-            ServerMessage::TimelineHello(_) => self.tell(sink, TimelineReady {}.into()),
+            ServerMessage::TimelineHello(hello) => {
+                self.mismatch = (hello.protocol != Some(PROTOCOL_REVISION)).then(|| {
+                    format!(
+                        "viser4d: this page's runtime {} (protocol {PROTOCOL_REVISION}) cannot play \
+                         this server's timeline (server {}, protocol {}). Reload the page; if this \
+                         stays, the server and its runtime bundle come from different versions.",
+                        crate::VERSION,
+                        hello.server_version.as_deref().unwrap_or("unknown"),
+                        hello
+                            .protocol
+                            .map_or_else(|| "1".to_owned(), |p| p.to_string()),
+                    )
+                });
+                if let Some(text) = &self.mismatch {
+                    log(text);
+                }
+                // Answer even when incompatible: the server logs both versions.
+                self.tell(sink, TimelineReady::new(crate::VERSION).into());
+            }
             ServerMessage::TimelineConfigure(m)
                 if self.configured
                     && self.standalone

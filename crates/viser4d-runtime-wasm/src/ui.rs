@@ -375,3 +375,31 @@ fn typing_in(event: &web_sys::Event) -> bool {
         .is_some_and(|h| h.is_content_editable());
     editable || matches!(tag.as_str(), "input" | "textarea" | "select")
 }
+
+/// Shows `text` in a red banner at the bottom of the page (once; later calls
+/// replace the text), for what stops the timeline from playing at all: the
+/// user must see it, not find it in the console.
+pub fn show_notice(text: &str) -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or("viser4d: no window")?;
+    let document = window.document().ok_or("viser4d: no document")?;
+    let notice: HtmlElement = match document.query_selector("[data-viser4d-notice]")? {
+        Some(existing) => existing.dyn_into()?,
+        None => {
+            let notice: HtmlElement = element(&document, "div")?;
+            notice.set_attribute("data-viser4d-notice", "")?;
+            notice.set_attribute("role", "alert")?;
+            notice.style().set_css_text(
+                "position:fixed;left:12px;right:12px;bottom:12px;z-index:1000;\
+                 padding:10px 14px;border-radius:8px;background:#c92a2a;color:#fff;\
+                 font:14px/1.4 system-ui,sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.3)",
+            );
+            document
+                .body()
+                .ok_or("viser4d: no body")?
+                .append_child(&notice)?;
+            notice
+        }
+    };
+    notice.set_text_content(Some(text));
+    Ok(())
+}

@@ -1,27 +1,41 @@
 //! The files the server serves: the stock viser 1.1.1 client page with our
 //! runtime injected before `</head>`, and our own assets under `/viser4d/`.
-//! Everything is read once at start and held in memory (about 1 MB), with a
-//! gzip copy of the page.
+//! They come from the `viser4d-assets` crate, embedded in the program, or
+//! from a bundle directory given to the builder or in `VISER4D_DIST_DIR`
+//! (for trying another build of the runtime). Everything is held in memory
+//! (about 3 MB), with a gzip copy of the page.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use viser4d_proto::timeline::PROTOCOL_REVISION;
 
 use crate::error::{Result, ServerError};
 
 /// URL prefix of our own assets.
 pub const ASSET_PREFIX: &str = "/viser4d/";
 
-/// What the runtime loader looks like inside the page. It only runs if the
-/// runtime was built into the bundle; the page works without it.
+/// Environment variable naming a bundle directory to serve instead of the
+/// embedded one (the layout `cargo xtask dist` writes).
+pub const DIST_DIR_ENV: &str = "VISER4D_DIST_DIR";
+
+/// The runtime's files, below [`ASSET_PREFIX`] and in a bundle directory's
+/// `viser4d/` folder; the page loads the first two.
+const RUNTIME_FILES: [&str; 3] = [
+    "viser4d_runtime.js",
+    "viser4d_runtime_bg.wasm",
+    "viser4d_runtime_inline.js",
+];
+
+/// What the runtime loader looks like inside the page.
 const LOADER: &str = r#"<script type="module">
 try {
   const runtime = await import("/viser4d/viser4d_runtime.js");
   await runtime.default({ module_or_path: "/viser4d/viser4d_runtime_bg.wasm" });
 } catch (error) {
-  console.warn("viser4d runtime not loaded:", error);
+  console.error("viser4d runtime not loaded:", error);
 }
 </script>
 "#;
@@ -42,17 +56,41 @@ pub(crate) struct Bundle {
 pub const RECORDING_PATH: &str = "/recording.viser";
 
 impl Bundle {
-    /// The bundle directory to use when none is given: `VISER4D_DIST_DIR`,
-    /// else this workspace's `target/dist` (where `cargo xtask dist` puts it).
-    pub(crate) fn default_dir() -> PathBuf {
-        std::env::var_os("VISER4D_DIST_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dist"))
+    /// The bundle in `dir`, else in `VISER4D_DIST_DIR`, else the embedded
+    /// one; with `inject_runtime`, the page loads our runtime (without, it
+    /// is viser's page untouched, for content that brings its own runtime).
+    pub(crate) fn resolve(dir: Option<&Path>, inject_runtime: bool) -> Result<Bundle> {
+        let from_env = std::env::var_os(DIST_DIR_ENV)
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from);
+        match dir.map(Path::to_path_buf).or(from_env) {
+            Some(dir) => Bundle::load(&dir, inject_runtime),
+            None => Bundle::embedded(inject_runtime),
+        }
     }
 
-    /// Loads the bundle in `dir`; with `inject_runtime`, the page loads our
-    /// runtime (without, it is viser's page untouched, for content that
-    /// brings its own runtime).
+    /// The files built into the program by the `viser4d-assets` crate.
+    pub(crate) fn embedded(inject_runtime: bool) -> Result<Bundle> {
+        let version = viser4d_assets::runtime_version();
+        check_runtime_protocol(
+            version.map(|(_, protocol)| protocol),
+            "the embedded viser4d-assets",
+            viser4d_assets::RUNTIME_VERSION_LINE,
+        )?;
+        let page = String::from_utf8_lossy(viser4d_assets::CLIENT_PAGE).into_owned();
+        let assets = viser4d_assets::RUNTIME_FILES
+            .iter()
+            .map(|file| {
+                (
+                    file.name.to_owned(),
+                    (file.content_type, Bytes::from_static(file.bytes)),
+                )
+            })
+            .collect();
+        Ok(Bundle::assemble(page, assets, inject_runtime))
+    }
+
+    /// The bundle in directory `dir` (as `cargo xtask dist` writes it).
     pub(crate) fn load(dir: &Path, inject_runtime: bool) -> Result<Bundle> {
         let index_path = dir.join("index.html");
         if !index_path.is_file() {
@@ -65,38 +103,45 @@ impl Bundle {
             })
         };
         let page = String::from_utf8_lossy(&read(&index_path)?).into_owned();
-        let client_page = page.clone();
-        let page = if inject_runtime {
-            inject_before_head_end(&page, LOADER)
-        } else {
-            page
-        };
-        let index_html_gzip = gzip(page.as_bytes());
-
+        let version_path = dir.join("runtime-version");
+        if version_path.is_file() {
+            let line = String::from_utf8_lossy(&read(&version_path)?).into_owned();
+            let protocol = line
+                .split_whitespace()
+                .skip_while(|w| *w != "protocol")
+                .nth(1)
+                .and_then(|p| p.parse().ok());
+            check_runtime_protocol(protocol, &dir.display().to_string(), line.trim())?;
+        }
         let mut assets = HashMap::new();
-        let asset_dir = dir.join("viser4d");
-        if let Ok(entries) = std::fs::read_dir(&asset_dir) {
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned)
-                else {
-                    continue;
-                };
-                if path.is_file() {
-                    assets.insert(
-                        name.clone(),
-                        (content_type(&name), Bytes::from(read(&path)?)),
-                    );
-                }
+        for name in RUNTIME_FILES {
+            let path = dir.join("viser4d").join(name);
+            if path.is_file() {
+                assets.insert(name.to_owned(), (content_type(name), Bytes::from(read(&path)?)));
+            } else if inject_runtime {
+                return Err(ServerError::RuntimeMissing { path });
             }
         }
-        Ok(Bundle {
-            index_html: Bytes::from(page),
-            index_html_gzip: Bytes::from(index_html_gzip),
+        Ok(Bundle::assemble(page, assets, inject_runtime))
+    }
+
+    fn assemble(
+        page: String,
+        assets: HashMap<String, (&'static str, Bytes)>,
+        inject_runtime: bool,
+    ) -> Bundle {
+        let served = if inject_runtime {
+            inject_before_head_end(&page, LOADER)
+        } else {
+            page.clone()
+        };
+        Bundle {
+            index_html_gzip: Bytes::from(gzip(served.as_bytes())),
+            index_html: Bytes::from(served),
             assets,
             recording: None,
-            client_page,
-        })
+            client_page: page,
+        }
     }
 
     /// An asset by request path, or `None` (also for anything that tries to
@@ -115,6 +160,19 @@ pub(crate) fn inject_before_head_end(page: &str, snippet: &str) -> String {
         Some(at) => format!("{}{snippet}{}", &page[..at], &page[at..]),
         None => format!("{snippet}{page}"),
     }
+}
+
+/// A bundle whose runtime speaks another protocol revision would give every
+/// tab an inert timeline: refuse it at start.
+fn check_runtime_protocol(protocol: Option<u32>, bundle: &str, version_line: &str) -> Result<()> {
+    if protocol == Some(PROTOCOL_REVISION) {
+        return Ok(());
+    }
+    Err(ServerError::RuntimeMismatch {
+        bundle: bundle.to_owned(),
+        runtime: version_line.to_owned(),
+        expected: PROTOCOL_REVISION,
+    })
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {

@@ -5,13 +5,36 @@ use std::path::PathBuf;
 /// Anything the server API can refuse or fail at.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// The client bundle (`index.html`) is not where we looked.
+    /// A bundle directory given to the builder (or in `VISER4D_DIST_DIR`)
+    /// has no client page.
     #[error(
-        "viser client bundle not found at {path}: run `cargo xtask dist`, or point the builder (or VISER4D_DIST_DIR) at a bundle"
+        "no viser client page at {path}: the bundle directory given to the builder (or in VISER4D_DIST_DIR) must hold index.html and viser4d/; unset it to serve the embedded client"
     )]
     BundleMissing {
         /// Where we looked.
         path: PathBuf,
+    },
+    /// A bundle directory has the page but not the runtime, so tabs would
+    /// get no timeline.
+    #[error(
+        "the bundle has no viser4d runtime at {path}: a bundle directory needs viser4d/viser4d_runtime.js, viser4d_runtime_bg.wasm and viser4d_runtime_inline.js (unset VISER4D_DIST_DIR to serve the embedded runtime)"
+    )]
+    RuntimeMissing {
+        /// The first runtime file missing.
+        path: PathBuf,
+    },
+    /// The bundle's runtime speaks another protocol revision than this
+    /// server.
+    #[error(
+        "the viser4d runtime in {bundle} is {runtime:?}, but this server speaks protocol {expected}: use viser4d crates of one version (or rebuild the bundle with `cargo xtask dist`)"
+    )]
+    RuntimeMismatch {
+        /// Where the bundle came from.
+        bundle: String,
+        /// The runtime's version line.
+        runtime: String,
+        /// The protocol revision this server speaks.
+        expected: u32,
     },
     /// Reading the bundle failed.
     #[error("reading the client bundle at {path}: {source}")]
@@ -113,7 +136,9 @@ pub enum ServerError {
         num_steps: u32,
     },
     /// The bundle has no single-script runtime to put in a recording.
-    #[error("the client bundle has no viser4d/viser4d_runtime_inline.js: run `cargo xtask dist`")]
+    #[error(
+        "the client bundle has no viser4d/viser4d_runtime_inline.js to put in the recording (the bundle directory given lacks it)"
+    )]
     RuntimeScriptMissing,
     /// The timeline store refused an operation.
     #[error("timeline: {0}")]

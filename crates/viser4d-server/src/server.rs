@@ -96,8 +96,10 @@ impl ServerBuilder {
         self
     }
 
-    /// Where the client bundle is (default: `VISER4D_DIST_DIR`, else this
-    /// workspace's `target/dist`, which `cargo xtask dist` fills).
+    /// Serves the client and runtime from this bundle directory (the layout
+    /// `cargo xtask dist` writes: `index.html`, `viser4d/`) instead of the
+    /// ones embedded in the program. `VISER4D_DIST_DIR` does the same
+    /// without code; this wins over it.
     pub fn bundle_dir(mut self, dir: impl Into<PathBuf>) -> ServerBuilder {
         self.bundle_dir = Some(dir.into());
         self
@@ -217,10 +219,7 @@ impl ServerBuilder {
             return Err(ServerError::invalid("client_backlog_bytes", "must be > 0"));
         }
         let timeline = self.timeline_settings()?;
-        let mut bundle = Bundle::load(
-            &self.bundle_dir.unwrap_or_else(Bundle::default_dir),
-            self.inject_runtime,
-        )?;
+        let mut bundle = Bundle::resolve(self.bundle_dir.as_deref(), self.inject_runtime)?;
         bundle.recording = self.recording;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

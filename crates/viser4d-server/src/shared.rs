@@ -164,7 +164,7 @@ impl Shared {
         if state.timeline.is_some() {
             // Tells a runtime that is already running (the page reconnected)
             // to start over; a fresh runtime says ready on its own too.
-            match (TimelineHello {}).to_any() {
+            match TimelineHello::new(env!("CARGO_PKG_VERSION")).to_any() {
                 Ok(hello) => outbox.push_replay(hello, 32),
                 Err(error) => tracing::error!(%error, "cannot encode TimelineHello"),
             }

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use viser4d_server::Server;
-use viser4d_server::scene::{PointCloudOptions, PointColors};
+use viser4d::Server;
+use viser4d::scene::{PointCloudOptions, PointColors};
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();

@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use viser4d_server::Server;
-use viser4d_server::scene::{FrameHandle, FrameOptions};
+use viser4d::Server;
+use viser4d::scene::{FrameHandle, FrameOptions};
 
 const FRAMES: usize = 300;
 const STEPS: u32 = 180;

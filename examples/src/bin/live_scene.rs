@@ -5,8 +5,8 @@
 
 use std::f32::consts::TAU;
 
-use viser4d_server::Server;
-use viser4d_server::scene::{
+use viser4d::Server;
+use viser4d::scene::{
     BoxOptions, FrameOptions, GridOptions, IcosphereOptions, LabelOptions, PointCloudOptions,
     PointColors, Pose,
 };

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use viser4d_server::Server;
-use viser4d_server::scene::FrameOptions;
+use viser4d::Server;
+use viser4d::scene::FrameOptions;
 
 const STEPS: u32 = 200;
 

@@ -5,8 +5,8 @@
 
 use std::f32::consts::TAU;
 
-use viser4d_server::Server;
-use viser4d_server::scene::{PointCloudOptions, PointColors};
+use viser4d::Server;
+use viser4d::scene::{PointCloudOptions, PointColors};
 
 /// A ring of points, turned a little further at each step.
 fn ring(t: u32) -> Vec<[f32; 3]> {

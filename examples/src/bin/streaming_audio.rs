@@ -8,8 +8,8 @@
 use std::f32::consts::TAU;
 use std::time::Duration;
 
-use viser4d_server::Server;
-use viser4d_server::scene::IcosphereOptions;
+use viser4d::Server;
+use viser4d::scene::IcosphereOptions;
 
 const RATE: u32 = 16_000;
 const CHUNK: usize = 1_600;

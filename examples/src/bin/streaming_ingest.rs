@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use viser4d_server::Server;
-use viser4d_server::scene::{BoxOptions, Pose};
+use viser4d::Server;
+use viser4d::scene::{BoxOptions, Pose};
 
 const STEPS: u32 = 300;
 

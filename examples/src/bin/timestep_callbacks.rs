@@ -4,8 +4,8 @@
 //!
 //! `cargo run -p viser4d-examples --bin timestep_callbacks -- [PORT]`
 
-use viser4d_server::Server;
-use viser4d_server::scene::{IcosphereOptions, LabelOptions, Pose};
+use viser4d::Server;
+use viser4d::scene::{IcosphereOptions, LabelOptions, Pose};
 
 const STEPS: u32 = 120;
 

@@ -3,7 +3,6 @@
 //! through the same dispatch as a socket's.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use viser4d_proto::{AnyMessage, Message};
@@ -18,16 +17,7 @@ pub(crate) struct Harness {
 }
 
 pub(crate) fn harness() -> Harness {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "viser4d-gui-test-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::write(dir.join("index.html"), "<html><head></head></html>").expect("index");
-    let bundle = Bundle::load(&dir, true).expect("bundle");
-    std::fs::remove_dir_all(&dir).ok();
+    let bundle = Bundle::embedded(true).expect("the embedded bundle");
     let config = Config {
         outbox_budget_bytes: 64 << 20,
         max_messages_per_frame: 10_000,

@@ -2,7 +2,6 @@
 //! fake tab registered straight on the shared state whose outbox shows
 //! exactly what a real tab would be sent.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use viser4d_proto::messages::SceneNodeUpdateMessage;
 use viser4d_proto::{AnyMessage, Message, Value};
@@ -23,19 +22,7 @@ impl Harness {
     /// A server and one fake tab, whose outbox is drained of the initial
     /// replay.
     pub(crate) fn new() -> Result<Harness> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "viser4d-scene-test-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).map_err(crate::ServerError::Runtime)?;
-        std::fs::write(dir.join("index.html"), "<html><head></head></html>")
-            .map_err(crate::ServerError::Runtime)?;
-        let server = Server::builder().port(0).bundle_dir(&dir).start();
-        // The page is in memory once the server started.
-        std::fs::remove_dir_all(&dir).ok();
-        let server = server?;
+        let server = Server::builder().host("127.0.0.1").port(0).start()?;
         let scene = server.scene();
         let client = scene.shared.register_client().id;
         let harness = Harness {

@@ -38,6 +38,12 @@ pub(crate) fn handle(
         }
     };
     let id = client.id();
+    if let ClientMessage::TimelineReady(ready) = &message {
+        if !ready.compatible() {
+            crate::timeline::version::refuse(&mut shared.lock(), id, ready);
+            return None;
+        }
+    }
     let mut timestep = None;
     let mut playing_changed = None;
     {

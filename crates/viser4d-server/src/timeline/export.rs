@@ -137,16 +137,12 @@ pub fn embed_in_page(client_page: &str, recording: &[u8], dark_mode: bool) -> St
 
 /// A `.viser` recording (ours or Python viser's) as one self-contained
 /// HTML page, with viser's client from the bundle in `bundle_dir` (default:
-/// as the server finds it).
+/// as the server finds it: `VISER4D_DIST_DIR`, else the embedded client).
 pub fn recording_to_html(
     recording: &[u8],
     dark_mode: bool,
     bundle_dir: Option<&std::path::Path>,
 ) -> Result<String> {
-    let dir = bundle_dir.map_or_else(
-        crate::bundle::Bundle::default_dir,
-        std::path::Path::to_path_buf,
-    );
-    let bundle = crate::bundle::Bundle::load(&dir, false)?;
+    let bundle = crate::bundle::Bundle::resolve(bundle_dir, false)?;
     Ok(embed_in_page(&bundle.client_page, recording, dark_mode))
 }

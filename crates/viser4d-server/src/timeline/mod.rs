@@ -13,6 +13,7 @@ mod export;
 mod guard;
 mod playback;
 mod server_api;
+pub(crate) mod version;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -109,6 +110,9 @@ pub(crate) struct Timeline {
     audio_changed: BTreeSet<u32>,
     /// Woken on every edit; the refresher waits on it.
     pub(crate) dirty: Arc<Notify>,
+    /// Runtime versions already reported as incompatible (each is logged
+    /// once, not once per tab or reconnect).
+    pub(crate) refused_runtimes: BTreeSet<(String, Option<u32>)>,
 }
 
 impl std::fmt::Debug for Timeline {
@@ -139,6 +143,7 @@ impl Timeline {
             audio_rev_counter: 0,
             audio_changed: BTreeSet::new(),
             dirty: Arc::new(Notify::new()),
+            refused_runtimes: BTreeSet::new(),
         })
     }
 

@@ -5,6 +5,8 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
+use viser4d_server::{Server, ServerError};
+
 use crate::support;
 
 #[derive(Debug)]
@@ -140,24 +142,78 @@ fn unknown_and_escaping_paths_are_404() {
 }
 
 #[test]
-fn runtime_assets_are_served_from_the_bundle() {
+fn runtime_assets_are_served_from_the_embedded_bundle() {
     let server = support::server();
-    let dist = support::dist_dir();
-    let runtime = dist.join("viser4d").join("viser4d_runtime.js");
-    let response = get(server.port(), "/viser4d/viser4d_runtime.js", &[]);
-    // A bundle without the runtime still serves the page; then the loader's
-    // import is a 404 and the page goes on without it.
-    let Ok(expected) = std::fs::read(&runtime) else {
-        assert_eq!(response.status, 404);
-        return;
-    };
-    assert_eq!(response.status, 200);
+    for file in viser4d_assets::RUNTIME_FILES {
+        let response = get(server.port(), &format!("/viser4d/{}", file.name), &[]);
+        assert_eq!(response.status, 200, "{}", file.name);
+        assert_eq!(response.header("content-type"), Some(file.content_type));
+        assert!(response.body == file.bytes, "{}: the embedded bytes", file.name);
+    }
+}
+
+/// A bundle directory with the page and, optionally, the runtime files.
+fn bundle_dir(with_runtime: bool, version_line: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("index.html"), viser4d_assets::CLIENT_PAGE).expect("page");
+    if with_runtime {
+        std::fs::create_dir(dir.path().join("viser4d")).expect("runtime dir");
+        for file in viser4d_assets::RUNTIME_FILES {
+            std::fs::write(dir.path().join("viser4d").join(file.name), file.bytes).expect("file");
+        }
+    }
+    if let Some(line) = version_line {
+        std::fs::write(dir.path().join("runtime-version"), line).expect("version");
+    }
+    dir
+}
+
+#[test]
+fn a_bundle_directory_without_the_runtime_is_refused_at_start() {
+    let dir = bundle_dir(false, None);
+    let error = Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .bundle_dir(dir.path())
+        .start()
+        .expect_err("no runtime in the bundle");
     assert!(
-        response
-            .header("content-type")
-            .is_some_and(|v| v.starts_with("text/javascript")),
-        "{:?}",
-        response.headers
+        matches!(error, ServerError::RuntimeMissing { .. }),
+        "{error}"
     );
-    assert!(response.body == expected, "served bytes are the bundle's");
+    assert!(error.to_string().contains("viser4d_runtime.js"), "{error}");
+    // Without the runtime injected, viser's page alone is enough.
+    let server = Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .bundle_dir(dir.path())
+        .inject_runtime(false)
+        .start()
+        .expect("a page-only server");
+    assert_eq!(get(server.port(), "/", &[]).status, 200);
+}
+
+#[test]
+fn a_bundle_of_another_protocol_revision_is_refused_at_start() {
+    let dir = bundle_dir(true, Some("0.0.1 protocol 1"));
+    let error = Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .bundle_dir(dir.path())
+        .start()
+        .expect_err("a runtime of protocol 1");
+    assert!(
+        matches!(error, ServerError::RuntimeMismatch { expected: 2, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("0.0.1 protocol 1"), "{error}");
+    let dir = bundle_dir(true, Some(viser4d_assets::RUNTIME_VERSION_LINE));
+    let server = Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .bundle_dir(dir.path())
+        .start()
+        .expect("a bundle directory matching the server");
+    let response = get(server.port(), "/viser4d/viser4d_runtime_bg.wasm", &[]);
+    assert!(response.body == viser4d_assets::RUNTIME_WASM);
 }

@@ -3,7 +3,6 @@
 mod audio;
 mod backpressure;
 mod browser;
-mod cli;
 mod export;
 mod http;
 mod load;

@@ -132,6 +132,40 @@ fn a_tab_starts_paused_at_step_zero_and_plays() {
 }
 
 #[test]
+fn a_runtime_facing_another_protocol_revision_says_so_in_the_page() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) = recorded(10, 10.0);
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        new_client(&server, &[]);
+        wait_for_step(&tab, 0).await;
+        // What a server of protocol revision 1 sent: a hello with no version.
+        tab.eval(
+            "window.__viserMutable.messageQueue.push({type: 'TimelineHello'});",
+            vec![],
+        )
+        .await;
+        let notice = tab
+            .wait_for(
+                "the version notice",
+                "const n = document.querySelector('[data-viser4d-notice]');
+                 return n && window.__viser4dRuntime.status === 'mismatch' ? n.textContent : null;",
+                vec![],
+            )
+            .await;
+        let text = notice.as_str().unwrap_or_default();
+        assert!(
+            text.contains("protocol 2") && text.contains("protocol 1") && text.contains("Reload"),
+            "{text}"
+        );
+        tab.close().await;
+    });
+}
+
+#[test]
 fn two_tabs_sit_on_different_steps_and_server_play_reaches_only_open_tabs() {
     let _one_at_a_time = webdriver::exclusive();
     let (server, _cloud) = recorded(64, 20.0);
@@ -443,7 +477,7 @@ fn heavy_scene_playback_measurements() {
         let mut client = support::WsClient::connect(server.port()).await;
         client.messages_until(|m| is_timeline(m, false)).await;
         client
-            .send(&TimelineReady {}.to_any().expect("encodable"))
+            .send(&TimelineReady::new(env!("CARGO_PKG_VERSION")).to_any().expect("encodable"))
             .await;
         let started = Instant::now();
         client
@@ -537,9 +571,7 @@ fn heavy_scene_playback_measurements() {
 fn the_single_script_runtime_installs_itself_in_an_untouched_page() {
     let _one_at_a_time = webdriver::exclusive();
     let (server, _cloud) = recorded_with(10, 10.0, |b| b.inject_runtime(false));
-    let script =
-        std::fs::read_to_string(support::dist_dir().join("viser4d/viser4d_runtime_inline.js"))
-            .expect("the single-script runtime (cargo xtask dist writes it)");
+    let script = String::from_utf8_lossy(viser4d_assets::RUNTIME_INLINE_JS).into_owned();
     let url = server.url();
     let driver = ChromeDriver::start();
     runtime().block_on(async {

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use viser4d_proto::timeline::{
     ServerMessage, TimelineBlockRequest, TimelineMessage, TimelineReady, unpack,
 };
-use viser4d_proto::{AnyMessage, Value};
+use viser4d_proto::{AnyMessage, Message, Value};
 use viser4d_server::scene::{FrameOptions, PointCloudOptions, PointColors};
 use viser4d_server::{Server, ServerError};
 use viser4d_timeline::{Block, Cursor, Emit};
@@ -126,7 +126,7 @@ fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
         // A command before the tab is ready is held for it.
         server.play(Some(2.0), Some(true)).expect("play");
         client
-            .send(&TimelineReady {}.to_any().expect("encodable"))
+            .send(&TimelineReady::new(env!("CARGO_PKG_VERSION")).to_any().expect("encodable"))
             .await;
         let got = client
             .messages_until(|m| matches!(timeline_message(m), Some(ServerMessage::TimelinePlay(_))))
@@ -249,7 +249,7 @@ fn audio_tracks_are_checked_and_appends_refresh_the_blocks_a_tab_holds() {
             .messages_until(|m| timeline_message(m).is_some())
             .await;
         client
-            .send(&TimelineReady {}.to_any().expect("encodable"))
+            .send(&TimelineReady::new(env!("CARGO_PKG_VERSION")).to_any().expect("encodable"))
             .await;
         client
             .send(
@@ -286,4 +286,56 @@ fn audio_tracks_are_checked_and_appends_refresh_the_blocks_a_tab_holds() {
         assert_eq!(refreshed.audio[0].samples.len(), 9_600);
         client.close().await;
     });
+}
+
+#[test]
+fn a_stale_runtime_is_told_in_the_page_and_logged_once() {
+    let (server, _cloud) = cloud_server(10);
+    runtime().block_on(async {
+        for tab in 0..2 {
+            let mut client = WsClient::connect(server.port()).await;
+            client
+                .messages_until(|m| timeline_message(m).is_some())
+                .await;
+            // What a runtime of protocol revision 1 said: no version at all.
+            let stale = TimelineReady {
+                runtime_version: None,
+                protocol: None,
+            };
+            client.send(&stale.to_any().expect("encodable")).await;
+            let got = client
+                .messages_until(|m| {
+                    matches!(m, AnyMessage::Viser(Message::NotificationShowMessage(_)))
+                        || timeline_message(m).is_some()
+                })
+                .await;
+            let Some(AnyMessage::Viser(Message::NotificationShowMessage(notice))) = got.last()
+            else {
+                panic!("tab {tab}: a notification, not {got:?}");
+            };
+            assert!(
+                notice.props.body.contains("runtime unknown (protocol 1)")
+                    && notice.props.body.contains("protocol 2"),
+                "{}",
+                notice.props.body
+            );
+            // The stale tab is never configured, so it never misreads a block.
+            client
+                .send(&TimelineBlockRequest { index: 0 }.to_any().expect("encodable"))
+                .await;
+            let more = client.receive_within(std::time::Duration::from_millis(300)).await;
+            assert!(more.is_none(), "tab {tab}: nothing more, got {more:?}");
+        }
+    });
+    let logs = support::logs();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("cannot drive"))
+        .collect();
+    assert_eq!(lines.len(), 1, "logged once for two tabs: {logs}");
+    assert!(
+        lines[0].contains("runtime_protocol=1") && lines[0].contains("server_protocol=2"),
+        "{}",
+        lines[0]
+    );
 }

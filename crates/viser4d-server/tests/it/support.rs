@@ -26,8 +26,7 @@ use viser4d_server::{Server, ServerBuilder};
 /// How long any single wait in these tests may take before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
-/// A server on `127.0.0.1` and a free port, with the bundle from
-/// `VISER4D_DIST_DIR` (set by `cargo xtask test`) or `target/dist`.
+/// A server on `127.0.0.1` and a free port, serving the embedded bundle.
 pub fn server() -> Server {
     server_with(|builder| builder)
 }
@@ -39,19 +38,9 @@ pub fn server_with(configure: impl FnOnce(ServerBuilder) -> ServerBuilder) -> Se
     match configure(builder).start() {
         Ok(server) => server,
         Err(error) => panic!(
-            "cannot start the server: {error}\n\
-             (the client bundle comes from `cargo xtask dist`; `cargo xtask test` sets VISER4D_DIST_DIR)"
+            "cannot start the server: {error}"
         ),
     }
-}
-
-/// Where the server under test takes its bundle from (as the server
-/// resolves it).
-pub fn dist_dir() -> std::path::PathBuf {
-    std::env::var_os("VISER4D_DIST_DIR").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dist"),
-        std::path::PathBuf::from,
-    )
 }
 
 /// A runtime for the test's clients, separate from the server's.

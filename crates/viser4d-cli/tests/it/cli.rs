@@ -8,8 +8,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::json;
 use viser4d_proto::decode_recording;
 
-use crate::playback::recorded;
-use crate::support::runtime;
+use crate::support::{recorded, runtime};
 use crate::webdriver::{self, ChromeDriver};
 
 fn viser4d() -> Command {
@@ -37,7 +36,7 @@ fn info_describes_python_and_viser4d_recordings() {
         "{text}"
     );
 
-    let (server, _cloud) = recorded(40, 10.0);
+    let server = recorded(40, 10.0);
     let dir = tempfile::tempdir().expect("a temp dir");
     let file = dir.path().join("run.viser");
     std::fs::write(&file, server.serialize(5, Some(30)).expect("an export")).expect("writing");
