@@ -21,5 +21,10 @@ pub fn run(workspace: &Workspace) -> Result<()> {
         MAIN_EXAMPLE,
         "--release",
     ]))
-    .with_context(|| format!("running the demo (bundle in {})", workspace.display(&bundle.dir)))
+    .with_context(|| {
+        format!(
+            "running the demo (bundle in {})",
+            workspace.display(&bundle.dir)
+        )
+    })
 }

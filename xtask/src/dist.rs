@@ -48,7 +48,10 @@ pub fn run(workspace: &Workspace) -> Result<Bundle> {
         ("LICENSE-viser", read(&client.license)?),
         ("viser4d/viser4d_runtime.js", read(&runtime.js)?),
         ("viser4d/viser4d_runtime_bg.wasm", read(&runtime.wasm)?),
-        ("viser4d/viser4d_runtime_inline.js", read(&runtime.inline_js)?),
+        (
+            "viser4d/viser4d_runtime_inline.js",
+            read(&runtime.inline_js)?,
+        ),
         ("runtime-version", runtime_version_line().into_bytes()),
     ];
     let mut entries = Vec::with_capacity(sources.len());

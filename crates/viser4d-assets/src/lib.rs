@@ -94,7 +94,11 @@ mod tests {
         assert_eq!(&RUNTIME_WASM[..4], b"\0asm", "the runtime is a wasm module");
         assert!(runtime_version().is_some(), "{RUNTIME_VERSION_LINE:?}");
         for file in RUNTIME_FILES {
-            assert!(MANIFEST_JSON.contains(file.name), "{} in the manifest", file.name);
+            assert!(
+                MANIFEST_JSON.contains(file.name),
+                "{} in the manifest",
+                file.name
+            );
         }
     }
 }

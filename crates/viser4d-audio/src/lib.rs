@@ -32,6 +32,8 @@
 //! # Ok::<(), viser4d_audio::AudioError>(())
 //! ```
 
+#![deny(missing_docs)]
+
 use std::ops::Range;
 
 /// Samples per storage chunk: appends fill chunks of this size, so a long

@@ -320,6 +320,7 @@ class Gen:
             body.append("#[serde(untagged)]")
             body.append(f"pub enum {u} {{")
             for vn, vt in variants:
+                body.append(f"    /// The `{vt}` form.")
                 body.append(f"    {vn}({vt}),")
             body.append("}")
             body.append("")
@@ -336,6 +337,7 @@ class Gen:
                 if vn in variant_names:
                     raise SystemExit(f"variant clash in {name}: {vn}")
                 variant_names.add(vn)
+                lits.append(f"    /// viser's `{v}`.")
                 lits.append(f"    #[serde(rename = {rust_str(v)})]")
                 lits.append(f"    {vn},")
             lits.append("}")
@@ -364,13 +366,21 @@ class Gen:
         return "\n".join(out).rstrip() + "\n"
 
     def emit_struct(self, name: str, is_message: bool) -> list[str]:
+        # viser's docstrings are not Markdown: "[0,1]" would be a broken
+        # intra-doc link, so brackets outside code spans are escaped.
+        def md(line: str) -> str:
+            parts = line.split("`")
+            for i in range(0, len(parts), 2):
+                parts[i] = parts[i].replace("[", "\\[").replace("]", "\\]")
+            return "`".join(parts)
+
         c = self.classes[name]
         out: list[str] = []
         doc = ast.get_docstring(c)
         kind = "message" if is_message else ("TypedDict" if self.is_typed_dict(name) else "dataclass")
         if doc:
             for line in doc.strip().splitlines():
-                out.append(("/// " + line).rstrip())
+                out.append(("/// " + md(line)).rstrip())
             out.append("///")
         out.append(f"/// Python: `viser._messages.{name}` ({kind}).")
         out.append("#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]")
@@ -382,7 +392,10 @@ class Gen:
             fd = docs.get(fname)
             if fd:
                 for line in fd.strip().splitlines():
-                    out.append(("    /// " + line.strip()).rstrip())
+                    out.append(("    /// " + md(line.strip())).rstrip())
+            else:
+                # viser documents no such field; say at least what it is there.
+                out.append(f"    /// `{fname}` of viser's `{name}` (`{ast.unparse(ann)}` in Python).")
             rust_name = snake_field(fname)
             attrs = []
             if rust_name.removeprefix("r#") != fname:
@@ -434,6 +447,7 @@ class Gen:
         out.append("#[derive(Debug, Clone, PartialEq)]")
         out.append("pub enum Message {")
         for m in messages:
+            out.append(f"    /// A [`{m}`].")
             out.append(f"    {m}({m}),")
         out.append("}")
         out.append("")

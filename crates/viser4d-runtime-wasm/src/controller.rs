@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use viser4d_proto::timeline::{
-    ClientMessage, ServerMessage, TimelineBlockDiscard, TimelineBlockRequest,
-    PROTOCOL_REVISION, TimelinePlaybackState, TimelineReady, TimelineTimestep,
+    ClientMessage, PROTOCOL_REVISION, ServerMessage, TimelineBlockDiscard, TimelineBlockRequest,
+    TimelinePlaybackState, TimelineReady, TimelineTimestep,
 };
 use viser4d_timeline::{Block, Cursor, Emit, Overrides};
 

@@ -117,7 +117,10 @@ impl Bundle {
         for name in RUNTIME_FILES {
             let path = dir.join("viser4d").join(name);
             if path.is_file() {
-                assets.insert(name.to_owned(), (content_type(name), Bytes::from(read(&path)?)));
+                assets.insert(
+                    name.to_owned(),
+                    (content_type(name), Bytes::from(read(&path)?)),
+                );
             } else if inject_runtime {
                 return Err(ServerError::RuntimeMissing { path });
             }

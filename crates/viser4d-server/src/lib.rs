@@ -22,6 +22,8 @@
 //! # Ok::<(), viser4d_server::ServerError>(())
 //! ```
 
+#![deny(missing_docs)]
+
 mod bundle;
 mod callbacks;
 mod client;

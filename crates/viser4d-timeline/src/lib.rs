@@ -64,6 +64,8 @@
 //! # }
 //! ```
 
+#![deny(missing_docs)]
+
 mod block;
 mod changes;
 mod compression;

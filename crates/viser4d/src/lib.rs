@@ -98,12 +98,12 @@
 
 pub use viser4d_server::{
     BLOCK_SIZE_ENV, CLIENT_CACHE_ENV, CameraState, ClientHandle, ClientId, DEFAULT_BLOCK_SIZE,
-    DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS, Result, Server, ServerBuilder, ServerError,
-    StepGuard, gui, scene,
+    DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS, Result, Server, ServerBuilder, ServerError, StepGuard,
+    gui, scene,
 };
 
 /// Audio tracks on the timeline: [`Server::audio`] inside `at(t)` adds one,
-/// its [`AudioHandle`] appends samples and sets the volume.
+/// its [`AudioHandle`](crate::audio::AudioHandle) appends samples and sets the volume.
 pub mod audio {
     pub use viser4d_audio::{AudioError, MAX_CHANNELS, Track};
     pub use viser4d_server::{AudioApi, AudioHandle};

@@ -22,7 +22,9 @@ pub type Rgba = [u8; 4];
 /// Python: `viser._messages.RemoveSceneNodeMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoveSceneNodeMessage {
+    /// `name` of viser's `RemoveSceneNodeMessage` (`str` in Python).
     pub name: String,
+    /// `owner` of viser's `RemoveSceneNodeMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -39,6 +41,7 @@ impl RemoveSceneNodeMessage {
 /// Python: `viser._messages.GuiRemoveMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiRemoveMessage {
+    /// `uuid` of viser's `GuiRemoveMessage` (`str` in Python).
     pub uuid: String,
 }
 
@@ -56,6 +59,7 @@ impl GuiRemoveMessage {
 /// Python: `viser._messages.RunJavascriptMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunJavascriptMessage {
+    /// `source` of viser's `RunJavascriptMessage` (`str` in Python).
     pub source: String,
 }
 
@@ -71,7 +75,9 @@ impl RunJavascriptMessage {
 /// Python: `viser._messages.NotificationShowMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationShowMessage {
+    /// `uuid` of viser's `NotificationShowMessage` (`str` in Python).
     pub uuid: String,
+    /// `props` of viser's `NotificationShowMessage` (`NotificationProps` in Python).
     pub props: NotificationProps,
 }
 
@@ -108,7 +114,9 @@ pub struct NotificationProps {
 /// Python: `viser._messages.NotificationUpdateMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationUpdateMessage {
+    /// `uuid` of viser's `NotificationUpdateMessage` (`str` in Python).
     pub uuid: String,
+    /// `props` of viser's `NotificationUpdateMessage` (`NotificationProps` in Python).
     pub props: NotificationProps,
 }
 
@@ -124,6 +132,7 @@ impl NotificationUpdateMessage {
 /// Python: `viser._messages.RemoveNotificationMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoveNotificationMessage {
+    /// `uuid` of viser's `RemoveNotificationMessage` (`str` in Python).
     pub uuid: String,
 }
 
@@ -140,14 +149,23 @@ impl RemoveNotificationMessage {
 /// Python: `viser._messages.ViewerCameraMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViewerCameraMessage {
+    /// `wxyz` of viser's `ViewerCameraMessage` (`Tuple[float, float, float, float]` in Python).
     pub wxyz: [f64; 4],
+    /// `position` of viser's `ViewerCameraMessage` (`Tuple[float, float, float]` in Python).
     pub position: [f64; 3],
+    /// `fov` of viser's `ViewerCameraMessage` (`float` in Python).
     pub fov: f64,
+    /// `near` of viser's `ViewerCameraMessage` (`float` in Python).
     pub near: f64,
+    /// `far` of viser's `ViewerCameraMessage` (`float` in Python).
     pub far: f64,
+    /// `image_height` of viser's `ViewerCameraMessage` (`int` in Python).
     pub image_height: i64,
+    /// `image_width` of viser's `ViewerCameraMessage` (`int` in Python).
     pub image_width: i64,
+    /// `look_at` of viser's `ViewerCameraMessage` (`Tuple[float, float, float]` in Python).
     pub look_at: [f64; 3],
+    /// `up_direction` of viser's `ViewerCameraMessage` (`Tuple[float, float, float]` in Python).
     pub up_direction: [f64; 3],
 }
 
@@ -166,10 +184,15 @@ impl ViewerCameraMessage {
 /// Python: `viser._messages.ScenePointerMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenePointerMessage {
+    /// `event_type` of viser's `ScenePointerMessage` (`ScenePointerEventType` in Python).
     pub event_type: ScenePointerEventType,
+    /// `ray_origin` of viser's `ScenePointerMessage` (`Optional[Tuple[float, float, float]]` in Python).
     pub ray_origin: Option<[f64; 3]>,
+    /// `ray_direction` of viser's `ScenePointerMessage` (`Optional[Tuple[float, float, float]]` in Python).
     pub ray_direction: Option<[f64; 3]>,
+    /// `screen_pos` of viser's `ScenePointerMessage` (`Tuple[Tuple[float, float], ...]` in Python).
     pub screen_pos: Vec<[f64; 2]>,
+    /// `modifier` of viser's `ScenePointerMessage` (`Optional[KeyModifier]` in Python).
     pub modifier: Option<KeyModifier>,
 }
 
@@ -197,8 +220,11 @@ impl ScenePointerMessage {
 /// Python: `viser._messages.ScenePointerEnableMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenePointerEnableMessage {
+    /// `event_type` of viser's `ScenePointerEnableMessage` (`ScenePointerEventType` in Python).
     pub event_type: ScenePointerEventType,
+    /// `modifiers` of viser's `ScenePointerEnableMessage` (`Tuple[Optional[KeyModifier], ...]` in Python).
     pub modifiers: Vec<Option<KeyModifier>>,
+    /// `owner` of viser's `ScenePointerEnableMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -217,6 +243,7 @@ impl ScenePointerEnableMessage {
 /// Python: `viser._messages.CameraFrustumMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CameraFrustumMessage {
+    /// `name` of viser's `CameraFrustumMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -233,6 +260,7 @@ pub struct CameraFrustumMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `CameraFrustumMessage` (`CameraFrustumProps` in Python).
     pub props: CameraFrustumProps,
 }
 
@@ -281,6 +309,7 @@ pub struct CameraFrustumProps {
 /// Python: `viser._messages.GlbMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GlbMessage {
+    /// `name` of viser's `GlbMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -297,6 +326,7 @@ pub struct GlbMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `GlbMessage` (`GlbProps` in Python).
     pub props: GlbProps,
 }
 
@@ -328,6 +358,7 @@ pub struct GlbProps {
 /// Python: `viser._messages.FrameMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrameMessage {
+    /// `name` of viser's `FrameMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -344,6 +375,7 @@ pub struct FrameMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `FrameMessage` (`FrameProps` in Python).
     pub props: FrameProps,
 }
 
@@ -381,6 +413,7 @@ pub struct FrameProps {
 /// Python: `viser._messages.BatchedAxesMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchedAxesMessage {
+    /// `name` of viser's `BatchedAxesMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -397,6 +430,7 @@ pub struct BatchedAxesMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `BatchedAxesMessage` (`BatchedAxesProps` in Python).
     pub props: BatchedAxesProps,
 }
 
@@ -431,6 +465,7 @@ pub struct BatchedAxesProps {
 /// Python: `viser._messages.GridMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridMessage {
+    /// `name` of viser's `GridMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -447,6 +482,7 @@ pub struct GridMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `GridMessage` (`GridProps` in Python).
     pub props: GridProps,
 }
 
@@ -502,6 +538,7 @@ pub struct GridProps {
 /// Python: `viser._messages.LabelMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelMessage {
+    /// `name` of viser's `LabelMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -518,6 +555,7 @@ pub struct LabelMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `LabelMessage` (`LabelProps` in Python).
     pub props: LabelProps,
 }
 
@@ -550,6 +588,7 @@ pub struct LabelProps {
 /// Python: `viser._messages.Gui3DMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gui3DMessage {
+    /// `name` of viser's `Gui3DMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -566,6 +605,7 @@ pub struct Gui3DMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `Gui3DMessage` (`Gui3DProps` in Python).
     pub props: Gui3DProps,
 }
 
@@ -589,12 +629,13 @@ pub struct Gui3DProps {
 ///
 /// Positions are internally canonicalized to float32, colors to uint8.
 ///
-/// Float color inputs should be in the range [0,1], int color inputs should be in the
-/// range [0,255].
+/// Float color inputs should be in the range \[0,1\], int color inputs should be in the
+/// range \[0,255\].
 ///
 /// Python: `viser._messages.PointCloudMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PointCloudMessage {
+    /// `name` of viser's `PointCloudMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -611,6 +652,7 @@ pub struct PointCloudMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `PointCloudMessage` (`PointCloudProps` in Python).
     pub props: PointCloudProps,
 }
 
@@ -650,6 +692,7 @@ pub struct PointCloudProps {
 /// Python: `viser._messages.DirectionalLightMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DirectionalLightMessage {
+    /// `name` of viser's `DirectionalLightMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -666,6 +709,7 @@ pub struct DirectionalLightMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `DirectionalLightMessage` (`DirectionalLightProps` in Python).
     pub props: DirectionalLightProps,
 }
 
@@ -692,6 +736,7 @@ pub struct DirectionalLightProps {
 /// Python: `viser._messages.AmbientLightMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AmbientLightMessage {
+    /// `name` of viser's `AmbientLightMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -708,6 +753,7 @@ pub struct AmbientLightMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `AmbientLightMessage` (`AmbientLightProps` in Python).
     pub props: AmbientLightProps,
 }
 
@@ -732,6 +778,7 @@ pub struct AmbientLightProps {
 /// Python: `viser._messages.HemisphereLightMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HemisphereLightMessage {
+    /// `name` of viser's `HemisphereLightMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -748,6 +795,7 @@ pub struct HemisphereLightMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `HemisphereLightMessage` (`HemisphereLightProps` in Python).
     pub props: HemisphereLightProps,
 }
 
@@ -774,6 +822,7 @@ pub struct HemisphereLightProps {
 /// Python: `viser._messages.PointLightMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PointLightMessage {
+    /// `name` of viser's `PointLightMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -790,6 +839,7 @@ pub struct PointLightMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `PointLightMessage` (`PointLightProps` in Python).
     pub props: PointLightProps,
 }
 
@@ -820,6 +870,7 @@ pub struct PointLightProps {
 /// Python: `viser._messages.RectAreaLightMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RectAreaLightMessage {
+    /// `name` of viser's `RectAreaLightMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -836,6 +887,7 @@ pub struct RectAreaLightMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `RectAreaLightMessage` (`RectAreaLightProps` in Python).
     pub props: RectAreaLightProps,
 }
 
@@ -864,6 +916,7 @@ pub struct RectAreaLightProps {
 /// Python: `viser._messages.SpotLightMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpotLightMessage {
+    /// `name` of viser's `SpotLightMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -880,6 +933,7 @@ pub struct SpotLightMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `SpotLightMessage` (`SpotLightProps` in Python).
     pub props: SpotLightProps,
 }
 
@@ -916,9 +970,13 @@ pub struct SpotLightProps {
 /// Python: `viser._messages.FogMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FogMessage {
+    /// `near` of viser's `FogMessage` (`float` in Python).
     pub near: f64,
+    /// `far` of viser's `FogMessage` (`float` in Python).
     pub far: f64,
+    /// `color` of viser's `FogMessage` (`Tuple[int, int, int]` in Python).
     pub color: Rgb,
+    /// `enabled` of viser's `FogMessage` (`bool` in Python).
     pub enabled: bool,
 }
 
@@ -938,12 +996,19 @@ impl FogMessage {
 /// Python: `viser._messages.EnvironmentMapMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentMapMessage {
+    /// `hdri_data` of viser's `EnvironmentMapMessage` (`Optional[bytes]` in Python).
     pub hdri_data: Option<Bytes>,
+    /// `background` of viser's `EnvironmentMapMessage` (`bool` in Python).
     pub background: bool,
+    /// `background_blurriness` of viser's `EnvironmentMapMessage` (`float` in Python).
     pub background_blurriness: f64,
+    /// `background_intensity` of viser's `EnvironmentMapMessage` (`float` in Python).
     pub background_intensity: f64,
+    /// `background_wxyz` of viser's `EnvironmentMapMessage` (`Tuple[float, float, float, float]` in Python).
     pub background_wxyz: [f64; 4],
+    /// `environment_intensity` of viser's `EnvironmentMapMessage` (`float` in Python).
     pub environment_intensity: f64,
+    /// `environment_wxyz` of viser's `EnvironmentMapMessage` (`Tuple[float, float, float, float]` in Python).
     pub environment_wxyz: [f64; 4],
 }
 
@@ -959,7 +1024,9 @@ impl EnvironmentMapMessage {
 /// Python: `viser._messages.EnableLightsMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnableLightsMessage {
+    /// `enabled` of viser's `EnableLightsMessage` (`bool` in Python).
     pub enabled: bool,
+    /// `cast_shadow` of viser's `EnableLightsMessage` (`bool` in Python).
     pub cast_shadow: bool,
 }
 
@@ -977,6 +1044,7 @@ impl EnableLightsMessage {
 /// Python: `viser._messages.MeshMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeshMessage {
+    /// `name` of viser's `MeshMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -993,6 +1061,7 @@ pub struct MeshMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `MeshMessage` (`MeshProps` in Python).
     pub props: MeshProps,
 }
 
@@ -1039,6 +1108,7 @@ pub struct MeshProps {
 /// Python: `viser._messages.BoxMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoxMessage {
+    /// `name` of viser's `BoxMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -1055,6 +1125,7 @@ pub struct BoxMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `BoxMessage` (`BoxProps` in Python).
     pub props: BoxProps,
 }
 
@@ -1098,6 +1169,7 @@ pub struct BoxProps {
 /// Python: `viser._messages.IcosphereMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IcosphereMessage {
+    /// `name` of viser's `IcosphereMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -1114,6 +1186,7 @@ pub struct IcosphereMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `IcosphereMessage` (`IcosphereProps` in Python).
     pub props: IcosphereProps,
 }
 
@@ -1159,6 +1232,7 @@ pub struct IcosphereProps {
 /// Python: `viser._messages.CylinderMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CylinderMessage {
+    /// `name` of viser's `CylinderMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -1175,6 +1249,7 @@ pub struct CylinderMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `CylinderMessage` (`CylinderProps` in Python).
     pub props: CylinderProps,
 }
 
@@ -1222,6 +1297,7 @@ pub struct CylinderProps {
 /// Python: `viser._messages.SkinnedMeshMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkinnedMeshMessage {
+    /// `name` of viser's `SkinnedMeshMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -1238,6 +1314,7 @@ pub struct SkinnedMeshMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `SkinnedMeshMessage` (`SkinnedMeshProps` in Python).
     pub props: SkinnedMeshProps,
 }
 
@@ -1296,6 +1373,7 @@ pub struct SkinnedMeshProps {
 /// Python: `viser._messages.BatchedMeshesMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchedMeshesMessage {
+    /// `name` of viser's `BatchedMeshesMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -1312,6 +1390,7 @@ pub struct BatchedMeshesMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `BatchedMeshesMessage` (`BatchedMeshesProps` in Python).
     pub props: BatchedMeshesProps,
 }
 
@@ -1368,6 +1447,7 @@ pub struct BatchedMeshesProps {
 /// Python: `viser._messages.BatchedGlbMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchedGlbMessage {
+    /// `name` of viser's `BatchedGlbMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -1384,6 +1464,7 @@ pub struct BatchedGlbMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `BatchedGlbMessage` (`BatchedGlbProps` in Python).
     pub props: BatchedGlbProps,
 }
 
@@ -1426,9 +1507,13 @@ pub struct BatchedGlbProps {
 /// Python: `viser._messages.SetBoneOrientationMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetBoneOrientationMessage {
+    /// `name` of viser's `SetBoneOrientationMessage` (`str` in Python).
     pub name: String,
+    /// `bone_index` of viser's `SetBoneOrientationMessage` (`int` in Python).
     pub bone_index: i64,
+    /// `wxyz` of viser's `SetBoneOrientationMessage` (`Tuple[float, float, float, float]` in Python).
     pub wxyz: [f64; 4],
+    /// `owner` of viser's `SetBoneOrientationMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -1447,9 +1532,13 @@ impl SetBoneOrientationMessage {
 /// Python: `viser._messages.SetBonePositionMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetBonePositionMessage {
+    /// `name` of viser's `SetBonePositionMessage` (`str` in Python).
     pub name: String,
+    /// `bone_index` of viser's `SetBonePositionMessage` (`int` in Python).
     pub bone_index: i64,
+    /// `position` of viser's `SetBonePositionMessage` (`Tuple[float, float, float]` in Python).
     pub position: [f64; 3],
+    /// `owner` of viser's `SetBonePositionMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -1466,6 +1555,7 @@ impl SetBonePositionMessage {
 /// Python: `viser._messages.TransformControlsMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransformControlsMessage {
+    /// `name` of viser's `TransformControlsMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -1482,6 +1572,7 @@ pub struct TransformControlsMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `TransformControlsMessage` (`TransformControlsProps` in Python).
     pub props: TransformControlsProps,
 }
 
@@ -1529,6 +1620,7 @@ pub struct TransformControlsProps {
 /// Python: `viser._messages.SetCameraPositionMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetCameraPositionMessage {
+    /// `position` of viser's `SetCameraPositionMessage` (`Tuple[float, float, float]` in Python).
     pub position: [f64; 3],
     /// If True, this is an initial camera setup that can be overridden by URL params.
     #[serde(default)]
@@ -1547,6 +1639,7 @@ impl SetCameraPositionMessage {
 /// Python: `viser._messages.SetCameraUpDirectionMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetCameraUpDirectionMessage {
+    /// `position` of viser's `SetCameraUpDirectionMessage` (`Tuple[float, float, float]` in Python).
     pub position: [f64; 3],
     /// If True, this is an initial camera setup that can be overridden by URL params.
     #[serde(default)]
@@ -1565,6 +1658,7 @@ impl SetCameraUpDirectionMessage {
 /// Python: `viser._messages.SetCameraLookAtMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetCameraLookAtMessage {
+    /// `look_at` of viser's `SetCameraLookAtMessage` (`Tuple[float, float, float]` in Python).
     pub look_at: [f64; 3],
     /// If True, this is an initial camera setup that can be overridden by URL params.
     #[serde(default)]
@@ -1583,6 +1677,7 @@ impl SetCameraLookAtMessage {
 /// Python: `viser._messages.SetCameraNearMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetCameraNearMessage {
+    /// `near` of viser's `SetCameraNearMessage` (`float` in Python).
     pub near: f64,
     /// If True, this is an initial camera setup that can be overridden by URL params.
     #[serde(default)]
@@ -1601,6 +1696,7 @@ impl SetCameraNearMessage {
 /// Python: `viser._messages.SetCameraFarMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetCameraFarMessage {
+    /// `far` of viser's `SetCameraFarMessage` (`float` in Python).
     pub far: f64,
     /// If True, this is an initial camera setup that can be overridden by URL params.
     #[serde(default)]
@@ -1619,6 +1715,7 @@ impl SetCameraFarMessage {
 /// Python: `viser._messages.SetCameraFovMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetCameraFovMessage {
+    /// `fov` of viser's `SetCameraFovMessage` (`float` in Python).
     pub fov: f64,
     /// If True, this is an initial camera setup that can be overridden by URL params.
     #[serde(default)]
@@ -1642,6 +1739,7 @@ impl SetCameraFovMessage {
 /// Python: `viser._messages.SetCameraMinOrbitDistanceMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetCameraMinOrbitDistanceMessage {
+    /// `min_orbit_distance` of viser's `SetCameraMinOrbitDistanceMessage` (`float` in Python).
     pub min_orbit_distance: f64,
 }
 
@@ -1658,6 +1756,7 @@ impl SetCameraMinOrbitDistanceMessage {
 /// Python: `viser._messages.SetCameraMaxOrbitDistanceMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetCameraMaxOrbitDistanceMessage {
+    /// `max_orbit_distance` of viser's `SetCameraMaxOrbitDistanceMessage` (`float` in Python).
     pub max_orbit_distance: f64,
 }
 
@@ -1675,8 +1774,11 @@ impl SetCameraMaxOrbitDistanceMessage {
 /// Python: `viser._messages.SetOrientationMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetOrientationMessage {
+    /// `name` of viser's `SetOrientationMessage` (`str` in Python).
     pub name: String,
+    /// `wxyz` of viser's `SetOrientationMessage` (`Tuple[float, float, float, float]` in Python).
     pub wxyz: [f64; 4],
+    /// `owner` of viser's `SetOrientationMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -1695,8 +1797,11 @@ impl SetOrientationMessage {
 /// Python: `viser._messages.SetPositionMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetPositionMessage {
+    /// `name` of viser's `SetPositionMessage` (`str` in Python).
     pub name: String,
+    /// `position` of viser's `SetPositionMessage` (`Tuple[float, float, float]` in Python).
     pub position: [f64; 3],
+    /// `owner` of viser's `SetPositionMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -1715,8 +1820,11 @@ impl SetPositionMessage {
 /// Python: `viser._messages.TransformControlsUpdateMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransformControlsUpdateMessage {
+    /// `name` of viser's `TransformControlsUpdateMessage` (`str` in Python).
     pub name: String,
+    /// `wxyz` of viser's `TransformControlsUpdateMessage` (`Tuple[float, float, float, float]` in Python).
     pub wxyz: [f64; 4],
+    /// `position` of viser's `TransformControlsUpdateMessage` (`Tuple[float, float, float]` in Python).
     pub position: [f64; 3],
     /// Echo of the effective variant's owner, so the server dispatches to
     /// exactly one scope's registry (regular init field: this message is
@@ -1737,7 +1845,9 @@ impl TransformControlsUpdateMessage {
 /// Python: `viser._messages.TransformControlsDragStartMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransformControlsDragStartMessage {
+    /// `name` of viser's `TransformControlsDragStartMessage` (`str` in Python).
     pub name: String,
+    /// `owner` of viser's `TransformControlsDragStartMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -1754,7 +1864,9 @@ impl TransformControlsDragStartMessage {
 /// Python: `viser._messages.TransformControlsDragEndMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransformControlsDragEndMessage {
+    /// `name` of viser's `TransformControlsDragEndMessage` (`str` in Python).
     pub name: String,
+    /// `owner` of viser's `TransformControlsDragEndMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -1771,8 +1883,11 @@ impl TransformControlsDragEndMessage {
 /// Python: `viser._messages.BackgroundImageMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackgroundImageMessage {
+    /// `format` of viser's `BackgroundImageMessage` (`Literal['jpeg', 'png']` in Python).
     pub format: ImageFormat,
+    /// `rgb_data` of viser's `BackgroundImageMessage` (`Optional[bytes]` in Python).
     pub rgb_data: Option<Bytes>,
+    /// `depth_data` of viser's `BackgroundImageMessage` (`Optional[bytes]` in Python).
     pub depth_data: Option<Bytes>,
 }
 
@@ -1788,6 +1903,7 @@ impl BackgroundImageMessage {
 /// Python: `viser._messages.ImageMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageMessage {
+    /// `name` of viser's `ImageMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -1804,6 +1920,7 @@ pub struct ImageMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `ImageMessage` (`ImageProps` in Python).
     pub props: ImageProps,
 }
 
@@ -1843,8 +1960,11 @@ pub struct ImageProps {
 /// Python: `viser._messages.SetSceneNodeVisibilityMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetSceneNodeVisibilityMessage {
+    /// `name` of viser's `SetSceneNodeVisibilityMessage` (`str` in Python).
     pub name: String,
+    /// `visible` of viser's `SetSceneNodeVisibilityMessage` (`bool` in Python).
     pub visible: bool,
+    /// `owner` of viser's `SetSceneNodeVisibilityMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -1869,8 +1989,11 @@ impl SetSceneNodeVisibilityMessage {
 /// Python: `viser._messages.SetSceneNodeDragBindingsMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetSceneNodeDragBindingsMessage {
+    /// `name` of viser's `SetSceneNodeDragBindingsMessage` (`str` in Python).
     pub name: String,
+    /// `bindings` of viser's `SetSceneNodeDragBindingsMessage` (`Tuple[DragBinding, ...]` in Python).
     pub bindings: Vec<DragBinding>,
+    /// `owner` of viser's `SetSceneNodeDragBindingsMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -1890,7 +2013,9 @@ impl SetSceneNodeDragBindingsMessage {
 /// Python: `viser._messages.DragBinding` (dataclass).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DragBinding {
+    /// `button` of viser's `DragBinding` (`DragButton` in Python).
     pub button: DragButton,
+    /// `modifier` of viser's `DragBinding` (`Optional[KeyModifier]` in Python).
     pub modifier: Option<KeyModifier>,
 }
 
@@ -1907,8 +2032,11 @@ pub struct DragBinding {
 /// Python: `viser._messages.SetSceneNodeClickBindingsMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetSceneNodeClickBindingsMessage {
+    /// `name` of viser's `SetSceneNodeClickBindingsMessage` (`str` in Python).
     pub name: String,
+    /// `bindings` of viser's `SetSceneNodeClickBindingsMessage` (`Tuple[DragBinding, ...]` in Python).
     pub bindings: Vec<DragBinding>,
+    /// `owner` of viser's `SetSceneNodeClickBindingsMessage` (`str` in Python).
     #[serde(default)]
     pub owner: String,
 }
@@ -1925,12 +2053,17 @@ impl SetSceneNodeClickBindingsMessage {
 /// Python: `viser._messages.SceneNodeClickMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SceneNodeClickMessage {
+    /// `name` of viser's `SceneNodeClickMessage` (`str` in Python).
     pub name: String,
     /// Instance index. Currently only used for batched axes.
     pub instance_index: Option<i64>,
+    /// `ray_origin` of viser's `SceneNodeClickMessage` (`Tuple[float, float, float]` in Python).
     pub ray_origin: [f64; 3],
+    /// `ray_direction` of viser's `SceneNodeClickMessage` (`Tuple[float, float, float]` in Python).
     pub ray_direction: [f64; 3],
+    /// `screen_pos` of viser's `SceneNodeClickMessage` (`Tuple[float, float]` in Python).
     pub screen_pos: [f64; 2],
+    /// `modifier` of viser's `SceneNodeClickMessage` (`Optional[KeyModifier]` in Python).
     pub modifier: Option<KeyModifier>,
     /// Echo of the clicked variant's owner, so the server dispatches to
     /// exactly one scope's registry.
@@ -1955,7 +2088,9 @@ impl SceneNodeClickMessage {
 /// Python: `viser._messages.SceneNodeDragMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SceneNodeDragMessage {
+    /// `phase` of viser's `SceneNodeDragMessage` (`_DragPhase` in Python).
     pub phase: DragPhase,
+    /// `name` of viser's `SceneNodeDragMessage` (`str` in Python).
     pub name: String,
     /// Instance index when the drag target is a batched scene node (e.g.
     /// batched meshes, batched GLBs, batched axes). ``None`` for
@@ -1969,7 +2104,9 @@ pub struct SceneNodeDragMessage {
     pub end_position: [f64; 3],
     /// Current pointer in OpenCV screen-space coordinates.
     pub end_screen_pos: [f64; 2],
+    /// `button` of viser's `SceneNodeDragMessage` (`Literal['left', 'middle', 'right']` in Python).
     pub button: DragButton,
+    /// `modifier` of viser's `SceneNodeDragMessage` (`Optional[KeyModifier]` in Python).
     pub modifier: Option<KeyModifier>,
     /// Echo of the dragged variant's owner, so the server dispatches to
     /// exactly one scope's registry.
@@ -2000,8 +2137,11 @@ impl ResetGuiMessage {
 /// Python: `viser._messages.GuiFolderMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiFolderMessage {
+    /// `uuid` of viser's `GuiFolderMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiFolderMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiFolderMessage` (`GuiFolderProps` in Python).
     pub props: GuiFolderProps,
 }
 
@@ -2035,8 +2175,11 @@ pub struct GuiFolderProps {
 /// Python: `viser._messages.GuiFormMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiFormMessage {
+    /// `uuid` of viser's `GuiFormMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiFormMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiFormMessage` (`GuiFolderProps` in Python).
     pub props: GuiFolderProps,
 }
 
@@ -2059,6 +2202,7 @@ impl GuiFormMessage {
 /// Python: `viser._messages.GuiFormSubmitMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiFormSubmitMessage {
+    /// `uuid` of viser's `GuiFormSubmitMessage` (`str` in Python).
     pub uuid: String,
 }
 
@@ -2079,6 +2223,7 @@ impl GuiFormSubmitMessage {
 /// Python: `viser._messages.GuiFormDirtyMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiFormDirtyMessage {
+    /// `uuid` of viser's `GuiFormDirtyMessage` (`str` in Python).
     pub uuid: String,
 }
 
@@ -2092,8 +2237,11 @@ impl GuiFormDirtyMessage {
 /// Python: `viser._messages.GuiMarkdownMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiMarkdownMessage {
+    /// `uuid` of viser's `GuiMarkdownMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiMarkdownMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiMarkdownMessage` (`GuiMarkdownProps` in Python).
     pub props: GuiMarkdownProps,
 }
 
@@ -2119,8 +2267,11 @@ pub struct GuiMarkdownProps {
 /// Python: `viser._messages.GuiHtmlMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiHtmlMessage {
+    /// `uuid` of viser's `GuiHtmlMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiHtmlMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiHtmlMessage` (`GuiHtmlProps` in Python).
     pub props: GuiHtmlProps,
 }
 
@@ -2145,8 +2296,11 @@ pub struct GuiHtmlProps {
 /// Python: `viser._messages.GuiDividerMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiDividerMessage {
+    /// `uuid` of viser's `GuiDividerMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiDividerMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiDividerMessage` (`GuiDividerProps` in Python).
     pub props: GuiDividerProps,
 }
 
@@ -2169,9 +2323,13 @@ pub struct GuiDividerProps {
 /// Python: `viser._messages.GuiProgressBarMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiProgressBarMessage {
+    /// `uuid` of viser's `GuiProgressBarMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiProgressBarMessage` (`float` in Python).
     pub value: f64,
+    /// `container_uuid` of viser's `GuiProgressBarMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiProgressBarMessage` (`GuiProgressBarProps` in Python).
     pub props: GuiProgressBarProps,
 }
 
@@ -2198,8 +2356,11 @@ pub struct GuiProgressBarProps {
 /// Python: `viser._messages.GuiPlotlyMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiPlotlyMessage {
+    /// `uuid` of viser's `GuiPlotlyMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiPlotlyMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiPlotlyMessage` (`GuiPlotlyProps` in Python).
     pub props: GuiPlotlyProps,
 }
 
@@ -2227,8 +2388,11 @@ pub struct GuiPlotlyProps {
 /// Python: `viser._messages.GuiUplotMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiUplotMessage {
+    /// `uuid` of viser's `GuiUplotMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiUplotMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiUplotMessage` (`GuiUplotProps` in Python).
     pub props: GuiUplotProps,
 }
 
@@ -2289,8 +2453,11 @@ pub struct GuiUplotProps {
 /// Python: `viser._messages.GuiImageMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiImageMessage {
+    /// `uuid` of viser's `GuiImageMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiImageMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiImageMessage` (`GuiImageProps` in Python).
     pub props: GuiImageProps,
 }
 
@@ -2323,7 +2490,9 @@ pub struct GuiImageProps {
 /// Python: `viser._messages.GuiSetPanelPositionMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiSetPanelPositionMessage {
+    /// `uuid` of viser's `GuiSetPanelPositionMessage` (`str` in Python).
     pub uuid: String,
+    /// `position` of viser's `GuiSetPanelPositionMessage` (`Union[EdgePlacement, SplitPlacement, FloatPlacement]` in Python).
     pub position: PanelPlacement,
     /// Layout-update counter (bumped on EVERY placement call): one monotonic
     /// counter per GuiApi run, shared across panels (D50). The client applies a
@@ -2353,7 +2522,9 @@ impl GuiSetPanelPositionMessage {
 /// Python: `viser._messages.EdgePlacement` (TypedDict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EdgePlacement {
+    /// `kind` of viser's `EdgePlacement` (`Literal['edge']` in Python).
     pub kind: EdgePlacementKind,
+    /// `edge` of viser's `EdgePlacement` (`Literal['left', 'right']` in Python).
     pub edge: EdgePlacementEdge,
 }
 
@@ -2362,9 +2533,11 @@ pub struct EdgePlacement {
 /// Python: `viser._messages.SplitPlacement` (TypedDict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SplitPlacement {
+    /// `kind` of viser's `SplitPlacement` (`Literal['split']` in Python).
     pub kind: SplitPlacementKind,
     /// Tab-group uuid of the anchor panel (CONTROL_PANEL_ID for the main panel).
     pub anchor_uuid: String,
+    /// `side` of viser's `SplitPlacement` (`Literal['above', 'below']` in Python).
     pub side: SplitPlacementSide,
 }
 
@@ -2373,8 +2546,11 @@ pub struct SplitPlacement {
 /// Python: `viser._messages.FloatPlacement` (TypedDict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FloatPlacement {
+    /// `kind` of viser's `FloatPlacement` (`Literal['float']` in Python).
     pub kind: FloatPlacementKind,
+    /// `x` of viser's `FloatPlacement` (`Optional[float]` in Python).
     pub x: Option<f64>,
+    /// `y` of viser's `FloatPlacement` (`Optional[float]` in Python).
     pub y: Option<f64>,
 }
 
@@ -2384,7 +2560,9 @@ pub struct FloatPlacement {
 /// Python: `viser._messages.GuiSetPanelWidthMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiSetPanelWidthMessage {
+    /// `uuid` of viser's `GuiSetPanelWidthMessage` (`str` in Python).
     pub uuid: String,
+    /// `width` of viser's `GuiSetPanelWidthMessage` (`Optional[float]` in Python).
     pub width: Option<f64>,
     /// Global-per-run layout-update counter (shared across panels, D50); see
     /// GuiSetPanelPositionMessage.
@@ -2406,7 +2584,9 @@ impl GuiSetPanelWidthMessage {
 /// Python: `viser._messages.GuiSetPanelHeightMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiSetPanelHeightMessage {
+    /// `uuid` of viser's `GuiSetPanelHeightMessage` (`str` in Python).
     pub uuid: String,
+    /// `height` of viser's `GuiSetPanelHeightMessage` (`Optional[float]` in Python).
     pub height: Option<f64>,
     /// Global-per-run layout-update counter (shared across panels, D50); see
     /// GuiSetPanelPositionMessage.
@@ -2425,8 +2605,11 @@ impl GuiSetPanelHeightMessage {
 /// Python: `viser._messages.GuiTabGroupMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiTabGroupMessage {
+    /// `uuid` of viser's `GuiTabGroupMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiTabGroupMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiTabGroupMessage` (`GuiTabGroupProps` in Python).
     pub props: GuiTabGroupProps,
 }
 
@@ -2466,7 +2649,9 @@ pub struct GuiTabGroupProps {
 /// Python: `viser._messages.GuiSetPanelCollapsedMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiSetPanelCollapsedMessage {
+    /// `uuid` of viser's `GuiSetPanelCollapsedMessage` (`str` in Python).
     pub uuid: String,
+    /// `collapsed` of viser's `GuiSetPanelCollapsedMessage` (`bool` in Python).
     pub collapsed: bool,
     /// Global-per-run layout-update counter (shared across panels, D50); see
     /// GuiSetPanelPositionMessage.
@@ -2489,7 +2674,9 @@ impl GuiSetPanelCollapsedMessage {
 /// Python: `viser._messages.GuiPanelMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiPanelMessage {
+    /// `uuid` of viser's `GuiPanelMessage` (`str` in Python).
     pub uuid: String,
+    /// `props` of viser's `GuiPanelMessage` (`GuiPanelProps` in Python).
     pub props: GuiPanelProps,
 }
 
@@ -2528,6 +2715,7 @@ pub struct GuiPanelProps {
 /// Python: `viser._messages.GuiPanelRemoveMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiPanelRemoveMessage {
+    /// `uuid` of viser's `GuiPanelRemoveMessage` (`str` in Python).
     pub uuid: String,
 }
 
@@ -2541,8 +2729,11 @@ impl GuiPanelRemoveMessage {
 /// Python: `viser._messages.GuiModalMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiModalMessage {
+    /// `order` of viser's `GuiModalMessage` (`float` in Python).
     pub order: f64,
+    /// `uuid` of viser's `GuiModalMessage` (`str` in Python).
     pub uuid: String,
+    /// `title` of viser's `GuiModalMessage` (`str` in Python).
     pub title: String,
 }
 
@@ -2556,6 +2747,7 @@ impl GuiModalMessage {
 /// Python: `viser._messages.GuiCloseModalMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiCloseModalMessage {
+    /// `uuid` of viser's `GuiCloseModalMessage` (`str` in Python).
     pub uuid: String,
 }
 
@@ -2569,9 +2761,13 @@ impl GuiCloseModalMessage {
 /// Python: `viser._messages.GuiButtonMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiButtonMessage {
+    /// `uuid` of viser's `GuiButtonMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiButtonMessage` (`bool` in Python).
     pub value: bool,
+    /// `container_uuid` of viser's `GuiButtonMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiButtonMessage` (`GuiButtonProps` in Python).
     pub props: GuiButtonProps,
 }
 
@@ -2612,6 +2808,7 @@ pub struct GuiButtonProps {
 /// Python: `viser._messages.GuiButtonHoldMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiButtonHoldMessage {
+    /// `uuid` of viser's `GuiButtonHoldMessage` (`str` in Python).
     pub uuid: String,
     /// The frequency (Hz) at which this hold message was triggered.
     pub frequency: f64,
@@ -2627,8 +2824,11 @@ impl GuiButtonHoldMessage {
 /// Python: `viser._messages.GuiUploadButtonMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiUploadButtonMessage {
+    /// `uuid` of viser's `GuiUploadButtonMessage` (`str` in Python).
     pub uuid: String,
+    /// `container_uuid` of viser's `GuiUploadButtonMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiUploadButtonMessage` (`GuiUploadButtonProps` in Python).
     pub props: GuiUploadButtonProps,
 }
 
@@ -2664,9 +2864,13 @@ pub struct GuiUploadButtonProps {
 /// Python: `viser._messages.GuiSliderMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiSliderMessage {
+    /// `uuid` of viser's `GuiSliderMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiSliderMessage` (`float` in Python).
     pub value: f64,
+    /// `container_uuid` of viser's `GuiSliderMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiSliderMessage` (`GuiSliderProps` in Python).
     pub props: GuiSliderProps,
 }
 
@@ -2706,16 +2910,22 @@ pub struct GuiSliderProps {
 /// Python: `viser._messages.GuiSliderMark` (dataclass).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiSliderMark {
+    /// `value` of viser's `GuiSliderMark` (`float` in Python).
     pub value: f64,
+    /// `label` of viser's `GuiSliderMark` (`Optional[str]` in Python).
     pub label: Option<String>,
 }
 
 /// Python: `viser._messages.GuiMultiSliderMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiMultiSliderMessage {
+    /// `uuid` of viser's `GuiMultiSliderMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiMultiSliderMessage` (`Tuple[float, ...]` in Python).
     pub value: Vec<f64>,
+    /// `container_uuid` of viser's `GuiMultiSliderMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiMultiSliderMessage` (`GuiMultiSliderProps` in Python).
     pub props: GuiMultiSliderProps,
 }
 
@@ -2759,9 +2969,13 @@ pub struct GuiMultiSliderProps {
 /// Python: `viser._messages.GuiNumberMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiNumberMessage {
+    /// `uuid` of viser's `GuiNumberMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiNumberMessage` (`float` in Python).
     pub value: f64,
+    /// `container_uuid` of viser's `GuiNumberMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiNumberMessage` (`GuiNumberProps` in Python).
     pub props: GuiNumberProps,
 }
 
@@ -2798,9 +3012,13 @@ pub struct GuiNumberProps {
 /// Python: `viser._messages.GuiRgbMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiRgbMessage {
+    /// `uuid` of viser's `GuiRgbMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiRgbMessage` (`Tuple[int, int, int]` in Python).
     pub value: Rgb,
+    /// `container_uuid` of viser's `GuiRgbMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiRgbMessage` (`GuiRgbProps` in Python).
     pub props: GuiRgbProps,
 }
 
@@ -2829,9 +3047,13 @@ pub struct GuiRgbProps {
 /// Python: `viser._messages.GuiRgbaMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiRgbaMessage {
+    /// `uuid` of viser's `GuiRgbaMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiRgbaMessage` (`Tuple[int, int, int, int]` in Python).
     pub value: Rgba,
+    /// `container_uuid` of viser's `GuiRgbaMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiRgbaMessage` (`GuiRgbaProps` in Python).
     pub props: GuiRgbaProps,
 }
 
@@ -2860,9 +3082,13 @@ pub struct GuiRgbaProps {
 /// Python: `viser._messages.GuiCheckboxMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiCheckboxMessage {
+    /// `uuid` of viser's `GuiCheckboxMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiCheckboxMessage` (`bool` in Python).
     pub value: bool,
+    /// `container_uuid` of viser's `GuiCheckboxMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiCheckboxMessage` (`GuiCheckboxProps` in Python).
     pub props: GuiCheckboxProps,
 }
 
@@ -2891,9 +3117,13 @@ pub struct GuiCheckboxProps {
 /// Python: `viser._messages.GuiVector2Message` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiVector2Message {
+    /// `uuid` of viser's `GuiVector2Message` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiVector2Message` (`Tuple[float, float]` in Python).
     pub value: [f64; 2],
+    /// `container_uuid` of viser's `GuiVector2Message` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiVector2Message` (`GuiVector2Props` in Python).
     pub props: GuiVector2Props,
 }
 
@@ -2930,9 +3160,13 @@ pub struct GuiVector2Props {
 /// Python: `viser._messages.GuiVector3Message` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiVector3Message {
+    /// `uuid` of viser's `GuiVector3Message` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiVector3Message` (`Tuple[float, float, float]` in Python).
     pub value: [f64; 3],
+    /// `container_uuid` of viser's `GuiVector3Message` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiVector3Message` (`GuiVector3Props` in Python).
     pub props: GuiVector3Props,
 }
 
@@ -2969,9 +3203,13 @@ pub struct GuiVector3Props {
 /// Python: `viser._messages.GuiTextMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiTextMessage {
+    /// `uuid` of viser's `GuiTextMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiTextMessage` (`str` in Python).
     pub value: String,
+    /// `container_uuid` of viser's `GuiTextMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiTextMessage` (`GuiTextProps` in Python).
     pub props: GuiTextProps,
 }
 
@@ -2995,15 +3233,20 @@ pub struct GuiTextProps {
     pub visible: bool,
     /// Disabled state of the GUI element.
     pub disabled: bool,
+    /// `multiline` of viser's `GuiTextProps` (`bool` in Python).
     pub multiline: bool,
 }
 
 /// Python: `viser._messages.GuiDropdownMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiDropdownMessage {
+    /// `uuid` of viser's `GuiDropdownMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiDropdownMessage` (`str` in Python).
     pub value: String,
+    /// `container_uuid` of viser's `GuiDropdownMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiDropdownMessage` (`GuiDropdownProps` in Python).
     pub props: GuiDropdownProps,
 }
 
@@ -3034,9 +3277,13 @@ pub struct GuiDropdownProps {
 /// Python: `viser._messages.GuiButtonGroupMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiButtonGroupMessage {
+    /// `uuid` of viser's `GuiButtonGroupMessage` (`str` in Python).
     pub uuid: String,
+    /// `value` of viser's `GuiButtonGroupMessage` (`str` in Python).
     pub value: String,
+    /// `container_uuid` of viser's `GuiButtonGroupMessage` (`str` in Python).
     pub container_uuid: String,
+    /// `props` of viser's `GuiButtonGroupMessage` (`GuiButtonGroupProps` in Python).
     pub props: GuiButtonGroupProps,
 }
 
@@ -3069,6 +3316,7 @@ pub struct GuiButtonGroupProps {
 /// Python: `viser._messages.GuiUpdateMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuiUpdateMessage {
+    /// `uuid` of viser's `GuiUpdateMessage` (`str` in Python).
     pub uuid: String,
     /// Mapping from property name to new value.
     pub updates: Value,
@@ -3086,6 +3334,7 @@ impl GuiUpdateMessage {
 /// Python: `viser._messages.SceneNodeUpdateMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SceneNodeUpdateMessage {
+    /// `name` of viser's `SceneNodeUpdateMessage` (`str` in Python).
     pub name: String,
     /// Mapping from property name to new value.
     pub updates: Value,
@@ -3108,12 +3357,19 @@ impl SceneNodeUpdateMessage {
 /// Python: `viser._messages.ThemeConfigurationMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThemeConfigurationMessage {
+    /// `titlebar_content` of viser's `ThemeConfigurationMessage` (`Optional[theme.TitlebarConfig]` in Python).
     pub titlebar_content: Option<Value>,
+    /// `control_layout` of viser's `ThemeConfigurationMessage` (`Literal['floating', 'collapsible', 'fixed']` in Python).
     pub control_layout: ThemeConfigurationMessageControlLayout,
+    /// `control_width` of viser's `ThemeConfigurationMessage` (`Literal['small', 'medium', 'large']` in Python).
     pub control_width: ThemeConfigurationMessageControlWidth,
+    /// `show_logo` of viser's `ThemeConfigurationMessage` (`bool` in Python).
     pub show_logo: bool,
+    /// `show_share_button` of viser's `ThemeConfigurationMessage` (`bool` in Python).
     pub show_share_button: bool,
+    /// `dark_mode` of viser's `ThemeConfigurationMessage` (`bool` in Python).
     pub dark_mode: bool,
+    /// `colors` of viser's `ThemeConfigurationMessage` (`Optional[Tuple[str, str, str, str, str, str, str, str, str, str]]` in Python).
     pub colors: Option<[String; 10]>,
 }
 
@@ -3129,6 +3385,7 @@ impl ThemeConfigurationMessage {
 /// Python: `viser._messages.LineSegmentsMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineSegmentsMessage {
+    /// `name` of viser's `LineSegmentsMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -3145,6 +3402,7 @@ pub struct LineSegmentsMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `LineSegmentsMessage` (`LineSegmentsProps` in Python).
     pub props: LineSegmentsProps,
 }
 
@@ -3177,6 +3435,7 @@ pub struct LineSegmentsProps {
 /// Python: `viser._messages.ArrowMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArrowMessage {
+    /// `name` of viser's `ArrowMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -3193,6 +3452,7 @@ pub struct ArrowMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `ArrowMessage` (`ArrowProps` in Python).
     pub props: ArrowProps,
 }
 
@@ -3227,6 +3487,7 @@ pub struct ArrowProps {
 /// Python: `viser._messages.CatmullRomSplineMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatmullRomSplineMessage {
+    /// `name` of viser's `CatmullRomSplineMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -3243,6 +3504,7 @@ pub struct CatmullRomSplineMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `CatmullRomSplineMessage` (`CatmullRomSplineProps` in Python).
     pub props: CatmullRomSplineProps,
 }
 
@@ -3282,6 +3544,7 @@ pub struct CatmullRomSplineProps {
 /// Python: `viser._messages.CubicBezierSplineMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CubicBezierSplineMessage {
+    /// `name` of viser's `CubicBezierSplineMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -3298,6 +3561,7 @@ pub struct CubicBezierSplineMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `CubicBezierSplineMessage` (`CubicBezierSplineProps` in Python).
     pub props: CubicBezierSplineProps,
 }
 
@@ -3333,6 +3597,7 @@ pub struct CubicBezierSplineProps {
 /// Python: `viser._messages.GaussianSplatsMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GaussianSplatsMessage {
+    /// `name` of viser's `GaussianSplatsMessage` (`str` in Python).
     pub name: String,
     /// Scope that owns this node: "" for the broadcast scope
     /// (``server.scene``), otherwise an opaque per-client identifier. Each
@@ -3349,6 +3614,7 @@ pub struct GaussianSplatsMessage {
     /// cascade removal orphan-free).
     #[serde(default)]
     pub r#virtual: bool,
+    /// `props` of viser's `GaussianSplatsMessage` (`GaussianSplatsProps` in Python).
     pub props: GaussianSplatsProps,
 }
 
@@ -3385,13 +3651,21 @@ pub struct GaussianSplatsProps {
 /// Python: `viser._messages.GetRenderRequestMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetRenderRequestMessage {
+    /// `format` of viser's `GetRenderRequestMessage` (`Literal['image/jpeg', 'image/png']` in Python).
     pub format: ImageMimeType,
+    /// `height` of viser's `GetRenderRequestMessage` (`int` in Python).
     pub height: i64,
+    /// `width` of viser's `GetRenderRequestMessage` (`int` in Python).
     pub width: i64,
+    /// `quality` of viser's `GetRenderRequestMessage` (`int` in Python).
     pub quality: i64,
+    /// `wxyz` of viser's `GetRenderRequestMessage` (`Tuple[float, float, float, float]` in Python).
     pub wxyz: [f64; 4],
+    /// `position` of viser's `GetRenderRequestMessage` (`Tuple[float, float, float]` in Python).
     pub position: [f64; 3],
+    /// `fov` of viser's `GetRenderRequestMessage` (`float` in Python).
     pub fov: f64,
+    /// `render_uuid` of viser's `GetRenderRequestMessage` (`str` in Python).
     pub render_uuid: String,
 }
 
@@ -3407,7 +3681,9 @@ impl GetRenderRequestMessage {
 /// Python: `viser._messages.GetRenderResponseMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetRenderResponseMessage {
+    /// `payload` of viser's `GetRenderResponseMessage` (`bytes` in Python).
     pub payload: Bytes,
+    /// `render_uuid` of viser's `GetRenderResponseMessage` (`str` in Python).
     pub render_uuid: String,
 }
 
@@ -3425,11 +3701,17 @@ impl GetRenderResponseMessage {
 /// Python: `viser._messages.FileTransferStartUpload` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileTransferStartUpload {
+    /// `source_component_uuid` of viser's `FileTransferStartUpload` (`str` in Python).
     pub source_component_uuid: String,
+    /// `transfer_uuid` of viser's `FileTransferStartUpload` (`str` in Python).
     pub transfer_uuid: String,
+    /// `filename` of viser's `FileTransferStartUpload` (`str` in Python).
     pub filename: String,
+    /// `mime_type` of viser's `FileTransferStartUpload` (`str` in Python).
     pub mime_type: String,
+    /// `part_count` of viser's `FileTransferStartUpload` (`int` in Python).
     pub part_count: i64,
+    /// `size_bytes` of viser's `FileTransferStartUpload` (`int` in Python).
     pub size_bytes: i64,
 }
 
@@ -3447,11 +3729,17 @@ impl FileTransferStartUpload {
 /// Python: `viser._messages.FileTransferStartDownload` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileTransferStartDownload {
+    /// `save_immediately` of viser's `FileTransferStartDownload` (`bool` in Python).
     pub save_immediately: bool,
+    /// `transfer_uuid` of viser's `FileTransferStartDownload` (`str` in Python).
     pub transfer_uuid: String,
+    /// `filename` of viser's `FileTransferStartDownload` (`str` in Python).
     pub filename: String,
+    /// `mime_type` of viser's `FileTransferStartDownload` (`str` in Python).
     pub mime_type: String,
+    /// `part_count` of viser's `FileTransferStartDownload` (`int` in Python).
     pub part_count: i64,
+    /// `size_bytes` of viser's `FileTransferStartDownload` (`int` in Python).
     pub size_bytes: i64,
 }
 
@@ -3467,9 +3755,13 @@ impl FileTransferStartDownload {
 /// Python: `viser._messages.FileTransferPart` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileTransferPart {
+    /// `source_component_uuid` of viser's `FileTransferPart` (`Optional[str]` in Python).
     pub source_component_uuid: Option<String>,
+    /// `transfer_uuid` of viser's `FileTransferPart` (`str` in Python).
     pub transfer_uuid: String,
+    /// `part_index` of viser's `FileTransferPart` (`int` in Python).
     pub part_index: i64,
+    /// `content` of viser's `FileTransferPart` (`bytes` in Python).
     pub content: Bytes,
 }
 
@@ -3485,9 +3777,13 @@ impl FileTransferPart {
 /// Python: `viser._messages.FileTransferPartAck` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileTransferPartAck {
+    /// `source_component_uuid` of viser's `FileTransferPartAck` (`Optional[str]` in Python).
     pub source_component_uuid: Option<String>,
+    /// `transfer_uuid` of viser's `FileTransferPartAck` (`str` in Python).
     pub transfer_uuid: String,
+    /// `transferred_bytes` of viser's `FileTransferPartAck` (`int` in Python).
     pub transferred_bytes: i64,
+    /// `total_bytes` of viser's `FileTransferPartAck` (`int` in Python).
     pub total_bytes: i64,
 }
 
@@ -3534,6 +3830,7 @@ impl ReplayDoneMessage {
 /// Python: `viser._messages.ShareUrlUpdated` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShareUrlUpdated {
+    /// `share_url` of viser's `ShareUrlUpdated` (`Optional[str]` in Python).
     pub share_url: Option<String>,
 }
 
@@ -3562,6 +3859,7 @@ impl ShareUrlDisconnect {
 /// Python: `viser._messages.SetGuiPanelLabelMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetGuiPanelLabelMessage {
+    /// `label` of viser's `SetGuiPanelLabelMessage` (`Optional[str]` in Python).
     pub label: Option<String>,
 }
 
@@ -3577,7 +3875,9 @@ impl SetGuiPanelLabelMessage {
 /// Python: `viser._messages.RegisterCommandMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterCommandMessage {
+    /// `uuid` of viser's `RegisterCommandMessage` (`str` in Python).
     pub uuid: String,
+    /// `props` of viser's `RegisterCommandMessage` (`CommandProps` in Python).
     pub props: CommandProps,
 }
 
@@ -3614,7 +3914,9 @@ pub struct CommandProps {
 /// Python: `viser._messages.CommandUpdateMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandUpdateMessage {
+    /// `uuid` of viser's `CommandUpdateMessage` (`str` in Python).
     pub uuid: String,
+    /// `updates` of viser's `CommandUpdateMessage` (`Dict[str, Any]` in Python).
     pub updates: Value,
 }
 
@@ -3630,6 +3932,7 @@ impl CommandUpdateMessage {
 /// Python: `viser._messages.RemoveCommandMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoveCommandMessage {
+    /// `uuid` of viser's `RemoveCommandMessage` (`str` in Python).
     pub uuid: String,
 }
 
@@ -3645,6 +3948,7 @@ impl RemoveCommandMessage {
 /// Python: `viser._messages.CommandTriggerMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandTriggerMessage {
+    /// `uuid` of viser's `CommandTriggerMessage` (`str` in Python).
     pub uuid: String,
 }
 
@@ -3660,7 +3964,9 @@ impl CommandTriggerMessage {
 /// Python: `viser._messages.LocalStorageSetItemMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalStorageSetItemMessage {
+    /// `key` of viser's `LocalStorageSetItemMessage` (`str` in Python).
     pub key: String,
+    /// `value` of viser's `LocalStorageSetItemMessage` (`str` in Python).
     pub value: String,
 }
 
@@ -3676,6 +3982,7 @@ impl LocalStorageSetItemMessage {
 /// Python: `viser._messages.LocalStorageRemoveItemMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalStorageRemoveItemMessage {
+    /// `key` of viser's `LocalStorageRemoveItemMessage` (`str` in Python).
     pub key: String,
 }
 
@@ -3704,7 +4011,9 @@ impl LocalStorageClearMessage {
 /// Python: `viser._messages.LocalStorageGetItemRequestMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalStorageGetItemRequestMessage {
+    /// `key` of viser's `LocalStorageGetItemRequestMessage` (`str` in Python).
     pub key: String,
+    /// `request_uuid` of viser's `LocalStorageGetItemRequestMessage` (`str` in Python).
     pub request_uuid: String,
 }
 
@@ -3720,8 +4029,11 @@ impl LocalStorageGetItemRequestMessage {
 /// Python: `viser._messages.LocalStorageGetItemResponseMessage` (message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalStorageGetItemResponseMessage {
+    /// `value` of viser's `LocalStorageGetItemResponseMessage` (`Optional[str]` in Python).
     pub value: Option<String>,
+    /// `error` of viser's `LocalStorageGetItemResponseMessage` (`Optional[str]` in Python).
     pub error: Option<String>,
+    /// `request_uuid` of viser's `LocalStorageGetItemResponseMessage` (`str` in Python).
     pub request_uuid: String,
 }
 
@@ -3753,7 +4065,9 @@ pub struct GuiBaseProps {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ColorSpec {
+    /// The `LiteralColor` form.
     Named(LiteralColor),
+    /// The `Rgb` form.
     Rgb(Rgb),
 }
 
@@ -3761,7 +4075,9 @@ pub enum ColorSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Lod {
+    /// The `LodMode` form.
     Mode(LodMode),
+    /// The `Vec<[f64; 2]>` form.
     Levels(Vec<[f64; 2]>),
 }
 
@@ -3769,8 +4085,11 @@ pub enum Lod {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PanelPlacement {
+    /// The `EdgePlacement` form.
     Edge(EdgePlacement),
+    /// The `SplitPlacement` form.
     Split(SplitPlacement),
+    /// The `FloatPlacement` form.
     Float(FloatPlacement),
 }
 
@@ -3778,7 +4097,9 @@ pub enum PanelPlacement {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ReceiveShadow {
+    /// The `bool` form.
     Enabled(bool),
+    /// The `f64` form.
     Opacity(f64),
 }
 
@@ -3786,15 +4107,19 @@ pub enum ReceiveShadow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Scale {
+    /// The `f64` form.
     Uniform(f64),
+    /// The `[f64; 3]` form.
     PerAxis([f64; 3]),
 }
 
 /// One of viser's literal strings: 'wireframe', 'filled'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CameraFrustumPropsVariant {
+    /// viser's `wireframe`.
     #[serde(rename = "wireframe")]
     Wireframe,
+    /// viser's `filled`.
     #[serde(rename = "filled")]
     Filled,
 }
@@ -3818,10 +4143,13 @@ impl std::fmt::Display for CameraFrustumPropsVariant {
 /// One of viser's literal strings: 'centripetal', 'chordal', 'catmullrom'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CatmullRomSplinePropsCurveType {
+    /// viser's `centripetal`.
     #[serde(rename = "centripetal")]
     Centripetal,
+    /// viser's `chordal`.
     #[serde(rename = "chordal")]
     Chordal,
+    /// viser's `catmullrom`.
     #[serde(rename = "catmullrom")]
     Catmullrom,
 }
@@ -3846,10 +4174,13 @@ impl std::fmt::Display for CatmullRomSplinePropsCurveType {
 /// One of viser's literal strings: 'left', 'middle', 'right'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DragButton {
+    /// viser's `left`.
     #[serde(rename = "left")]
     Left,
+    /// viser's `middle`.
     #[serde(rename = "middle")]
     Middle,
+    /// viser's `right`.
     #[serde(rename = "right")]
     Right,
 }
@@ -3874,10 +4205,13 @@ impl std::fmt::Display for DragButton {
 /// One of viser's literal strings: 'start', 'update', 'end'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DragPhase {
+    /// viser's `start`.
     #[serde(rename = "start")]
     Start,
+    /// viser's `update`.
     #[serde(rename = "update")]
     Update,
+    /// viser's `end`.
     #[serde(rename = "end")]
     End,
 }
@@ -3902,8 +4236,10 @@ impl std::fmt::Display for DragPhase {
 /// One of viser's literal strings: 'left', 'right'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EdgePlacementEdge {
+    /// viser's `left`.
     #[serde(rename = "left")]
     Left,
+    /// viser's `right`.
     #[serde(rename = "right")]
     Right,
 }
@@ -3927,6 +4263,7 @@ impl std::fmt::Display for EdgePlacementEdge {
 /// One of viser's literal strings: 'edge'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EdgePlacementKind {
+    /// viser's `edge`.
     #[serde(rename = "edge")]
     Edge,
 }
@@ -3949,6 +4286,7 @@ impl std::fmt::Display for EdgePlacementKind {
 /// One of viser's literal strings: 'float'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FloatPlacementKind {
+    /// viser's `float`.
     #[serde(rename = "float")]
     Float,
 }
@@ -3971,8 +4309,10 @@ impl std::fmt::Display for FloatPlacementKind {
 /// One of viser's literal strings: 'camera', 'origin'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GridPropsFadeFrom {
+    /// viser's `camera`.
     #[serde(rename = "camera")]
     Camera,
+    /// viser's `origin`.
     #[serde(rename = "origin")]
     Origin,
 }
@@ -3996,16 +4336,22 @@ impl std::fmt::Display for GridPropsFadeFrom {
 /// One of viser's literal strings: 'xz', 'xy', 'yx', 'yz', 'zx', 'zy'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GridPropsPlane {
+    /// viser's `xz`.
     #[serde(rename = "xz")]
     Xz,
+    /// viser's `xy`.
     #[serde(rename = "xy")]
     Xy,
+    /// viser's `yx`.
     #[serde(rename = "yx")]
     Yx,
+    /// viser's `yz`.
     #[serde(rename = "yz")]
     Yz,
+    /// viser's `zx`.
     #[serde(rename = "zx")]
     Zx,
+    /// viser's `zy`.
     #[serde(rename = "zy")]
     Zy,
 }
@@ -4033,106 +4379,157 @@ impl std::fmt::Display for GridPropsPlane {
 /// One of viser's literal strings: 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'space', 'enter', 'escape', 'tab', 'backspace', 'delete', 'insert', 'home', 'end', 'pageup', 'pagedown', 'arrowup', 'arrowdown', 'arrowleft', 'arrowright'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum HotkeyKey {
+    /// viser's `A`.
     #[serde(rename = "A")]
     A,
+    /// viser's `B`.
     #[serde(rename = "B")]
     B,
+    /// viser's `C`.
     #[serde(rename = "C")]
     C,
+    /// viser's `D`.
     #[serde(rename = "D")]
     D,
+    /// viser's `E`.
     #[serde(rename = "E")]
     E,
+    /// viser's `F`.
     #[serde(rename = "F")]
     F,
+    /// viser's `G`.
     #[serde(rename = "G")]
     G,
+    /// viser's `H`.
     #[serde(rename = "H")]
     H,
+    /// viser's `I`.
     #[serde(rename = "I")]
     I,
+    /// viser's `J`.
     #[serde(rename = "J")]
     J,
+    /// viser's `K`.
     #[serde(rename = "K")]
     K,
+    /// viser's `L`.
     #[serde(rename = "L")]
     L,
+    /// viser's `M`.
     #[serde(rename = "M")]
     M,
+    /// viser's `N`.
     #[serde(rename = "N")]
     N,
+    /// viser's `O`.
     #[serde(rename = "O")]
     O,
+    /// viser's `P`.
     #[serde(rename = "P")]
     P,
+    /// viser's `Q`.
     #[serde(rename = "Q")]
     Q,
+    /// viser's `R`.
     #[serde(rename = "R")]
     R,
+    /// viser's `S`.
     #[serde(rename = "S")]
     S,
+    /// viser's `T`.
     #[serde(rename = "T")]
     T,
+    /// viser's `U`.
     #[serde(rename = "U")]
     U,
+    /// viser's `V`.
     #[serde(rename = "V")]
     V,
+    /// viser's `W`.
     #[serde(rename = "W")]
     W,
+    /// viser's `X`.
     #[serde(rename = "X")]
     X,
+    /// viser's `Y`.
     #[serde(rename = "Y")]
     Y,
+    /// viser's `Z`.
     #[serde(rename = "Z")]
     Z,
+    /// viser's `0`.
     #[serde(rename = "0")]
     Digit0,
+    /// viser's `1`.
     #[serde(rename = "1")]
     Digit1,
+    /// viser's `2`.
     #[serde(rename = "2")]
     Digit2,
+    /// viser's `3`.
     #[serde(rename = "3")]
     Digit3,
+    /// viser's `4`.
     #[serde(rename = "4")]
     Digit4,
+    /// viser's `5`.
     #[serde(rename = "5")]
     Digit5,
+    /// viser's `6`.
     #[serde(rename = "6")]
     Digit6,
+    /// viser's `7`.
     #[serde(rename = "7")]
     Digit7,
+    /// viser's `8`.
     #[serde(rename = "8")]
     Digit8,
+    /// viser's `9`.
     #[serde(rename = "9")]
     Digit9,
+    /// viser's `space`.
     #[serde(rename = "space")]
     Space,
+    /// viser's `enter`.
     #[serde(rename = "enter")]
     Enter,
+    /// viser's `escape`.
     #[serde(rename = "escape")]
     Escape,
+    /// viser's `tab`.
     #[serde(rename = "tab")]
     Tab,
+    /// viser's `backspace`.
     #[serde(rename = "backspace")]
     Backspace,
+    /// viser's `delete`.
     #[serde(rename = "delete")]
     Delete,
+    /// viser's `insert`.
     #[serde(rename = "insert")]
     Insert,
+    /// viser's `home`.
     #[serde(rename = "home")]
     Home,
+    /// viser's `end`.
     #[serde(rename = "end")]
     End,
+    /// viser's `pageup`.
     #[serde(rename = "pageup")]
     Pageup,
+    /// viser's `pagedown`.
     #[serde(rename = "pagedown")]
     Pagedown,
+    /// viser's `arrowup`.
     #[serde(rename = "arrowup")]
     Arrowup,
+    /// viser's `arrowdown`.
     #[serde(rename = "arrowdown")]
     Arrowdown,
+    /// viser's `arrowleft`.
     #[serde(rename = "arrowleft")]
     Arrowleft,
+    /// viser's `arrowright`.
     #[serde(rename = "arrowright")]
     Arrowright,
 }
@@ -4205,8 +4602,10 @@ impl std::fmt::Display for HotkeyKey {
 /// One of viser's literal strings: 'jpeg', 'png'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ImageFormat {
+    /// viser's `jpeg`.
     #[serde(rename = "jpeg")]
     Jpeg,
+    /// viser's `png`.
     #[serde(rename = "png")]
     Png,
 }
@@ -4230,8 +4629,10 @@ impl std::fmt::Display for ImageFormat {
 /// One of viser's literal strings: 'image/jpeg', 'image/png'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ImageMimeType {
+    /// viser's `image/jpeg`.
     #[serde(rename = "image/jpeg")]
     ImageJpeg,
+    /// viser's `image/png`.
     #[serde(rename = "image/png")]
     ImagePng,
 }
@@ -4255,18 +4656,25 @@ impl std::fmt::Display for ImageMimeType {
 /// One of viser's literal strings: 'cmd/ctrl', 'alt', 'shift', 'cmd/ctrl+alt', 'cmd/ctrl+shift', 'alt+shift', 'cmd/ctrl+alt+shift'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyModifier {
+    /// viser's `cmd/ctrl`.
     #[serde(rename = "cmd/ctrl")]
     CmdCtrl,
+    /// viser's `alt`.
     #[serde(rename = "alt")]
     Alt,
+    /// viser's `shift`.
     #[serde(rename = "shift")]
     Shift,
+    /// viser's `cmd/ctrl+alt`.
     #[serde(rename = "cmd/ctrl+alt")]
     CmdCtrlAlt,
+    /// viser's `cmd/ctrl+shift`.
     #[serde(rename = "cmd/ctrl+shift")]
     CmdCtrlShift,
+    /// viser's `alt+shift`.
     #[serde(rename = "alt+shift")]
     AltShift,
+    /// viser's `cmd/ctrl+alt+shift`.
     #[serde(rename = "cmd/ctrl+alt+shift")]
     CmdCtrlAltShift,
 }
@@ -4295,22 +4703,31 @@ impl std::fmt::Display for KeyModifier {
 /// One of viser's literal strings: 'top-left', 'top-center', 'top-right', 'center-left', 'center-center', 'center-right', 'bottom-left', 'bottom-center', 'bottom-right'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LabelAnchor {
+    /// viser's `top-left`.
     #[serde(rename = "top-left")]
     TopLeft,
+    /// viser's `top-center`.
     #[serde(rename = "top-center")]
     TopCenter,
+    /// viser's `top-right`.
     #[serde(rename = "top-right")]
     TopRight,
+    /// viser's `center-left`.
     #[serde(rename = "center-left")]
     CenterLeft,
+    /// viser's `center-center`.
     #[serde(rename = "center-center")]
     CenterCenter,
+    /// viser's `center-right`.
     #[serde(rename = "center-right")]
     CenterRight,
+    /// viser's `bottom-left`.
     #[serde(rename = "bottom-left")]
     BottomLeft,
+    /// viser's `bottom-center`.
     #[serde(rename = "bottom-center")]
     BottomCenter,
+    /// viser's `bottom-right`.
     #[serde(rename = "bottom-right")]
     BottomRight,
 }
@@ -4341,8 +4758,10 @@ impl std::fmt::Display for LabelAnchor {
 /// One of viser's literal strings: 'screen', 'scene'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LabelPropsFontSizeMode {
+    /// viser's `screen`.
     #[serde(rename = "screen")]
     Screen,
+    /// viser's `scene`.
     #[serde(rename = "scene")]
     Scene,
 }
@@ -4366,32 +4785,46 @@ impl std::fmt::Display for LabelPropsFontSizeMode {
 /// One of viser's literal strings: 'dark', 'gray', 'red', 'pink', 'grape', 'violet', 'indigo', 'blue', 'cyan', 'green', 'lime', 'yellow', 'orange', 'teal'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LiteralColor {
+    /// viser's `dark`.
     #[serde(rename = "dark")]
     Dark,
+    /// viser's `gray`.
     #[serde(rename = "gray")]
     Gray,
+    /// viser's `red`.
     #[serde(rename = "red")]
     Red,
+    /// viser's `pink`.
     #[serde(rename = "pink")]
     Pink,
+    /// viser's `grape`.
     #[serde(rename = "grape")]
     Grape,
+    /// viser's `violet`.
     #[serde(rename = "violet")]
     Violet,
+    /// viser's `indigo`.
     #[serde(rename = "indigo")]
     Indigo,
+    /// viser's `blue`.
     #[serde(rename = "blue")]
     Blue,
+    /// viser's `cyan`.
     #[serde(rename = "cyan")]
     Cyan,
+    /// viser's `green`.
     #[serde(rename = "green")]
     Green,
+    /// viser's `lime`.
     #[serde(rename = "lime")]
     Lime,
+    /// viser's `yellow`.
     #[serde(rename = "yellow")]
     Yellow,
+    /// viser's `orange`.
     #[serde(rename = "orange")]
     Orange,
+    /// viser's `teal`.
     #[serde(rename = "teal")]
     Teal,
 }
@@ -4427,8 +4860,10 @@ impl std::fmt::Display for LiteralColor {
 /// One of viser's literal strings: 'auto', 'off'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LodMode {
+    /// viser's `auto`.
     #[serde(rename = "auto")]
     Auto,
+    /// viser's `off`.
     #[serde(rename = "off")]
     Off,
 }
@@ -4452,10 +4887,13 @@ impl std::fmt::Display for LodMode {
 /// One of viser's literal strings: 'standard', 'toon3', 'toon5'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Material {
+    /// viser's `standard`.
     #[serde(rename = "standard")]
     Standard,
+    /// viser's `toon3`.
     #[serde(rename = "toon3")]
     Toon3,
+    /// viser's `toon5`.
     #[serde(rename = "toon5")]
     Toon5,
 }
@@ -4480,8 +4918,10 @@ impl std::fmt::Display for Material {
 /// One of viser's literal strings: 'flat', 'gradient'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PointCloudPropsPointShading {
+    /// viser's `flat`.
     #[serde(rename = "flat")]
     Flat,
+    /// viser's `gradient`.
     #[serde(rename = "gradient")]
     Gradient,
 }
@@ -4505,14 +4945,19 @@ impl std::fmt::Display for PointCloudPropsPointShading {
 /// One of viser's literal strings: 'square', 'diamond', 'circle', 'rounded', 'sparkle'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PointCloudPropsPointShape {
+    /// viser's `square`.
     #[serde(rename = "square")]
     Square,
+    /// viser's `diamond`.
     #[serde(rename = "diamond")]
     Diamond,
+    /// viser's `circle`.
     #[serde(rename = "circle")]
     Circle,
+    /// viser's `rounded`.
     #[serde(rename = "rounded")]
     Rounded,
+    /// viser's `sparkle`.
     #[serde(rename = "sparkle")]
     Sparkle,
 }
@@ -4539,8 +4984,10 @@ impl std::fmt::Display for PointCloudPropsPointShape {
 /// One of viser's literal strings: 'float16', 'float32'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PointCloudPropsPrecision {
+    /// viser's `float16`.
     #[serde(rename = "float16")]
     Float16,
+    /// viser's `float32`.
     #[serde(rename = "float32")]
     Float32,
 }
@@ -4564,8 +5011,10 @@ impl std::fmt::Display for PointCloudPropsPrecision {
 /// One of viser's literal strings: 'click', 'rect-select'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ScenePointerEventType {
+    /// viser's `click`.
     #[serde(rename = "click")]
     Click,
+    /// viser's `rect-select`.
     #[serde(rename = "rect-select")]
     RectSelect,
 }
@@ -4589,10 +5038,13 @@ impl std::fmt::Display for ScenePointerEventType {
 /// One of viser's literal strings: 'front', 'back', 'double'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Side {
+    /// viser's `front`.
     #[serde(rename = "front")]
     Front,
+    /// viser's `back`.
     #[serde(rename = "back")]
     Back,
+    /// viser's `double`.
     #[serde(rename = "double")]
     Double,
 }
@@ -4617,8 +5069,10 @@ impl std::fmt::Display for Side {
 /// One of viser's literal strings: 'screen', 'world'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SizeUnits {
+    /// viser's `screen`.
     #[serde(rename = "screen")]
     Screen,
+    /// viser's `world`.
     #[serde(rename = "world")]
     World,
 }
@@ -4642,6 +5096,7 @@ impl std::fmt::Display for SizeUnits {
 /// One of viser's literal strings: 'split'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SplitPlacementKind {
+    /// viser's `split`.
     #[serde(rename = "split")]
     Split,
 }
@@ -4664,8 +5119,10 @@ impl std::fmt::Display for SplitPlacementKind {
 /// One of viser's literal strings: 'above', 'below'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SplitPlacementSide {
+    /// viser's `above`.
     #[serde(rename = "above")]
     Above,
+    /// viser's `below`.
     #[serde(rename = "below")]
     Below,
 }
@@ -4689,10 +5146,13 @@ impl std::fmt::Display for SplitPlacementSide {
 /// One of viser's literal strings: 'floating', 'collapsible', 'fixed'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ThemeConfigurationMessageControlLayout {
+    /// viser's `floating`.
     #[serde(rename = "floating")]
     Floating,
+    /// viser's `collapsible`.
     #[serde(rename = "collapsible")]
     Collapsible,
+    /// viser's `fixed`.
     #[serde(rename = "fixed")]
     Fixed,
 }
@@ -4717,10 +5177,13 @@ impl std::fmt::Display for ThemeConfigurationMessageControlLayout {
 /// One of viser's literal strings: 'small', 'medium', 'large'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ThemeConfigurationMessageControlWidth {
+    /// viser's `small`.
     #[serde(rename = "small")]
     Small,
+    /// viser's `medium`.
     #[serde(rename = "medium")]
     Medium,
+    /// viser's `large`.
     #[serde(rename = "large")]
     Large,
 }
@@ -4746,124 +5209,243 @@ impl std::fmt::Display for ThemeConfigurationMessageControlWidth {
 /// message's fields followed by `type`, the class name (viser's order).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
+    /// A [`RemoveSceneNodeMessage`].
     RemoveSceneNodeMessage(RemoveSceneNodeMessage),
+    /// A [`GuiRemoveMessage`].
     GuiRemoveMessage(GuiRemoveMessage),
+    /// A [`RunJavascriptMessage`].
     RunJavascriptMessage(RunJavascriptMessage),
+    /// A [`NotificationShowMessage`].
     NotificationShowMessage(NotificationShowMessage),
+    /// A [`NotificationUpdateMessage`].
     NotificationUpdateMessage(NotificationUpdateMessage),
+    /// A [`RemoveNotificationMessage`].
     RemoveNotificationMessage(RemoveNotificationMessage),
+    /// A [`ViewerCameraMessage`].
     ViewerCameraMessage(ViewerCameraMessage),
+    /// A [`ScenePointerMessage`].
     ScenePointerMessage(ScenePointerMessage),
+    /// A [`ScenePointerEnableMessage`].
     ScenePointerEnableMessage(ScenePointerEnableMessage),
+    /// A [`CameraFrustumMessage`].
     CameraFrustumMessage(CameraFrustumMessage),
+    /// A [`GlbMessage`].
     GlbMessage(GlbMessage),
+    /// A [`FrameMessage`].
     FrameMessage(FrameMessage),
+    /// A [`BatchedAxesMessage`].
     BatchedAxesMessage(BatchedAxesMessage),
+    /// A [`GridMessage`].
     GridMessage(GridMessage),
+    /// A [`LabelMessage`].
     LabelMessage(LabelMessage),
+    /// A [`Gui3DMessage`].
     Gui3DMessage(Gui3DMessage),
+    /// A [`PointCloudMessage`].
     PointCloudMessage(PointCloudMessage),
+    /// A [`DirectionalLightMessage`].
     DirectionalLightMessage(DirectionalLightMessage),
+    /// A [`AmbientLightMessage`].
     AmbientLightMessage(AmbientLightMessage),
+    /// A [`HemisphereLightMessage`].
     HemisphereLightMessage(HemisphereLightMessage),
+    /// A [`PointLightMessage`].
     PointLightMessage(PointLightMessage),
+    /// A [`RectAreaLightMessage`].
     RectAreaLightMessage(RectAreaLightMessage),
+    /// A [`SpotLightMessage`].
     SpotLightMessage(SpotLightMessage),
+    /// A [`FogMessage`].
     FogMessage(FogMessage),
+    /// A [`EnvironmentMapMessage`].
     EnvironmentMapMessage(EnvironmentMapMessage),
+    /// A [`EnableLightsMessage`].
     EnableLightsMessage(EnableLightsMessage),
+    /// A [`MeshMessage`].
     MeshMessage(MeshMessage),
+    /// A [`BoxMessage`].
     BoxMessage(BoxMessage),
+    /// A [`IcosphereMessage`].
     IcosphereMessage(IcosphereMessage),
+    /// A [`CylinderMessage`].
     CylinderMessage(CylinderMessage),
+    /// A [`SkinnedMeshMessage`].
     SkinnedMeshMessage(SkinnedMeshMessage),
+    /// A [`BatchedMeshesMessage`].
     BatchedMeshesMessage(BatchedMeshesMessage),
+    /// A [`BatchedGlbMessage`].
     BatchedGlbMessage(BatchedGlbMessage),
+    /// A [`SetBoneOrientationMessage`].
     SetBoneOrientationMessage(SetBoneOrientationMessage),
+    /// A [`SetBonePositionMessage`].
     SetBonePositionMessage(SetBonePositionMessage),
+    /// A [`TransformControlsMessage`].
     TransformControlsMessage(TransformControlsMessage),
+    /// A [`SetCameraPositionMessage`].
     SetCameraPositionMessage(SetCameraPositionMessage),
+    /// A [`SetCameraUpDirectionMessage`].
     SetCameraUpDirectionMessage(SetCameraUpDirectionMessage),
+    /// A [`SetCameraLookAtMessage`].
     SetCameraLookAtMessage(SetCameraLookAtMessage),
+    /// A [`SetCameraNearMessage`].
     SetCameraNearMessage(SetCameraNearMessage),
+    /// A [`SetCameraFarMessage`].
     SetCameraFarMessage(SetCameraFarMessage),
+    /// A [`SetCameraFovMessage`].
     SetCameraFovMessage(SetCameraFovMessage),
+    /// A [`SetCameraMinOrbitDistanceMessage`].
     SetCameraMinOrbitDistanceMessage(SetCameraMinOrbitDistanceMessage),
+    /// A [`SetCameraMaxOrbitDistanceMessage`].
     SetCameraMaxOrbitDistanceMessage(SetCameraMaxOrbitDistanceMessage),
+    /// A [`SetOrientationMessage`].
     SetOrientationMessage(SetOrientationMessage),
+    /// A [`SetPositionMessage`].
     SetPositionMessage(SetPositionMessage),
+    /// A [`TransformControlsUpdateMessage`].
     TransformControlsUpdateMessage(TransformControlsUpdateMessage),
+    /// A [`TransformControlsDragStartMessage`].
     TransformControlsDragStartMessage(TransformControlsDragStartMessage),
+    /// A [`TransformControlsDragEndMessage`].
     TransformControlsDragEndMessage(TransformControlsDragEndMessage),
+    /// A [`BackgroundImageMessage`].
     BackgroundImageMessage(BackgroundImageMessage),
+    /// A [`ImageMessage`].
     ImageMessage(ImageMessage),
+    /// A [`SetSceneNodeVisibilityMessage`].
     SetSceneNodeVisibilityMessage(SetSceneNodeVisibilityMessage),
+    /// A [`SetSceneNodeDragBindingsMessage`].
     SetSceneNodeDragBindingsMessage(SetSceneNodeDragBindingsMessage),
+    /// A [`SetSceneNodeClickBindingsMessage`].
     SetSceneNodeClickBindingsMessage(SetSceneNodeClickBindingsMessage),
+    /// A [`SceneNodeClickMessage`].
     SceneNodeClickMessage(SceneNodeClickMessage),
+    /// A [`SceneNodeDragMessage`].
     SceneNodeDragMessage(SceneNodeDragMessage),
+    /// A [`ResetGuiMessage`].
     ResetGuiMessage(ResetGuiMessage),
+    /// A [`GuiFolderMessage`].
     GuiFolderMessage(GuiFolderMessage),
+    /// A [`GuiFormMessage`].
     GuiFormMessage(GuiFormMessage),
+    /// A [`GuiFormSubmitMessage`].
     GuiFormSubmitMessage(GuiFormSubmitMessage),
+    /// A [`GuiFormDirtyMessage`].
     GuiFormDirtyMessage(GuiFormDirtyMessage),
+    /// A [`GuiMarkdownMessage`].
     GuiMarkdownMessage(GuiMarkdownMessage),
+    /// A [`GuiHtmlMessage`].
     GuiHtmlMessage(GuiHtmlMessage),
+    /// A [`GuiDividerMessage`].
     GuiDividerMessage(GuiDividerMessage),
+    /// A [`GuiProgressBarMessage`].
     GuiProgressBarMessage(GuiProgressBarMessage),
+    /// A [`GuiPlotlyMessage`].
     GuiPlotlyMessage(GuiPlotlyMessage),
+    /// A [`GuiUplotMessage`].
     GuiUplotMessage(GuiUplotMessage),
+    /// A [`GuiImageMessage`].
     GuiImageMessage(GuiImageMessage),
+    /// A [`GuiSetPanelPositionMessage`].
     GuiSetPanelPositionMessage(GuiSetPanelPositionMessage),
+    /// A [`GuiSetPanelWidthMessage`].
     GuiSetPanelWidthMessage(GuiSetPanelWidthMessage),
+    /// A [`GuiSetPanelHeightMessage`].
     GuiSetPanelHeightMessage(GuiSetPanelHeightMessage),
+    /// A [`GuiTabGroupMessage`].
     GuiTabGroupMessage(GuiTabGroupMessage),
+    /// A [`GuiSetPanelCollapsedMessage`].
     GuiSetPanelCollapsedMessage(GuiSetPanelCollapsedMessage),
+    /// A [`GuiPanelMessage`].
     GuiPanelMessage(GuiPanelMessage),
+    /// A [`GuiPanelRemoveMessage`].
     GuiPanelRemoveMessage(GuiPanelRemoveMessage),
+    /// A [`GuiModalMessage`].
     GuiModalMessage(GuiModalMessage),
+    /// A [`GuiCloseModalMessage`].
     GuiCloseModalMessage(GuiCloseModalMessage),
+    /// A [`GuiButtonMessage`].
     GuiButtonMessage(GuiButtonMessage),
+    /// A [`GuiButtonHoldMessage`].
     GuiButtonHoldMessage(GuiButtonHoldMessage),
+    /// A [`GuiUploadButtonMessage`].
     GuiUploadButtonMessage(GuiUploadButtonMessage),
+    /// A [`GuiSliderMessage`].
     GuiSliderMessage(GuiSliderMessage),
+    /// A [`GuiMultiSliderMessage`].
     GuiMultiSliderMessage(GuiMultiSliderMessage),
+    /// A [`GuiNumberMessage`].
     GuiNumberMessage(GuiNumberMessage),
+    /// A [`GuiRgbMessage`].
     GuiRgbMessage(GuiRgbMessage),
+    /// A [`GuiRgbaMessage`].
     GuiRgbaMessage(GuiRgbaMessage),
+    /// A [`GuiCheckboxMessage`].
     GuiCheckboxMessage(GuiCheckboxMessage),
+    /// A [`GuiVector2Message`].
     GuiVector2Message(GuiVector2Message),
+    /// A [`GuiVector3Message`].
     GuiVector3Message(GuiVector3Message),
+    /// A [`GuiTextMessage`].
     GuiTextMessage(GuiTextMessage),
+    /// A [`GuiDropdownMessage`].
     GuiDropdownMessage(GuiDropdownMessage),
+    /// A [`GuiButtonGroupMessage`].
     GuiButtonGroupMessage(GuiButtonGroupMessage),
+    /// A [`GuiUpdateMessage`].
     GuiUpdateMessage(GuiUpdateMessage),
+    /// A [`SceneNodeUpdateMessage`].
     SceneNodeUpdateMessage(SceneNodeUpdateMessage),
+    /// A [`ThemeConfigurationMessage`].
     ThemeConfigurationMessage(ThemeConfigurationMessage),
+    /// A [`LineSegmentsMessage`].
     LineSegmentsMessage(LineSegmentsMessage),
+    /// A [`ArrowMessage`].
     ArrowMessage(ArrowMessage),
+    /// A [`CatmullRomSplineMessage`].
     CatmullRomSplineMessage(CatmullRomSplineMessage),
+    /// A [`CubicBezierSplineMessage`].
     CubicBezierSplineMessage(CubicBezierSplineMessage),
+    /// A [`GaussianSplatsMessage`].
     GaussianSplatsMessage(GaussianSplatsMessage),
+    /// A [`GetRenderRequestMessage`].
     GetRenderRequestMessage(GetRenderRequestMessage),
+    /// A [`GetRenderResponseMessage`].
     GetRenderResponseMessage(GetRenderResponseMessage),
+    /// A [`FileTransferStartUpload`].
     FileTransferStartUpload(FileTransferStartUpload),
+    /// A [`FileTransferStartDownload`].
     FileTransferStartDownload(FileTransferStartDownload),
+    /// A [`FileTransferPart`].
     FileTransferPart(FileTransferPart),
+    /// A [`FileTransferPartAck`].
     FileTransferPartAck(FileTransferPartAck),
+    /// A [`ShareUrlRequest`].
     ShareUrlRequest(ShareUrlRequest),
+    /// A [`ReplayDoneMessage`].
     ReplayDoneMessage(ReplayDoneMessage),
+    /// A [`ShareUrlUpdated`].
     ShareUrlUpdated(ShareUrlUpdated),
+    /// A [`ShareUrlDisconnect`].
     ShareUrlDisconnect(ShareUrlDisconnect),
+    /// A [`SetGuiPanelLabelMessage`].
     SetGuiPanelLabelMessage(SetGuiPanelLabelMessage),
+    /// A [`RegisterCommandMessage`].
     RegisterCommandMessage(RegisterCommandMessage),
+    /// A [`CommandUpdateMessage`].
     CommandUpdateMessage(CommandUpdateMessage),
+    /// A [`RemoveCommandMessage`].
     RemoveCommandMessage(RemoveCommandMessage),
+    /// A [`CommandTriggerMessage`].
     CommandTriggerMessage(CommandTriggerMessage),
+    /// A [`LocalStorageSetItemMessage`].
     LocalStorageSetItemMessage(LocalStorageSetItemMessage),
+    /// A [`LocalStorageRemoveItemMessage`].
     LocalStorageRemoveItemMessage(LocalStorageRemoveItemMessage),
+    /// A [`LocalStorageClearMessage`].
     LocalStorageClearMessage(LocalStorageClearMessage),
+    /// A [`LocalStorageGetItemRequestMessage`].
     LocalStorageGetItemRequestMessage(LocalStorageGetItemRequestMessage),
+    /// A [`LocalStorageGetItemResponseMessage`].
     LocalStorageGetItemResponseMessage(LocalStorageGetItemResponseMessage),
 }
 

@@ -2,7 +2,6 @@
 //! fake tab registered straight on the shared state whose outbox shows
 //! exactly what a real tab would be sent.
 
-
 use viser4d_proto::messages::SceneNodeUpdateMessage;
 use viser4d_proto::{AnyMessage, Message, Value};
 

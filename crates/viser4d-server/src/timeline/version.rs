@@ -5,7 +5,9 @@
 //! viser notification, which every runtime version and the stock client
 //! can show.
 
-use viser4d_proto::messages::{ColorSpec, LiteralColor, NotificationProps, NotificationShowMessage};
+use viser4d_proto::messages::{
+    ColorSpec, LiteralColor, NotificationProps, NotificationShowMessage,
+};
 use viser4d_proto::timeline::{PROTOCOL_REVISION, TimelineReady};
 use viser4d_proto::{AnyMessage, Message};
 

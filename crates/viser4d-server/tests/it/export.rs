@@ -203,7 +203,11 @@ fn exported_blocks_are_the_live_blocks_and_images_and_glb_survive() {
         };
         client.messages_until(is_hello).await;
         client
-            .send(&TimelineReady::new(env!("CARGO_PKG_VERSION")).to_any().expect("encodable"))
+            .send(
+                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
+                    .to_any()
+                    .expect("encodable"),
+            )
             .await;
         for block in &exported {
             client

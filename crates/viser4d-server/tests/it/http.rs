@@ -148,7 +148,11 @@ fn runtime_assets_are_served_from_the_embedded_bundle() {
         let response = get(server.port(), &format!("/viser4d/{}", file.name), &[]);
         assert_eq!(response.status, 200, "{}", file.name);
         assert_eq!(response.header("content-type"), Some(file.content_type));
-        assert!(response.body == file.bytes, "{}: the embedded bytes", file.name);
+        assert!(
+            response.body == file.bytes,
+            "{}: the embedded bytes",
+            file.name
+        );
     }
 }
 

@@ -477,7 +477,11 @@ fn heavy_scene_playback_measurements() {
         let mut client = support::WsClient::connect(server.port()).await;
         client.messages_until(|m| is_timeline(m, false)).await;
         client
-            .send(&TimelineReady::new(env!("CARGO_PKG_VERSION")).to_any().expect("encodable"))
+            .send(
+                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
+                    .to_any()
+                    .expect("encodable"),
+            )
             .await;
         let started = Instant::now();
         client

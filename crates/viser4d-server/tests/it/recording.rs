@@ -126,7 +126,11 @@ fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
         // A command before the tab is ready is held for it.
         server.play(Some(2.0), Some(true)).expect("play");
         client
-            .send(&TimelineReady::new(env!("CARGO_PKG_VERSION")).to_any().expect("encodable"))
+            .send(
+                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
+                    .to_any()
+                    .expect("encodable"),
+            )
             .await;
         let got = client
             .messages_until(|m| matches!(timeline_message(m), Some(ServerMessage::TimelinePlay(_))))
@@ -249,7 +253,11 @@ fn audio_tracks_are_checked_and_appends_refresh_the_blocks_a_tab_holds() {
             .messages_until(|m| timeline_message(m).is_some())
             .await;
         client
-            .send(&TimelineReady::new(env!("CARGO_PKG_VERSION")).to_any().expect("encodable"))
+            .send(
+                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
+                    .to_any()
+                    .expect("encodable"),
+            )
             .await;
         client
             .send(
@@ -321,9 +329,15 @@ fn a_stale_runtime_is_told_in_the_page_and_logged_once() {
             );
             // The stale tab is never configured, so it never misreads a block.
             client
-                .send(&TimelineBlockRequest { index: 0 }.to_any().expect("encodable"))
+                .send(
+                    &TimelineBlockRequest { index: 0 }
+                        .to_any()
+                        .expect("encodable"),
+                )
                 .await;
-            let more = client.receive_within(std::time::Duration::from_millis(300)).await;
+            let more = client
+                .receive_within(std::time::Duration::from_millis(300))
+                .await;
             assert!(more.is_none(), "tab {tab}: nothing more, got {more:?}");
         }
     });

@@ -37,9 +37,7 @@ pub fn server_with(configure: impl FnOnce(ServerBuilder) -> ServerBuilder) -> Se
     let builder = Server::builder().host("127.0.0.1").port(0);
     match configure(builder).start() {
         Ok(server) => server,
-        Err(error) => panic!(
-            "cannot start the server: {error}"
-        ),
+        Err(error) => panic!("cannot start the server: {error}"),
     }
 }
 
