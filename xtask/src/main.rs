@@ -7,6 +7,8 @@
 //!   this is what `.ci/run` calls.
 //! - `bench [--report-only] [CARGO BENCH ARGS...]`: run the criterion
 //!   benchmarks and compare them with upstream viser4d's figures.
+//! - `package`: package the published crates and use them from a scratch
+//!   program outside the checkout (also a stage of `test`).
 //! - `demo`: build the bundle and run the main example.
 //! - `fixtures`: regenerate the proto crate's fixtures with Python viser.
 //! - `codegen`: regenerate the proto crate's message types from `_messages.py`.
@@ -21,10 +23,13 @@ mod demo;
 mod digest;
 mod dist;
 mod fixtures;
+mod msrv;
+mod package;
 mod process;
 mod progress;
 mod test;
 mod wasm;
+mod webdriver;
 mod workspace;
 
 use anyhow::{Result, bail};
@@ -43,6 +48,9 @@ commands:
                             run `cargo bench -p viser4d-proto -p viser4d-timeline -p viser4d-server ARGS...`
                             and compare with upstream; --report-only prints the
                             table from the last run without running anything
+  package                   package the published crates and use them from outside
+                            the checkout: a scratch program and the packaged
+                            viser4d command, played in headless Chromium
   demo                      build the bundle and run the main example
   fixtures                  regenerate crates/viser4d-proto/tests/fixtures with
                             Python viser 1.1.1 in a throwaway venv
@@ -90,6 +98,11 @@ fn run() -> Result<()> {
                 .filter(|arg| arg != "--report-only")
                 .collect();
             bench::run(&workspace, report_only, &cargo_args)
+        }
+        "package" => {
+            no_extra_args(&command, &rest)?;
+            dist::run(&workspace)?;
+            package::run(&workspace).map(drop)
         }
         "demo" => {
             no_extra_args(&command, &rest)?;

@@ -10,7 +10,7 @@ use std::{ffi::OsString, process::Command, time::Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{dist, process, progress, wasm, workspace::Workspace};
+use crate::{dist, msrv, package, process, progress, wasm, workspace::Workspace};
 
 /// Crates that must keep compiling for the browser.
 const WASM_CRATES: [&str; 4] = [
@@ -34,7 +34,8 @@ pub fn run(workspace: &Workspace, options: Options) -> Result<()> {
         process::run(workspace.cargo().args(["fmt", "--all", "--", "--check"]))
     })?;
     stages.run("wasm32 target", wasm::ensure_target)?;
-    stages.run("browser test tools", check_browser_tools)?;
+    stages.run("browser test tools", ensure_browser_tools)?;
+    stages.run("msrv (dependencies)", || msrv::check(workspace))?;
     let mut test_env: Vec<(&str, OsString)> = Vec::new();
     stages.run("dist (viser client + wasm runtime bundle)", || {
         let bundle = dist::run(workspace)?;
@@ -62,6 +63,16 @@ pub fn run(workspace: &Workspace, options: Options) -> Result<()> {
             "warnings",
         ]))
     })?;
+    stages.run("docs (published crates, warnings denied)", || {
+        let mut command = cargo();
+        command
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .args(["doc", "--no-deps"]);
+        for krate in package::PUBLISHED {
+            command.args(["--package", krate]);
+        }
+        process::run(&mut command)
+    })?;
     stages.run("wasm32 check", || {
         let mut command = cargo();
         command.args(["check", "--target", wasm::WASM_TARGET]);
@@ -84,6 +95,19 @@ pub fn run(workspace: &Workspace, options: Options) -> Result<()> {
             process::run(cargo().args(["test", "--workspace"]))
         })?;
     }
+
+    stages.run(
+        "packaging (the published crates, used from outside)",
+        || {
+            let report = package::run(workspace)?;
+            println!(
+                "package: {} crates packaged, scratch build {}",
+                report.crates.len(),
+                progress::seconds(report.build)
+            );
+            Ok(())
+        },
+    )?;
 
     println!(
         "\nxtask test: {} stages ok in {} ({})",
@@ -118,6 +142,52 @@ impl Stages {
 fn nextest_available(workspace: &Workspace) -> bool {
     process::capture(workspace.cargo().args(["nextest", "--version"]))
         .is_ok_and(|output| output.status.success())
+}
+
+const BROWSER_PACKAGES: [&str; 2] = ["chromium", "chromium-driver"];
+
+/// The browser tests (ordinary cargo tests driving Chromium through
+/// ChromeDriver) and the packaging check need both programs. As root on
+/// Debian they are installed here, as the rest of the test set-up is; else
+/// this says in one line what to install, instead of failing minutes later
+/// inside a test.
+fn ensure_browser_tools() -> Result<()> {
+    let missing = || {
+        ["chromedriver", "chromium"]
+            .into_iter()
+            .any(|t| !process::on_path(t))
+    };
+    if missing() {
+        let install = format!(
+            "apt-get install -y --no-install-recommends {}",
+            BROWSER_PACKAGES.join(" ")
+        );
+        if !(is_root() && process::on_path("apt-get")) {
+            bail!(
+                "Chromium and ChromeDriver are needed for the browser tests and are not on PATH; install them as root (Debian: {install})"
+            );
+        }
+        println!(
+            "browser test tools: installing {}",
+            BROWSER_PACKAGES.join(" ")
+        );
+        process::run(Command::new("apt-get").args(["update", "-qq"]))?;
+        process::run(
+            Command::new("apt-get")
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .args(["install", "-y", "-qq", "--no-install-recommends"])
+                .args(BROWSER_PACKAGES),
+        )?;
+        if missing() {
+            bail!("`{install}` ran, but chromium or chromedriver is still not on PATH");
+        }
+    }
+    check_browser_tools()
+}
+
+fn is_root() -> bool {
+    process::capture(Command::new("id").arg("-u"))
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
 /// The browser tests (ordinary cargo tests in `viser4d-server` driving
