@@ -11,7 +11,7 @@ use crate::{dist, process, workspace::Workspace};
 const BENCH_PACKAGES: [&str; 3] = ["viser4d-proto", "viser4d-timeline", "viser4d-server"];
 
 /// Upstream viser4d 0.20.0 (Python) on the project's machine kind, in seconds
-/// (DESIGN.md section 6). The one place these figures live.
+/// (measured once by hand). The one place these figures live.
 const UPSTREAM_SECONDS: [(&str, f64); 8] = [
     ("timeline_heavy/build", 4.5),
     ("timeline_heavy/seek_forward", 3.4),

@@ -30,7 +30,8 @@ use crate::webdriver::ChromeDriver;
 use crate::{process, progress, workspace::Workspace};
 
 /// The crates users get from the registry, in dependency order.
-pub const PUBLISHED: [&str; 7] = [
+pub const PUBLISHED: [&str; 8] = [
+    "viser4d-zstd",
     "viser4d-proto",
     "viser4d-timeline",
     "viser4d-audio",

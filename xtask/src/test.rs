@@ -13,7 +13,8 @@ use anyhow::{Result, bail};
 use crate::{dist, msrv, package, process, progress, wasm, workspace::Workspace};
 
 /// Crates that must keep compiling for the browser.
-const WASM_CRATES: [&str; 4] = [
+const WASM_CRATES: [&str; 5] = [
+    "viser4d-zstd",
     "viser4d-proto",
     "viser4d-timeline",
     "viser4d-audio",

@@ -16,7 +16,6 @@ use serde::ser::SerializeTuple;
 
 use crate::any_message::AnyMessage;
 use crate::buffers::{self, Dedup};
-use crate::compression;
 use crate::error::{EncodeError, FileError};
 use crate::frame::{aligned_len, decode_with_buffers, read_buffer_lengths, slice_aligned};
 use crate::value::Value;
@@ -81,7 +80,8 @@ pub fn encode_recording_at_level<T: Serialize>(
         at += pad + b.len();
     }
     debug_assert_eq!(at, aligned_len(8 + msgpack.len(), &arrays));
-    let compressed = compression::compress_parts(&tail, level).map_err(EncodeError::Compression)?;
+    let compressed = viser4d_zstd::compress_parts(&tail, level)
+        .map_err(|e| EncodeError::Compression(e.to_string()))?;
     let mut out = Vec::with_capacity(8 + compressed.len());
     out.extend_from_slice(&(at as u64).to_le_bytes());
     out.extend_from_slice(&compressed);
@@ -171,8 +171,8 @@ pub fn decode_recording_values(file: &[u8]) -> Result<RawRecording, FileError> {
         });
     }
     let inner = Bytes::from(
-        compression::decompress_exact(&file[8..], inner_len as usize)
-            .map_err(FileError::Compression)?,
+        viser4d_zstd::decompress_exact(&file[8..], inner_len as usize)
+            .map_err(|e| FileError::Compression(e.to_string()))?,
     );
     decode_inner(inner)
 }

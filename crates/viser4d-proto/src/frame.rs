@@ -14,7 +14,6 @@ use serde::Serialize;
 
 use crate::any_message::AnyMessage;
 use crate::buffers::{self, Dedup};
-use crate::compression;
 use crate::error::{EncodeError, FrameError};
 use crate::value::Value;
 
@@ -63,8 +62,8 @@ impl FrameEncoder {
             write_payload(msgpack, messages, timestamp_sec)
         });
         written?;
-        let compressed = compression::compress(&self.msgpack, LIVE_ZSTD_LEVEL)
-            .map_err(EncodeError::Compression)?;
+        let compressed = viser4d_zstd::compress(&self.msgpack, LIVE_ZSTD_LEVEL)
+            .map_err(|e| EncodeError::Compression(e.to_string()))?;
         let mut out = Vec::with_capacity(aligned_len(16 + compressed.len(), &arrays));
         out.extend_from_slice(&(self.msgpack.len() as u64).to_le_bytes());
         out.extend_from_slice(&(compressed.len() as u64).to_le_bytes());
@@ -170,8 +169,8 @@ pub fn decode_frame(frame: Bytes) -> Result<Frame, FrameError> {
             "declared msgpack length {payload_len} is over the {MAX_FRAME_PAYLOAD_BYTES}-byte limit"
         )));
     }
-    let payload = compression::decompress_exact(&frame[16..compressed_end], payload_len as usize)
-        .map_err(FrameError::Compression)?;
+    let payload = viser4d_zstd::decompress_exact(&frame[16..compressed_end], payload_len as usize)
+        .map_err(|e| FrameError::Compression(e.to_string()))?;
 
     let lengths = read_buffer_lengths(&payload).map_err(FrameError::Payload)?;
     let buffers =

@@ -46,7 +46,6 @@ mod any_message;
 mod base64;
 mod buffers;
 mod client;
-mod compression;
 pub mod entity;
 mod error;
 mod file;

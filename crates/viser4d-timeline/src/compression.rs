@@ -1,5 +1,5 @@
-//! zstd for block sections, per target: the C library natively, the
-//! pure-Rust `ruzstd` decoder on wasm32 (which has no C toolchain). The wasm
+//! When block sections are compressed, and with what context. zstd itself
+//! is `viser4d-zstd` (the C library natively, `ruzstd` on wasm32). The wasm
 //! build never compresses; it only reads what a native store wrote.
 
 use crate::error::{DecodeError, EncodeError};
@@ -43,10 +43,7 @@ impl Compression {
 /// cost a tenth of the compression.
 pub(crate) struct Packer {
     compression: Compression,
-    #[cfg(not(target_arch = "wasm32"))]
-    context: Option<zstd::bulk::Compressor<'static>>,
-    #[cfg(target_arch = "wasm32")]
-    context: Option<()>,
+    context: Option<viser4d_zstd::Compressor>,
 }
 
 impl Packer {
@@ -68,7 +65,7 @@ impl Packer {
             Some(context) => context,
             None => self
                 .context
-                .insert(zstd::bulk::Compressor::new(level).map_err(EncodeError::Compress)?),
+                .insert(viser4d_zstd::Compressor::new(level).map_err(EncodeError::Compress)?),
         };
         context
             .compress(raw)
@@ -84,42 +81,18 @@ impl Packer {
 }
 
 /// Decompresses one zstd frame that must expand to exactly `raw_len` bytes.
-#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn zstd_decompress(data: &[u8], raw_len: usize) -> Result<Vec<u8>, DecodeError> {
-    let out = zstd::bulk::decompress(data, raw_len)
-        .map_err(|e| DecodeError::Decompress(e.to_string()))?;
-    check_len(out, raw_len)
+    viser4d_zstd::decompress_exact(data, raw_len).map_err(decode_error)
 }
 
-/// Decompresses one zstd frame that must expand to exactly `raw_len` bytes.
-#[cfg(target_arch = "wasm32")]
-pub(crate) fn zstd_decompress(data: &[u8], raw_len: usize) -> Result<Vec<u8>, DecodeError> {
-    pure_decompress(data, raw_len)
-}
-
-/// The browser's decoder; natively compiled for tests only. It streams, so
-/// corrupt bytes claiming a huge size cannot make it zero a huge buffer.
-#[cfg(any(target_arch = "wasm32", test))]
-pub(crate) fn pure_decompress(data: &[u8], raw_len: usize) -> Result<Vec<u8>, DecodeError> {
-    use std::io::Read;
-    let decoder = ruzstd::decoding::StreamingDecoder::new(data)
-        .map_err(|e| DecodeError::Decompress(e.to_string()))?;
-    let mut out = Vec::with_capacity(raw_len.min(64 << 20));
-    decoder
-        .take(raw_len as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| DecodeError::Decompress(e.to_string()))?;
-    check_len(out, raw_len)
-}
-
-fn check_len(out: Vec<u8>, raw_len: usize) -> Result<Vec<u8>, DecodeError> {
-    if out.len() != raw_len {
-        return Err(DecodeError::LengthMismatch {
-            declared: raw_len as u64,
-            found: out.len() as u64,
-        });
+fn decode_error(error: viser4d_zstd::ZstdError) -> DecodeError {
+    match error {
+        viser4d_zstd::ZstdError::Length { expected, found } => DecodeError::LengthMismatch {
+            declared: expected,
+            found,
+        },
+        other => DecodeError::Decompress(other.to_string()),
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -165,8 +138,12 @@ mod tests {
             .compress(&raw)
             .expect("ok")
             .expect("compressible");
-        assert_eq!(pure_decompress(&packed, raw.len()).expect("decodes"), raw);
+        let pure = |len| viser4d_zstd::decompress_exact_ruzstd(&packed, len).map_err(decode_error);
+        assert_eq!(pure(raw.len()).expect("decodes"), raw);
         assert_eq!(zstd_decompress(&packed, raw.len()).expect("decodes"), raw);
-        assert!(pure_decompress(&packed, raw.len() - 1).is_err());
+        assert!(matches!(
+            pure(raw.len() - 1),
+            Err(DecodeError::LengthMismatch { .. } | DecodeError::Decompress(_))
+        ));
     }
 }

@@ -33,7 +33,7 @@ pub enum EncodeError {
     Undecodable(String),
     /// zstd refused the data.
     #[error("zstd compression failed: {0}")]
-    Compress(std::io::Error),
+    Compress(viser4d_zstd::ZstdError),
 }
 
 /// Bytes that are not a valid block (or overlay) of this format.

@@ -2,7 +2,7 @@
 //!
 //! A key is structured (which node, which property) so that removing a node
 //! or re-creating it can find every key it affects without parsing strings.
-//! Each key still has the canonical string form of DESIGN.md 4, given by
+//! Each key still has the canonical string form (`create:{n}`, `update:{n}:{p}`, ...), given by
 //! `Display` and read back by `FromStr`:
 //!
 //! | key | string |
@@ -240,7 +240,7 @@ impl fmt::Debug for Symbol {
     }
 }
 
-/// One key of the scene state (DESIGN.md 4).
+/// One key of the scene state.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum Key {
     /// A global message, one per type (fog, environment map): `{type}`.

@@ -292,6 +292,34 @@ impl<P: Payload> Store<P> {
         Ok(step / self.config.block_size)
     }
 
+    /// The steps of block `index` (empty past the last block). Callers ask
+    /// the store instead of multiplying by the block size, so the store
+    /// alone decides where blocks start.
+    pub fn block_steps(&self, index: u32) -> std::ops::Range<u32> {
+        if index >= self.num_blocks() {
+            return self.num_steps..self.num_steps;
+        }
+        let meta = self.meta(index as usize);
+        meta.first_step..meta.first_step + meta.num_steps
+    }
+
+    /// The blocks holding any of `steps`, as an inclusive range; steps past
+    /// the end count as the last step (the last block carries what runs
+    /// past the timeline, such as the tail of an audio track). `None` for
+    /// an empty timeline or range.
+    pub fn blocks_of_steps(
+        &self,
+        steps: std::ops::Range<u32>,
+    ) -> Option<std::ops::RangeInclusive<u32>> {
+        let last_step = self.num_steps.checked_sub(1)?;
+        if steps.is_empty() {
+            return None;
+        }
+        let first = steps.start.min(last_step) / self.config.block_size;
+        let last = (steps.end - 1).min(last_step) / self.config.block_size;
+        Some(first..=last)
+    }
+
     /// Records one op into `step`, after the ops already there.
     pub fn record(&mut self, step: u32, op: Op<P>) -> Result<(), StoreError> {
         self.record_all(step, std::iter::once(op))

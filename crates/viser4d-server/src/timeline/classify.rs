@@ -1,5 +1,6 @@
-//! How a viser scene message becomes a timeline operation: the keys of
-//! DESIGN.md 4 (`create:{n}`, `update:{n}:{p}`, `{type}:{n}`, `{type}`).
+//! How a viser scene message becomes a timeline operation: the keys of the
+//! timeline model
+//! (`create:{n}`, `update:{n}:{p}`, `{type}:{n}`, `{type}`).
 
 use viser4d_proto::entity::{EntityKind, Phase};
 use viser4d_proto::messages::{

@@ -1,5 +1,5 @@
 //! `serialize`: the recording as a `.viser` file the stock viser client
-//! plays with no server behind it (DESIGN.md 3.5).
+//! plays with no server behind it.
 //!
 //! The file holds, at time 0, the single-script runtime (a
 //! `RunJavascriptMessage`) and the live scene; then the timeline as our own
@@ -77,11 +77,14 @@ impl Server {
             // Room for every block of the file (a browser number holds it
             // exactly, unlike u64::MAX).
             configure.cache_bytes = 1 << 50;
-            let size = timeline.store.block_size();
-            configure.block_bytes.truncate((end / size + 1) as usize);
+            let (first_block, last_block) = (
+                timeline.store.block_of(start)?,
+                timeline.store.block_of(end)?,
+            );
+            configure.block_bytes.truncate(last_block as usize + 1);
             (
-                start / size,
-                end / size,
+                first_block,
+                last_block,
                 configure,
                 timeline.overrides_message()?,
             )

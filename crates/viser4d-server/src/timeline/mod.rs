@@ -245,15 +245,8 @@ impl Timeline {
         })
     }
 
-    /// The steps of block `index`.
-    fn block_steps(&self, index: u32) -> std::ops::Range<u32> {
-        let size = self.store.block_size();
-        let start = index.saturating_mul(size);
-        start..start.saturating_add(size).min(self.store.num_steps())
-    }
-
     fn audio_slices(&self, index: u32) -> Vec<AudioSlice> {
-        let steps = self.block_steps(index);
+        let steps = self.store.block_steps(index);
         let last = index + 1 == self.store.num_blocks();
         self.tracks
             .values()
@@ -276,15 +269,11 @@ impl Timeline {
 
     /// Marks the audio of the blocks holding `steps` as changed.
     fn audio_changed(&mut self, steps: std::ops::Range<u32>) {
-        let num_steps = self.store.num_steps();
-        if num_steps == 0 {
+        let Some(blocks) = self.store.blocks_of_steps(steps) else {
             return;
-        }
-        let size = self.store.block_size();
-        let first = steps.start.min(num_steps - 1) / size;
-        let last = steps.end.saturating_sub(1).min(num_steps - 1) / size;
+        };
         self.audio_rev_counter += 1;
-        for index in first..=last.max(first) {
+        for index in blocks {
             if let Some(rev) = self.audio_revs.get_mut(index as usize) {
                 *rev = self.audio_rev_counter;
                 self.audio_changed.insert(index);

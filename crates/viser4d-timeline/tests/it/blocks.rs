@@ -81,3 +81,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_store_says_which_steps_a_block_holds_and_which_blocks_hold_steps() {
+    let store: Store<String> =
+        Store::with_config(10, StoreConfig::default().block_size(4)).expect("a store");
+    let blocks: Vec<_> = (0..4).map(|i| store.block_steps(i)).collect();
+    assert_eq!(blocks, [0..4, 4..8, 8..10, 10..10]);
+    assert_eq!(store.blocks_of_steps(0..1), Some(0..=0));
+    assert_eq!(store.blocks_of_steps(3..5), Some(0..=1));
+    assert_eq!(store.blocks_of_steps(9..400), Some(2..=2));
+    assert_eq!(
+        store.blocks_of_steps(50..60),
+        Some(2..=2),
+        "past the end: the last block"
+    );
+    assert_eq!(store.blocks_of_steps(5..5), None);
+}
