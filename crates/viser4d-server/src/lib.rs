@@ -3,12 +3,13 @@
 //! It owns the HTTP + WebSocket listener (hyper and tokio-tungstenite on
 //! one port), connected clients and their outboxes, the scene and GUI API,
 //! the recording API (`Server::at`, `Server::audio`), playback control, and
-//! export (`Server::serialize`, `Server::as_html`). Its `viser4d` binary
-//! serves, inspects and converts `.viser` recordings.
+//! export (`Server::serialize`, `Server::as_html`). The page and the
+//! runtime it serves come embedded from `viser4d-assets`.
 //!
 //! It is the only crate that opens sockets or runs a tokio runtime. It
-//! depends on `viser4d-proto`, `viser4d-timeline` and `viser4d-audio`;
-//! nothing depends on it except the examples.
+//! depends on `viser4d-proto`, `viser4d-timeline`, `viser4d-audio` and
+//! `viser4d-assets`; only the `viser4d` facade, the `viser4d-cli` command
+//! and the examples depend on it. Users depend on the facade.
 //!
 //! ```no_run
 //! use viser4d_server::scene::{PointCloudOptions, PointColors};

@@ -367,11 +367,17 @@ impl Server {
     }
 
     /// Number of messages a new tab is sent before `ReplayDoneMessage`.
+    ///
+    /// For tests and benchmarks; not part of the stable API.
+    #[doc(hidden)]
     pub fn replay_len(&self) -> usize {
         self.shared.replay_len()
     }
 
     /// Bytes queued for a tab and not yet written (diagnostics).
+    ///
+    /// For tests and benchmarks; not part of the stable API.
+    #[doc(hidden)]
     pub fn client_backlog_bytes(&self, client: &ClientHandle) -> Option<usize> {
         self.shared.queued_bytes(client.id())
     }

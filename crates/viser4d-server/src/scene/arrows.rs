@@ -6,7 +6,8 @@ use viser4d_proto::messages::{ArrowMessage, ArrowProps, Scale};
 use viser4d_proto::{Message, Value};
 
 use crate::error::Result;
-use crate::scene::props::{self, Colors, check_len, float_setter, node_handle, scale_setter};
+use crate::scene::props::{self, Colors};
+use crate::scene::setters::{float_setter, node_handle, scale_setter};
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
 
@@ -67,7 +68,7 @@ impl SceneApi {
         validate::non_negative("shaft_radius", options.shaft_radius)?;
         validate::non_negative("head_radius", options.head_radius)?;
         validate::non_negative("head_length", options.head_length)?;
-        props::check_scale(&options.scale)?;
+        validate::check_scale(&options.scale)?;
         let encoded_points = props::encode_segments("points", points)?;
         let encoded_colors = colors.encode("colors", points.len())?;
         let mut lengths = vec![(ARROWS, points.len())];
@@ -99,7 +100,7 @@ impl ArrowsHandle {
     pub fn set_points(&self, points: &[[[f32; 3]; 2]]) -> Result<()> {
         let encoded = props::encode_segments("points", points)?;
         self.set_props_checked(|lengths| {
-            check_len(lengths, COLORS, "points", points.len())?;
+            validate::check_len(lengths, COLORS, "points", points.len())?;
             lengths.insert(ARROWS, points.len());
             Ok(vec![("points", Value::Typed(encoded))])
         })

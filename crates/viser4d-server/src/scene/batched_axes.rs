@@ -6,7 +6,7 @@ use viser4d_proto::messages::{BatchedAxesMessage, BatchedAxesProps, Scale};
 
 use crate::error::Result;
 use crate::scene::instances::{INSTANCES, Instances};
-use crate::scene::props::{self, float_setter, node_handle, scale_setter};
+use crate::scene::setters::{float_setter, node_handle, scale_setter};
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
 
@@ -50,7 +50,7 @@ impl SceneApi {
     ) -> Result<BatchedAxesHandle> {
         validate::non_negative("axes_length", options.axes_length)?;
         validate::non_negative("axes_radius", options.axes_radius)?;
-        props::check_scale(&options.scale)?;
+        validate::check_scale(&options.scale)?;
         let instances = instances.encode()?;
         let lengths = [(INSTANCES, instances.count)];
         self.add_node_with_lengths(name, &options.pose, &lengths, |name, owner| {

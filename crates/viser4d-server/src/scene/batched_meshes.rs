@@ -12,10 +12,10 @@ use viser4d_proto::{Message, TypedArray, Value};
 use crate::error::Result;
 use crate::scene::instances::{EncodedInstances, INSTANCES, Instances};
 use crate::scene::mesh::{self, FACES_NEED, VERTICES};
-use crate::scene::props::{
-    self, Colors, bool_setter, check_len, node_handle, scale_setter, surface_setters,
-};
+use crate::scene::props::{self, Colors};
+use crate::scene::setters::{bool_setter, node_handle, scale_setter, surface_setters};
 use crate::scene::{Pose, SceneApi};
+use crate::validate;
 
 /// Recorded lengths besides the instance count: per-instance colors and
 /// opacities, when the node has them.
@@ -115,9 +115,9 @@ impl SceneApi {
         colors: Colors<'_>,
         options: BatchedMeshesOptions,
     ) -> Result<BatchedMeshesHandle> {
-        props::check_opacity(options.opacity)?;
-        props::check_scale(&options.scale)?;
-        props::check_lod(&options.lod)?;
+        validate::check_opacity(options.opacity)?;
+        validate::check_scale(&options.scale)?;
+        validate::check_lod(&options.lod)?;
         let geometry = mesh::encode_geometry(vertices, faces)?;
         let EncodedInstances {
             wxyzs,
@@ -174,8 +174,8 @@ impl BatchedMeshesHandle {
     pub fn set_instances(&self, instances: Instances<'_>) -> Result<()> {
         let instances = instances.encode()?;
         self.set_props_checked(|lengths| {
-            check_len(lengths, COLORS, "instances", instances.count)?;
-            check_len(lengths, OPACITIES, "instances", instances.count)?;
+            validate::check_len(lengths, COLORS, "instances", instances.count)?;
+            validate::check_len(lengths, OPACITIES, "instances", instances.count)?;
             lengths.insert(INSTANCES, instances.count);
             Ok(instances.into_props())
         })
@@ -253,7 +253,7 @@ impl BatchedMeshesHandle {
 
     /// Sets the level of detail.
     pub fn set_lod(&self, lod: Lod) -> Result<()> {
-        props::check_lod(&lod)?;
+        validate::check_lod(&lod)?;
         self.set_prop("lod", props::lod_value(&lod))
     }
 }

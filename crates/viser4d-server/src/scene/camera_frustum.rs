@@ -10,11 +10,12 @@ use viser4d_proto::{Message, Value};
 
 use crate::error::{Result, ServerError};
 use crate::scene::image::EncodedImage;
-use crate::scene::props::{
-    self, color_setter, literal_setter, node_handle, scale_setter, shadow_setters,
-    thickness_setters,
+use crate::scene::props;
+use crate::scene::setters::{
+    color_setter, literal_setter, node_handle, scale_setter, shadow_setters, thickness_setters,
 };
 use crate::scene::{Pose, SceneApi};
+use crate::validate;
 
 /// Options of [`SceneApi::add_camera_frustum`], with viser's defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,10 +97,10 @@ impl SceneApi {
         options: CameraFrustumOptions,
     ) -> Result<CameraFrustumHandle> {
         check_fov(fov)?;
-        props::positive("aspect", aspect)?;
+        validate::positive("aspect", aspect)?;
         crate::validate::non_negative("thickness", options.thickness)?;
-        props::check_scale(&options.scale)?;
-        props::check_receive_shadow(&options.receive_shadow)?;
+        validate::check_scale(&options.scale)?;
+        validate::check_receive_shadow(&options.receive_shadow)?;
         // Without an image viser still sends a format, PNG.
         let (format, image_data) = match options.image {
             Some(image) => {
@@ -141,7 +142,7 @@ impl CameraFrustumHandle {
 
     /// Sets the aspect ratio (width over height).
     pub fn set_aspect(&self, aspect: f64) -> Result<()> {
-        props::positive("aspect", aspect)?;
+        validate::positive("aspect", aspect)?;
         self.set_prop("aspect", Value::Float(aspect))
     }
 

@@ -4,7 +4,7 @@ use viser4d_proto::messages::{FrameMessage, FrameProps, Scale};
 use viser4d_proto::{Message, Value};
 
 use crate::error::Result;
-use crate::scene::props::{self, node_handle, rgb_setter, scale_setter};
+use crate::scene::setters::{node_handle, rgb_setter, scale_setter};
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
 
@@ -51,7 +51,7 @@ impl SceneApi {
     pub fn add_frame(&self, name: &str, options: FrameOptions) -> Result<FrameHandle> {
         validate::non_negative("axes_length", options.axes_length)?;
         validate::non_negative("axes_radius", options.axes_radius)?;
-        props::check_scale(&options.scale)?;
+        validate::check_scale(&options.scale)?;
         let origin_radius = options.origin_radius.unwrap_or(2.0 * options.axes_radius);
         validate::non_negative("origin_radius", origin_radius)?;
         self.add_node(name, &options.pose, |name, owner| {

@@ -7,8 +7,9 @@ use viser4d_proto::{Message, TypedArray, Value};
 
 use crate::error::{Result, ServerError};
 use crate::scene::point_cloud::f32_to_f16_bits;
-use crate::scene::props::{self, node_handle, scale_setter};
+use crate::scene::setters::{node_handle, scale_setter};
 use crate::scene::{Pose, SceneApi};
+use crate::validate;
 
 /// The splats: four arrays with one entry per Gaussian each.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,7 +71,7 @@ impl Gaussians<'_> {
                 ));
             }
         }
-        props::check_vec3("centers", self.centers)?;
+        validate::check_vec3("centers", self.centers)?;
         if let Some(i) = self.covariances.iter().position(|c| {
             c.as_flattened()
                 .iter()
@@ -123,7 +124,7 @@ impl SceneApi {
         gaussians: Gaussians<'_>,
         options: GaussianSplatsOptions,
     ) -> Result<GaussianSplatsHandle> {
-        props::check_scale(&options.scale)?;
+        validate::check_scale(&options.scale)?;
         let buffer = gaussians.encode()?;
         self.add_node(name, &options.pose, |name, owner| {
             Message::from(GaussianSplatsMessage {

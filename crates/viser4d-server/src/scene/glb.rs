@@ -11,8 +11,10 @@ use viser4d_proto::{Message, Value};
 
 use crate::error::{Result, ServerError};
 use crate::scene::instances::{INSTANCES, Instances};
-use crate::scene::props::{self, bool_setter, node_handle, scale_setter, shadow_setters};
+use crate::scene::props;
+use crate::scene::setters::{bool_setter, node_handle, scale_setter, shadow_setters};
 use crate::scene::{Pose, SceneApi};
+use crate::validate;
 
 /// A GLB file starts with the magic `glTF` and a 12-byte header.
 fn check_glb(data: &[u8]) -> Result<()> {
@@ -96,8 +98,8 @@ impl SceneApi {
     ) -> Result<GlbHandle> {
         let glb_data = glb_data.into();
         check_glb(&glb_data)?;
-        props::check_scale(&options.scale)?;
-        props::check_receive_shadow(&options.receive_shadow)?;
+        validate::check_scale(&options.scale)?;
+        validate::check_receive_shadow(&options.receive_shadow)?;
         self.add_node(name, &options.pose, |name, owner| {
             Message::from(GlbMessage {
                 name,
@@ -125,8 +127,8 @@ impl SceneApi {
     ) -> Result<BatchedGlbHandle> {
         let glb_data = glb_data.into();
         check_glb(&glb_data)?;
-        props::check_scale(&options.scale)?;
-        props::check_lod(&options.lod)?;
+        validate::check_scale(&options.scale)?;
+        validate::check_lod(&options.lod)?;
         let instances = instances.encode()?;
         let lengths = [(INSTANCES, instances.count)];
         self.add_node_with_lengths(name, &options.pose, &lengths, |name, owner| {
@@ -181,7 +183,7 @@ impl BatchedGlbHandle {
 
     /// Sets the level of detail.
     pub fn set_lod(&self, lod: Lod) -> Result<()> {
-        props::check_lod(&lod)?;
+        validate::check_lod(&lod)?;
         self.set_prop("lod", props::lod_value(&lod))
     }
 }

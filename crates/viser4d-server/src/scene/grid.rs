@@ -4,8 +4,8 @@ use viser4d_proto::Message;
 use viser4d_proto::messages::{GridMessage, GridProps, GridPropsFadeFrom, GridPropsPlane, Scale};
 
 use crate::error::Result;
-use crate::scene::props::{
-    self, bool_setter, float_setter, literal_setter, node_handle, rgb_setter, scale_setter,
+use crate::scene::setters::{
+    bool_setter, float_setter, literal_setter, node_handle, rgb_setter, scale_setter,
 };
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
@@ -98,7 +98,7 @@ impl SceneApi {
         }
         validate::unit_interval("shadow_opacity", options.shadow_opacity)?;
         validate::unit_interval("plane_opacity", options.plane_opacity)?;
-        props::check_scale(&options.scale)?;
+        validate::check_scale(&options.scale)?;
         self.add_node(name, &options.pose, |name, owner| {
             Message::from(GridMessage {
                 name,

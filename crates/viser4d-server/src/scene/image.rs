@@ -7,7 +7,8 @@ use viser4d_proto::{Message, Value};
 
 use crate::error::{Result, ServerError};
 use crate::scene::png;
-use crate::scene::props::{self, float_setter, node_handle, scale_setter, shadow_setters};
+use crate::scene::props;
+use crate::scene::setters::{float_setter, node_handle, scale_setter, shadow_setters};
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
 
@@ -162,8 +163,8 @@ impl SceneApi {
     ) -> Result<ImageHandle> {
         validate::non_negative("render_width", render_width)?;
         validate::non_negative("render_height", render_height)?;
-        props::check_receive_shadow(&options.receive_shadow)?;
-        props::check_scale(&options.scale)?;
+        validate::check_receive_shadow(&options.receive_shadow)?;
+        validate::check_scale(&options.scale)?;
         let (format, data) = image.into_parts();
         self.add_node(name, &options.pose, |name, owner| {
             Message::from(ImageMessage {

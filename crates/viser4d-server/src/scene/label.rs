@@ -4,7 +4,7 @@ use viser4d_proto::messages::{LabelAnchor, LabelMessage, LabelProps, LabelPropsF
 use viser4d_proto::{Message, Value};
 
 use crate::error::Result;
-use crate::scene::props::{bool_setter, float_setter, literal_setter, node_handle};
+use crate::scene::setters::{bool_setter, float_setter, literal_setter, node_handle};
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
 

@@ -10,7 +10,8 @@ use viser4d_proto::messages::{
 };
 
 use crate::error::{Result, ServerError};
-use crate::scene::props::{self, bool_setter, float_setter, node_handle, rgb_setter};
+use crate::scene::props;
+use crate::scene::setters::{bool_setter, float_setter, node_handle, rgb_setter};
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
 

@@ -7,7 +7,8 @@ use viser4d_proto::messages::{LineSegmentsMessage, LineSegmentsProps, Scale, Siz
 use viser4d_proto::{Message, TypedArray, Value};
 
 use crate::error::{Result, ServerError};
-use crate::scene::props::{self, check_len, node_handle, scale_setter, thickness_setters};
+use crate::scene::props;
+use crate::scene::setters::{node_handle, scale_setter, thickness_setters};
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
 
@@ -101,7 +102,7 @@ impl SceneApi {
         options: LineSegmentsOptions,
     ) -> Result<LineSegmentsHandle> {
         validate::non_negative("thickness", options.thickness)?;
-        props::check_scale(&options.scale)?;
+        validate::check_scale(&options.scale)?;
         let encoded_points = props::encode_segments("points", points)?;
         let encoded_colors = colors.encode(points.len())?;
         let mut lengths = vec![(SEGMENTS, points.len())];
@@ -132,7 +133,7 @@ impl LineSegmentsHandle {
     pub fn set_points(&self, points: &[[[f32; 3]; 2]]) -> Result<()> {
         let encoded = props::encode_segments("points", points)?;
         self.set_props_checked(|lengths| {
-            check_len(lengths, COLORS, "points", points.len())?;
+            validate::check_len(lengths, COLORS, "points", points.len())?;
             lengths.insert(SEGMENTS, points.len());
             Ok(vec![("points", Value::Typed(encoded))])
         })

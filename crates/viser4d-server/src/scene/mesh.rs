@@ -11,10 +11,12 @@ use viser4d_proto::messages::{Material, MeshMessage, MeshProps, ReceiveShadow, S
 use viser4d_proto::{Message, TypedArray, Value};
 
 use crate::error::Result;
-use crate::scene::props::{
-    self, color_setter, node_handle, scale_setter, shadow_setters, surface_setters,
+use crate::scene::props;
+use crate::scene::setters::{
+    color_setter, node_handle, scale_setter, shadow_setters, surface_setters,
 };
 use crate::scene::{Pose, SceneApi};
+use crate::validate;
 
 /// Options of [`SceneApi::add_mesh`], with viser's defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +84,7 @@ pub(crate) fn encode_geometry(
 ) -> Result<EncodedGeometry> {
     let encoded_vertices = props::encode_vec3("vertices", vertices)?;
     let (encoded_faces, faces_need) = props::encode_faces(faces);
-    props::check_faces_fit(faces_need, vertices.len())?;
+    validate::check_faces_fit(faces_need, vertices.len())?;
     Ok(EncodedGeometry {
         vertices: encoded_vertices,
         faces: encoded_faces,
@@ -98,7 +100,7 @@ pub(crate) fn vertices_update(
     vertices: TypedArray,
     vertex_count: usize,
 ) -> Result<Vec<(&'static str, Value)>> {
-    props::check_faces_fit(lengths.get(FACES_NEED).copied().unwrap_or(0), vertex_count)?;
+    validate::check_faces_fit(lengths.get(FACES_NEED).copied().unwrap_or(0), vertex_count)?;
     lengths.insert(VERTICES, vertex_count);
     Ok(vec![("vertices", Value::Typed(vertices))])
 }
@@ -108,7 +110,7 @@ pub(crate) fn faces_update(
     faces: TypedArray,
     faces_need: usize,
 ) -> Result<Vec<(&'static str, Value)>> {
-    props::check_faces_fit(faces_need, lengths.get(VERTICES).copied().unwrap_or(0))?;
+    validate::check_faces_fit(faces_need, lengths.get(VERTICES).copied().unwrap_or(0))?;
     lengths.insert(FACES_NEED, faces_need);
     Ok(vec![("faces", Value::Typed(faces))])
 }
@@ -136,9 +138,9 @@ impl SceneApi {
         faces: &[[u32; 3]],
         options: MeshOptions,
     ) -> Result<MeshHandle> {
-        props::check_opacity(options.opacity)?;
-        props::check_scale(&options.scale)?;
-        props::check_receive_shadow(&options.receive_shadow)?;
+        validate::check_opacity(options.opacity)?;
+        validate::check_scale(&options.scale)?;
+        validate::check_receive_shadow(&options.receive_shadow)?;
         let geometry = encode_geometry(vertices, faces)?;
         let lengths = [
             (VERTICES, geometry.vertex_count),

@@ -14,7 +14,8 @@
 //! argument has been checked, so a refused call sends nothing. Settings of
 //! the scene as a whole (background, environment map, fog, default lights,
 //! global visibility) are in `environment.rs`; the property encodings the
-//! kinds share are in `props.rs`.
+//! kinds share are in `props.rs`, the setter macros their handles share in
+//! `setters.rs`, and the checks in `crate::validate`.
 
 mod arrows;
 mod batched_axes;
@@ -38,6 +39,7 @@ mod point_cloud;
 mod pose;
 pub(crate) mod props;
 mod registry;
+pub(crate) mod setters;
 mod shapes;
 mod spline;
 #[cfg(test)]

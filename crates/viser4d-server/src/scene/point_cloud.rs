@@ -10,7 +10,7 @@ use viser4d_proto::messages::{
 use viser4d_proto::{Message, TypedArray, Value};
 
 use crate::error::{Result, ServerError};
-use crate::scene::props::{self, literal_setter, scale_setter};
+use crate::scene::setters::{literal_setter, scale_setter};
 use crate::scene::{Pose, SceneApi, SceneNodeHandle};
 use crate::validate;
 
@@ -88,7 +88,7 @@ impl SceneApi {
         options: PointCloudOptions,
     ) -> Result<PointCloudHandle> {
         validate::non_negative("point_size", options.point_size)?;
-        props::check_scale(&options.scale)?;
+        validate::check_scale(&options.scale)?;
         let positions = encode_points(points, options.precision)?;
         let colors = encode_colors(colors, points.len())?;
         let node = self.add_node(name, &options.pose, |name, owner| {

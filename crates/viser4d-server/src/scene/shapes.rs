@@ -8,8 +8,9 @@ use viser4d_proto::messages::{
 use viser4d_proto::{Message, Value};
 
 use crate::error::{Result, ServerError};
-use crate::scene::props::{
-    self, color_setter, float_setter, node_handle, scale_setter, shadow_setters, surface_setters,
+use crate::scene::props;
+use crate::scene::setters::{
+    color_setter, float_setter, node_handle, scale_setter, shadow_setters, surface_setters,
 };
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
@@ -59,9 +60,9 @@ macro_rules! surface_options {
 
         impl $name {
             fn check_surface(&self) -> Result<()> {
-                props::check_opacity(self.opacity)?;
-                props::check_receive_shadow(&self.receive_shadow)?;
-                props::check_scale(&self.scale)
+                validate::check_opacity(self.opacity)?;
+                validate::check_receive_shadow(&self.receive_shadow)?;
+                validate::check_scale(&self.scale)
             }
         }
     };

@@ -8,8 +8,9 @@ use viser4d_proto::messages::{
 use viser4d_proto::{Message, TypedArray, Value};
 
 use crate::error::{Result, ServerError};
-use crate::scene::props::{
-    self, bool_setter, color_setter, float_setter, literal_setter, node_handle, scale_setter,
+use crate::scene::props;
+use crate::scene::setters::{
+    bool_setter, color_setter, float_setter, literal_setter, node_handle, scale_setter,
     thickness_setters,
 };
 use crate::scene::{Pose, SceneApi};
@@ -142,10 +143,10 @@ impl SceneApi {
         points: &[[f32; 3]],
         options: CatmullRomOptions,
     ) -> Result<CatmullRomSplineHandle> {
-        props::finite("tension", options.tension)?;
+        validate::finite_value("tension", options.tension)?;
         validate::non_negative("thickness", options.thickness)?;
         check_segments(options.segments)?;
-        props::check_scale(&options.scale)?;
+        validate::check_scale(&options.scale)?;
         let encoded = encode_points(points)?;
         self.add_node(name, &options.pose, |name, owner| {
             Message::from(CatmullRomSplineMessage {
@@ -180,7 +181,7 @@ impl SceneApi {
     ) -> Result<CubicBezierSplineHandle> {
         validate::non_negative("thickness", options.thickness)?;
         check_segments(options.segments)?;
-        props::check_scale(&options.scale)?;
+        validate::check_scale(&options.scale)?;
         let encoded_points = encode_points(points)?;
         let encoded_controls = encode_control_points(control_points, points.len())?;
         let lengths = [(POINTS, points.len())];
@@ -220,7 +221,7 @@ impl CatmullRomSplineHandle {
 literal_setter!(CatmullRomSplineHandle, /// Sets the parametrization of the curve.
     set_curve_type, "curve_type", CatmullRomSplinePropsCurveType);
 float_setter!(CatmullRomSplineHandle, /// Sets the tension.
-    set_tension, "tension", props::finite);
+    set_tension, "tension", validate::finite_value);
 bool_setter!(CatmullRomSplineHandle, /// Closes the curve into a loop (or opens it).
     set_closed, "closed");
 thickness_setters!(CatmullRomSplineHandle);
@@ -233,7 +234,7 @@ impl CubicBezierSplineHandle {
     pub fn set_points(&self, points: &[[f32; 3]]) -> Result<()> {
         let encoded = encode_points(points)?;
         self.set_props_checked(|lengths| {
-            props::check_len(lengths, POINTS, "points", points.len())?;
+            validate::check_len(lengths, POINTS, "points", points.len())?;
             Ok(vec![("points", Value::Typed(encoded))])
         })
     }

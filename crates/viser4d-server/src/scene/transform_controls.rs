@@ -9,7 +9,8 @@ use viser4d_proto::{Message, Value};
 
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
-use crate::scene::props::{self, bool_setter, float_setter, node_handle};
+use crate::scene::props;
+use crate::scene::setters::{bool_setter, float_setter, node_handle};
 use crate::scene::{Pose, SceneApi};
 use crate::validate;
 

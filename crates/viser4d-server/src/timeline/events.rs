@@ -38,11 +38,11 @@ pub(crate) fn handle(
         }
     };
     let id = client.id();
-    if let ClientMessage::TimelineReady(ready) = &message {
-        if !ready.compatible() {
-            crate::timeline::version::refuse(&mut shared.lock(), id, ready);
-            return None;
-        }
+    if let ClientMessage::TimelineReady(ready) = &message
+        && !ready.compatible()
+    {
+        crate::timeline::version::refuse(&mut shared.lock(), id, ready);
+        return None;
     }
     let mut timestep = None;
     let mut playing_changed = None;

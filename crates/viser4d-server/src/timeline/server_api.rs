@@ -175,6 +175,9 @@ impl Server {
     }
 
     /// Block requests tab `client` made that were answered (diagnostics and tests).
+    ///
+    /// For tests and benchmarks; not part of the stable API.
+    #[doc(hidden)]
     pub fn client_blocks_sent(&self, client: ClientId) -> Option<u64> {
         let state = self.shared.lock();
         state
