@@ -148,6 +148,12 @@ fn info(args: &[String]) -> Result<()> {
         println!("timeline:      none (a plain viser recording)");
         return Ok(());
     };
+    configure.check().map_err(|reason| {
+        anyhow::anyhow!(
+            "{}: its timeline configuration is invalid: {reason}",
+            path.display()
+        )
+    })?;
     let blocks: Vec<_> = timeline
         .iter()
         .filter_map(|m| match m {

@@ -390,6 +390,53 @@ message_enum! {
     }
 }
 
+/// The most steps a timeline may have; also what the timeline store
+/// accepts. A configure that claims more comes from a broken or crafted
+/// file, and sizing anything from it would ask for gigabytes.
+pub const MAX_STEPS: u32 = 1 << 24;
+
+impl TimelineConfigure {
+    /// Checks every size a peer (a server, or a `.viser` file from anywhere)
+    /// claims, before anything is allocated from them; the error says which
+    /// value is out of range.
+    pub fn check(&self) -> Result<(), String> {
+        if self.num_steps == 0 || self.num_steps > MAX_STEPS {
+            return Err(format!(
+                "num_steps {} is outside 1..={MAX_STEPS}",
+                self.num_steps
+            ));
+        }
+        if self.first_step >= self.num_steps {
+            return Err(format!(
+                "first_step {} is not below num_steps {}",
+                self.first_step, self.num_steps
+            ));
+        }
+        if self.block_size == 0 || self.block_size > MAX_STEPS {
+            return Err(format!(
+                "block_size {} is outside 1..={MAX_STEPS}",
+                self.block_size
+            ));
+        }
+        if !(self.fps.is_finite() && self.fps > 0.0) {
+            return Err(format!("fps {} is not positive and finite", self.fps));
+        }
+        let num_blocks = self.num_steps.div_ceil(self.block_size) as usize;
+        if self.block_bytes.len() > num_blocks {
+            return Err(format!(
+                "{} block sizes given for {num_blocks} blocks",
+                self.block_bytes.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Blocks in the timeline (valid once [`TimelineConfigure::check`] passed).
+    pub fn num_blocks(&self) -> u32 {
+        self.num_steps.div_ceil(self.block_size.max(1))
+    }
+}
+
 impl TimelineHello {
     /// The hello of a server of crate version `server_version` speaking
     /// this [`PROTOCOL_REVISION`].

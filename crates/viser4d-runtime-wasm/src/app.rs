@@ -190,14 +190,19 @@ fn dark_theme() -> bool {
 }
 
 fn render(app: &mut App) {
-    if let Some(text) = app.controller.mismatch() {
+    let problem = match (app.controller.mismatch(), app.controller.refused()) {
+        (Some(text), _) => Some(("mismatch", text)),
+        (None, Some(text)) => Some(("refused", text)),
+        (None, None) => None,
+    };
+    if let Some((status, text)) = problem {
         if !app.notice_shown {
             if let Err(error) = crate::ui::show_notice(text) {
                 warn_js("viser4d: cannot show the version notice", &error);
             }
             if let Some(window) = web_sys::window() {
                 let global = Reflect::get(&window, &crate::GLOBAL_NAME.into()).unwrap_or_default();
-                set(&global, "status", &"mismatch".into());
+                set(&global, "status", &status.into());
                 set(&global, "error", &text.into());
             }
             app.notice_shown = true;

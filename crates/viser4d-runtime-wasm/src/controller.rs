@@ -94,6 +94,9 @@ pub struct Controller {
     /// Set when the server speaks another protocol revision: what to tell
     /// the user. Nothing plays until a compatible hello.
     mismatch: Option<String>,
+    /// Set when the configuration is out of bounds (a crafted or broken
+    /// recording): what to tell the user. Nothing plays until a valid one.
+    refused: Option<String>,
 }
 
 impl Controller {
@@ -148,6 +151,11 @@ impl Controller {
     /// Why this runtime cannot play what the server sends, if it cannot.
     pub fn mismatch(&self) -> Option<&str> {
         self.mismatch.as_deref()
+    }
+
+    /// Why the timeline's configuration was refused, if it was.
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
     }
 
     /// Sends `message` to the server, if there is one.
@@ -211,14 +219,26 @@ impl Controller {
                 // The same recording again (viser replays a looping file,
                 // and the runtime also reads it directly): nothing to redo.
             }
+            ServerMessage::TimelineConfigure(m) if m.check().is_err() => {
+                let reason = m.check().err().unwrap_or_default();
+                let text = format!(
+                    "viser4d: this timeline cannot be played: its configuration is invalid ({reason})."
+                );
+                log(&text);
+                self.refused = Some(text);
+                // Whatever was configured before is not this timeline.
+                self.clear_shown(sink);
+                self.configured = false;
+            }
             ServerMessage::TimelineConfigure(m) => {
+                self.refused = None;
                 self.clear_shown(sink);
                 self.cache.reset(m.cache_bytes);
                 self.in_flight.clear();
                 self.speculative = None;
                 self.block_size = m.block_size.max(1);
+                let num_blocks = m.num_blocks() as usize;
                 self.sizes = m.block_bytes;
-                let num_blocks = m.num_steps.div_ceil(self.block_size) as usize;
                 self.sizes.resize(num_blocks, None);
                 self.defaults = m
                     .global_defaults

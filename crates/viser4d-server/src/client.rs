@@ -151,8 +151,7 @@ impl ClientHandle {
         if !self.is_connected() {
             return Err(ServerError::ClientGone(self.id));
         }
-        self.shared.send(Scope::Client(self.id), [message]);
-        Ok(())
+        self.shared.send(Scope::Client(self.id), [message])
     }
 }
 

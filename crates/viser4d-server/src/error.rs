@@ -140,6 +140,15 @@ pub enum ServerError {
         "the client bundle has no viser4d/viser4d_runtime_inline.js to put in the recording (the bundle directory given lacks it)"
     )]
     RuntimeScriptMissing,
+    /// A scene call inside `at(t)` (or an override) could not be recorded;
+    /// nothing of that call was recorded.
+    #[error("cannot record a {message_type} into the timeline: {reason}")]
+    Record {
+        /// The viser message type of the call.
+        message_type: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// The timeline store refused an operation.
     #[error("timeline: {0}")]
     Timeline(#[from] viser4d_timeline::StoreError),

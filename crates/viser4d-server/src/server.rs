@@ -34,6 +34,8 @@ pub struct ServerBuilder {
     client_cache_bytes: Option<u64>,
     inject_runtime: bool,
     recording: Option<bytes::Bytes>,
+    memory_budget_bytes: Option<usize>,
+    spill_dir: Option<PathBuf>,
 }
 
 /// Default steps per block.
@@ -79,6 +81,8 @@ impl Default for ServerBuilder {
             client_cache_bytes: None,
             inject_runtime: true,
             recording: None,
+            memory_budget_bytes: None,
+            spill_dir: None,
         }
     }
 }
@@ -139,6 +143,22 @@ impl ServerBuilder {
     /// `VISER4D_CLIENT_CHUNK_CACHE_SIZE`).
     pub fn client_cache_bytes(mut self, bytes: u64) -> ServerBuilder {
         self.client_cache_bytes = Some(bytes);
+        self
+    }
+
+    /// Bytes of recorded blocks the server keeps in memory (default 256 MiB);
+    /// past it the least recently used blocks are encoded, then spilled to
+    /// disk. If the disk refuses, they stay in memory and the server logs it
+    /// once: nothing recorded is lost.
+    pub fn memory_budget_bytes(mut self, bytes: usize) -> ServerBuilder {
+        self.memory_budget_bytes = Some(bytes);
+        self
+    }
+
+    /// The directory in which the timeline creates its private spill
+    /// directory (default: the system's temporary directory).
+    pub fn spill_dir(mut self, dir: impl Into<PathBuf>) -> ServerBuilder {
+        self.spill_dir = Some(dir.into());
         self
     }
 
@@ -205,11 +225,19 @@ impl ServerBuilder {
             Some(c) => c,
             None => env_number(CLIENT_CACHE_ENV)?.unwrap_or(DEFAULT_CLIENT_CACHE_BYTES),
         };
+        if self.memory_budget_bytes == Some(0) {
+            return Err(ServerError::invalid(
+                "memory_budget_bytes",
+                "must be positive, got 0",
+            ));
+        }
         Ok(Some(TimelineSettings {
             num_steps,
             fps,
             block_size,
             cache_bytes,
+            memory_budget_bytes: self.memory_budget_bytes,
+            spill_dir: self.spill_dir.clone(),
         }))
     }
 

@@ -18,6 +18,7 @@ use viser4d_proto::{AnyMessage, Message};
 
 use crate::bundle::Bundle;
 use crate::callbacks::Callbacks;
+use crate::error::{Result, ServerError};
 use crate::gui::GuiRegistry;
 use crate::outbox::{Outbox, Pushed};
 use crate::replay::Replay;
@@ -106,7 +107,7 @@ impl Shared {
         bundle: Bundle,
         config: Config,
         timeline: Option<&TimelineSettings>,
-    ) -> crate::error::Result<Shared> {
+    ) -> Result<Shared> {
         static NEXT_SERVER_ID: AtomicU64 = AtomicU64::new(0);
         let id = NEXT_SERVER_ID.fetch_add(1, Ordering::Relaxed);
         let timeline = timeline.map(|t| Timeline::new(id, t)).transpose()?;
@@ -139,11 +140,13 @@ impl Shared {
     }
 
     /// Sends `messages`, in order, to `scope`.
-    pub(crate) fn send(&self, scope: Scope, messages: impl IntoIterator<Item = Message>) {
-        let mut state = self.lock();
-        for m in messages {
-            state.send(scope, m, None);
-        }
+    pub(crate) fn send(
+        &self,
+        scope: Scope,
+        messages: impl IntoIterator<Item = Message>,
+    ) -> Result<()> {
+        self.lock()
+            .send_all(scope, messages.into_iter().collect(), None)
     }
 
     pub(crate) fn register_client(&self) -> Registration {
@@ -255,7 +258,41 @@ impl State {
     /// Applies `message` to `scope` (replay state for broadcasts) and
     /// queues it for the clients it reaches, leaving out `except` (the tab
     /// a change came from, which already shows it).
-    pub(crate) fn send(&mut self, scope: Scope, message: Message, except: Option<ClientId>) {
+    ///
+    /// Only a timeline scope can fail (the message cannot be recorded); then
+    /// nothing was recorded and the error is the caller's to return.
+    pub(crate) fn send(
+        &mut self,
+        scope: Scope,
+        message: Message,
+        except: Option<ClientId>,
+    ) -> Result<()> {
+        self.send_all(scope, vec![message], except)
+    }
+
+    /// [`State::send`] for several messages that belong together (a node and
+    /// its pose): into a timeline they are recorded all or none.
+    pub(crate) fn send_all(
+        &mut self,
+        scope: Scope,
+        messages: Vec<Message>,
+        except: Option<ClientId>,
+    ) -> Result<()> {
+        if scope == Scope::Timeline {
+            return match self.timeline.as_mut() {
+                Some(timeline) => timeline.record_all(messages),
+                None => Err(ServerError::NoTimeline),
+            };
+        }
+        for message in messages {
+            self.send_live(scope, message, except);
+        }
+        Ok(())
+    }
+
+    /// Sends to the shared scene or one tab, which cannot fail: for the GUI
+    /// and the tabs' own events, which never record into the timeline.
+    pub(crate) fn send_live(&mut self, scope: Scope, message: Message, except: Option<ClientId>) {
         match scope {
             Scope::Broadcast => {
                 self.replay.apply(&message);
@@ -274,10 +311,13 @@ impl State {
                 self.push(id, AnyMessage::Viser(message));
             }
             Scope::Client(_) => {}
-            Scope::Timeline => match self.timeline.as_mut() {
-                Some(timeline) => timeline.record(message),
-                None => tracing::error!("a timeline node without a timeline"),
-            },
+            Scope::Timeline => {
+                debug_assert!(false, "send_live to the timeline");
+                tracing::error!(
+                    r#type = message.type_name(),
+                    "a live send named the timeline; not recorded"
+                );
+            }
         }
     }
 

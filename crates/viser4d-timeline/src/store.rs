@@ -143,8 +143,11 @@ pub struct Store<P> {
     tick: u64,
     resident_bytes: usize,
     spill: Option<SpillDir>,
-    /// Set when spilling is impossible here (wasm32).
+    /// Set when spilling is impossible here (wasm32), or failed once (an
+    /// unwritable or full spill directory): then everything stays in memory.
     spill_unavailable: bool,
+    /// Why spilling failed, until the owner takes it.
+    spill_error: Option<StoreError>,
     changes: Changes,
 }
 
@@ -262,6 +265,7 @@ impl<P: Payload> Store<P> {
             resident_bytes: 0,
             spill: None,
             spill_unavailable: false,
+            spill_error: None,
             changes: Changes::default(),
         }
     }
@@ -399,7 +403,8 @@ impl<P: Payload> Store<P> {
         self.valid_checkpoints = self.valid_checkpoints.min(k + 1);
         self.changes.edit(k as u32);
         self.touch(k);
-        self.enforce_budget(&[k])
+        self.enforce_budget(&[k]);
+        Ok(())
     }
 
     /// Grows or shrinks the timeline to `num_steps` steps. Steps added are
@@ -448,7 +453,8 @@ impl<P: Payload> Store<P> {
             self.push_slot(k);
         }
         self.changes.set_num_steps();
-        self.enforce_budget(&[])
+        self.enforce_budget(&[]);
+        Ok(())
     }
 
     /// Empties every step and drops the overrides; the number of steps stays.
@@ -552,7 +558,7 @@ impl<P: Payload> Store<P> {
             deltas: Deltas::Decoded(deltas),
         };
         self.touch(k);
-        self.enforce_budget(&[k])?;
+        self.enforce_budget(&[k]);
         Ok(block)
     }
 
@@ -566,7 +572,7 @@ impl<P: Payload> Store<P> {
         }
         let bytes = self.packed_bytes(k)?;
         self.touch(k);
-        self.enforce_budget(&[k])?;
+        self.enforce_budget(&[k]);
         Ok(bytes)
     }
 
@@ -599,6 +605,12 @@ impl<P: Payload> Store<P> {
             }
             self.resident_bytes = self.resident_bytes.saturating_sub(freed);
         }
+    }
+
+    /// Why the store could not spill to disk, once: from then on it keeps
+    /// every block in memory, past its budget. Nothing recorded is lost.
+    pub fn take_spill_error(&mut self) -> Option<StoreError> {
+        self.spill_error.take()
     }
 
     /// Where the store's bytes are.
@@ -819,7 +831,7 @@ impl<P: Payload> Store<P> {
             self.valid_checkpoints = j + 1;
             self.touch(j - 1);
             self.touch(j);
-            self.enforce_budget(&[j - 1, j])?;
+            self.enforce_budget(&[j - 1, j]);
         }
         Ok(())
     }
@@ -919,7 +931,20 @@ impl<P: Payload> Store<P> {
     /// Evicts least recently used content until the budget holds: first
     /// decoded forms (encoding them if needed), then encoded bytes (spilling
     /// them to disk). Slots in `pinned` stay.
-    fn enforce_budget(&mut self, pinned: &[usize]) -> Result<(), StoreError> {
+    /// Brings memory back under the budget where it can. Best effort: the
+    /// edit or read that called it already happened, and must not be
+    /// reported as failed because its bytes could not go to disk. If
+    /// spilling fails (the directory is unwritable or the disk full), what
+    /// could not be spilled stays in memory, the store stops trying, and
+    /// the error waits in [`Store::take_spill_error`].
+    fn enforce_budget(&mut self, pinned: &[usize]) {
+        if let Err(error) = self.try_enforce_budget(pinned) {
+            self.spill_unavailable = true;
+            self.spill_error.get_or_insert(error);
+        }
+    }
+
+    fn try_enforce_budget(&mut self, pinned: &[usize]) -> Result<(), StoreError> {
         while self.resident_bytes > self.config.budget_bytes {
             if let Some(k) = self.lru(pinned, |s| s.deltas.is_some() || s.checkpoint.is_some()) {
                 self.demote(k)?;

@@ -168,3 +168,40 @@ fn serve_renders_a_python_viser_recording() {
     });
     drop(served);
 }
+
+#[test]
+fn a_crafted_timeline_configuration_is_one_clear_error() {
+    use viser4d_proto::timeline::{TimelineConfigure, TimelineMessage};
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // first_step past the end: `num_steps - first_step` would underflow.
+    for (num_steps, first_step, block_size) in [(5, 9, 4), (u32::MAX, 0, 1), (10, 0, 0)] {
+        let configure = TimelineConfigure {
+            num_steps,
+            first_step,
+            standalone: true,
+            fps: 10.0,
+            block_size,
+            cache_bytes: 1 << 20,
+            block_bytes: Vec::new(),
+            global_defaults: Vec::new(),
+        };
+        let bytes =
+            viser4d_proto::encode_recording(1.0, &[(0.0, configure.to_any().expect("encodable"))])
+                .expect("a recording");
+        let file = dir.path().join("crafted.viser");
+        std::fs::write(&file, bytes).expect("writing");
+        let out = viser4d()
+            .arg("info")
+            .arg(&file)
+            .output()
+            .expect("running viser4d");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{num_steps}/{first_step}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("timeline configuration is invalid"), "{err}");
+    }
+}

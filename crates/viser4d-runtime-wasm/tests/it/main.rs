@@ -216,3 +216,75 @@ fn a_long_stall_applies_every_step_in_bounded_ticks_instead_of_skipping() {
     assert_eq!(rest, expected);
     assert_eq!(c.shown(), Some(steps - 1));
 }
+
+#[test]
+fn a_configuration_out_of_bounds_is_refused_before_anything_is_sized_from_it() {
+    // A crafted recording: four billion one-step blocks would be 64 GB of
+    // block sizes before a single step is shown.
+    let hostile = [
+        (u32::MAX, 1, 0, 10.0),
+        (0, 32, 0, 10.0),
+        (100, 0, 0, 10.0),
+        (100, 32, 100, 10.0),
+        (100, 32, 0, f64::NAN),
+    ];
+    for (num_steps, block_size, first_step, fps) in hostile {
+        let mut page = FakePage::default();
+        let mut controller = Controller::new();
+        let configure = TimelineConfigure {
+            num_steps,
+            first_step,
+            standalone: false,
+            fps,
+            block_size,
+            cache_bytes: 1 << 20,
+            block_bytes: Vec::new(),
+            global_defaults: Vec::new(),
+        };
+        controller.handle(configure.into(), &mut page);
+        assert!(
+            !controller.configured(),
+            "{num_steps}/{block_size}/{first_step}/{fps}"
+        );
+        let reason = controller.refused().unwrap_or_default();
+        assert!(reason.contains("invalid"), "{reason}");
+        assert!(page.take_requests().is_empty(), "nothing fetched");
+    }
+    // A valid configure afterwards plays again.
+    let mut page = FakePage::default();
+    let mut controller = Controller::new();
+    controller.handle(configure(u32::MAX, 1, 1 << 20), &mut page);
+    controller.handle(configure(10, 4, 1 << 20), &mut page);
+    assert!(controller.configured() && controller.refused().is_none());
+}
+
+#[test]
+fn a_server_of_another_protocol_revision_is_named_and_nothing_plays() {
+    use viser4d_proto::timeline::{PROTOCOL_REVISION, TimelineHello};
+    let mut page = FakePage::default();
+    let mut controller = Controller::new();
+    let old = TimelineHello {
+        protocol: None,
+        server_version: None,
+    };
+    controller.handle(old.into(), &mut page);
+    let text = controller.mismatch().unwrap_or_default().to_owned();
+    assert!(
+        text.contains("protocol 1") && text.contains(&format!("protocol {PROTOCOL_REVISION}")),
+        "{text}"
+    );
+    // It still says who it is, so the server can log both versions.
+    assert!(matches!(
+        page.sent.last(),
+        Some(ClientMessage::TimelineReady(r)) if r.compatible()
+    ));
+    controller.handle(configure(10, 4, 1 << 20), &mut page);
+    assert!(
+        !controller.configured(),
+        "a mismatched runtime is never configured"
+    );
+    controller.handle(TimelineHello::new("0.1.0").into(), &mut page);
+    assert!(controller.mismatch().is_none());
+    controller.handle(configure(10, 4, 1 << 20), &mut page);
+    assert!(controller.configured());
+}

@@ -98,7 +98,7 @@ impl DropdownHandle {
                 uuid: element.uuid().to_owned(),
                 updates: Value::Map(vec![update]),
             });
-            state.send(element.scope(), message, None);
+            state.send_live(element.scope(), message, None);
         }
         Ok(())
     }

@@ -95,7 +95,7 @@ fn gui_update(shared: &Shared, client: &ClientHandle, message: GuiUpdateMessage)
             uuid: message.uuid.clone(),
             updates: Value::Map(vec![("value".to_owned(), value.clone())]),
         });
-        state.send(scope, sync, Some(client.id()));
+        state.send_live(scope, sync, Some(client.id()));
     }
     let callbacks = state.gui.callbacks(&message.uuid);
     drop(state);
@@ -291,7 +291,7 @@ fn ack(
         transferred_bytes: to_wire(transferred_bytes),
         total_bytes: to_wire(total_bytes),
     });
-    state.send(Scope::Client(client.id()), message, None);
+    state.send_live(Scope::Client(client.id()), message, None);
 }
 
 /// Refuses or drops an upload: logs it, marks the transfer done on the tab
@@ -319,7 +319,7 @@ fn refuse(
             color: Some(ColorSpec::Named(LiteralColor::Red)),
         },
     });
-    state.send(Scope::Client(client.id()), notification, None);
+    state.send_live(Scope::Client(client.id()), notification, None);
 }
 
 #[cfg(test)]

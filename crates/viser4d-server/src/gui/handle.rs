@@ -115,7 +115,7 @@ impl GuiElementHandle {
             uuid: self.uuid.clone(),
             updates: Value::Map(updates),
         });
-        state.send(self.scope, message, None);
+        state.send_live(self.scope, message, None);
         Ok(())
     }
 

@@ -193,7 +193,7 @@ impl GuiApi {
             },
         );
         let message = make(uuid.clone(), self.container.clone(), order);
-        state.send(self.scope, message, None);
+        state.send_live(self.scope, message, None);
         drop(state);
         Ok(GuiElementHandle::new(self.shared.clone(), self.scope, uuid))
     }
@@ -250,7 +250,7 @@ pub(crate) fn send_removals(state: &mut State, removed: RemovedElements) {
             EntryKind::Modal => Message::from(GuiCloseModalMessage { uuid }),
             _ => Message::from(GuiRemoveMessage { uuid }),
         };
-        state.send(entry.scope, message, None);
+        state.send_live(entry.scope, message, None);
     }
 }
 

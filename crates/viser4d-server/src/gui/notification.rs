@@ -107,7 +107,7 @@ impl NotificationHandle {
     fn send(&self, message: Message) {
         let mut state = self.shared.lock();
         for id in self.recipients.iter() {
-            state.send(Scope::Client(*id), message.clone(), None);
+            state.send_live(Scope::Client(*id), message.clone(), None);
         }
     }
 

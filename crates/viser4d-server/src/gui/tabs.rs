@@ -63,7 +63,7 @@ fn send_tabs(state: &mut State, group: &GuiElementHandle, tabs: &[Tab]) {
         uuid: group.uuid().to_owned(),
         updates: tab_props(tabs),
     });
-    state.send(group.scope(), message, None);
+    state.send_live(group.scope(), message, None);
 }
 
 impl TabGroupHandle {

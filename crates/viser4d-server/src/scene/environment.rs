@@ -179,8 +179,7 @@ impl SceneApi {
             rgb_data,
             depth_data,
         };
-        self.shared.send(self.scope(), [Message::from(message)]);
-        Ok(())
+        self.shared.send(self.scope(), [Message::from(message)])
     }
 
     /// Configures the environment map: image-based lighting and,
@@ -208,8 +207,7 @@ impl SceneApi {
             environment_intensity: options.environment_intensity,
             environment_wxyz: options.environment_wxyz,
         };
-        self.shared.send(self.scope(), [Message::from(message)]);
-        Ok(())
+        self.shared.send(self.scope(), [Message::from(message)])
     }
 
     /// Configures linear fog: nodes fade into `color` from `near` to `far`
@@ -229,8 +227,7 @@ impl SceneApi {
             color: options.color,
             enabled: options.enabled,
         };
-        self.shared.send(self.scope(), [Message::from(message)]);
-        Ok(())
+        self.shared.send(self.scope(), [Message::from(message)])
     }
 
     /// Turns the client's default lights on or off, and their shadows
@@ -240,8 +237,7 @@ impl SceneApi {
             enabled,
             cast_shadow,
         };
-        self.shared.send(self.scope(), [Message::from(message)]);
-        Ok(())
+        self.shared.send(self.scope(), [Message::from(message)])
     }
 
     /// Shows or hides every node at once (for example to leave only the
@@ -253,8 +249,7 @@ impl SceneApi {
             visible,
             owner: self.scope().owner(),
         };
-        self.shared.send(self.scope(), [Message::from(message)]);
-        Ok(())
+        self.shared.send(self.scope(), [Message::from(message)])
     }
 }
 

@@ -45,6 +45,17 @@ pub(crate) fn handle(
 }
 
 fn node_click(shared: &Shared, client: &ClientHandle, message: SceneNodeClickMessage) {
+    // The owner names whose node it is; a tab may click only what it sees:
+    // the shared scene and its own nodes, never another tab's.
+    if reachable_scope(client, &message.owner).is_none() {
+        tracing::warn!(
+            client = client.id(),
+            owner = %message.owner,
+            node = %message.name,
+            "tab clicked a node it cannot see; ignored"
+        );
+        return;
+    }
     let callbacks = {
         let state = shared.lock();
         let Some(entry) = state.scene.entry_by_owner(&message.owner, &message.name) else {
@@ -116,8 +127,11 @@ fn transform_update(
             position: message.position,
             owner: scope.owner(),
         };
-        state.send(scope, Message::from(orientation), Some(client.id()));
-        state.send(scope, Message::from(position), Some(client.id()));
+        let pose = vec![Message::from(orientation), Message::from(position)];
+        if let Err(error) = state.send_all(scope, pose, Some(client.id())) {
+            // A tab's drag has no caller to return to.
+            tracing::error!(client = client.id(), %error, "cannot pass a dragged pose on");
+        }
         callbacks
     };
     let event = TransformControlsEvent {
@@ -162,5 +176,69 @@ fn transform_phase(
     };
     for cb in callbacks {
         run_blocking(|| cb(&event));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use viser4d_proto::messages::SceneNodeClickMessage;
+    use viser4d_proto::{AnyMessage, Message};
+
+    use crate::client::ClientHandle;
+    use crate::error::Result;
+    use crate::scene::testing::Harness;
+    use crate::shared::ClientId;
+
+    fn click(name: &str, owner: &str) -> AnyMessage {
+        AnyMessage::Viser(Message::from(SceneNodeClickMessage {
+            name: name.to_owned(),
+            instance_index: None,
+            ray_origin: [0.0; 3],
+            ray_direction: [0.0, 0.0, 1.0],
+            screen_pos: [0.5, 0.5],
+            modifier: None,
+            owner: owner.to_owned(),
+        }))
+    }
+
+    #[test]
+    fn a_tab_clicks_only_the_nodes_it_can_see() -> Result<()> {
+        let h = Harness::new()?;
+        let shared = h.scene.shared.clone();
+        let (a, b) = (shared.register_client().id, shared.register_client().id);
+        let (tab_a, tab_b) = (
+            ClientHandle::new(shared.clone(), a),
+            ClientHandle::new(shared.clone(), b),
+        );
+        let clicks: Arc<Mutex<Vec<(String, ClientId)>>> = Arc::default();
+        let record = |clicks: &Arc<Mutex<Vec<(String, ClientId)>>>| {
+            let clicks = clicks.clone();
+            move |event: &crate::scene::ClickEvent| {
+                if let Ok(mut c) = clicks.lock() {
+                    c.push((event.node_name.clone(), event.client.id()));
+                }
+            }
+        };
+        let own = tab_a.scene().add_frame("/mine", Default::default())?;
+        own.on_click(record(&clicks))?;
+        let everyone = h.scene.add_frame("/shared", Default::default())?;
+        everyone.on_click(record(&clicks))?;
+
+        // Tab b names tab a's scope: it cannot see that node.
+        assert!(super::handle(&shared, &tab_b, click("/mine", &a.to_string())).is_none());
+        // Nor is a's node in the shared scene.
+        super::handle(&shared, &tab_b, click("/mine", ""));
+        // Tab a may click its own node, and every tab the shared one.
+        super::handle(&shared, &tab_a, click("/mine", &a.to_string()));
+        super::handle(&shared, &tab_b, click("/shared", ""));
+        let got = clicks.lock().map(|c| c.clone()).unwrap_or_default();
+        assert_eq!(
+            got,
+            [("/mine".to_owned(), a), ("/shared".to_owned(), b)],
+            "only the reachable clicks ran"
+        );
+        Ok(())
     }
 }

@@ -90,11 +90,16 @@ impl SceneNodeHandle {
             .scene
             .entry(self.scope, &self.name, self.generation)
             .ok_or_else(|| self.removed())?;
+        let before = entry.clone();
         let messages = f(entry);
-        for m in messages {
-            state.send(self.scope, m, None);
+        let sent = state.send_all(self.scope, messages, None);
+        if sent.is_err()
+            && let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation)
+        {
+            // Not recorded: the handle must not claim otherwise.
+            *entry = before;
         }
-        Ok(())
+        sent
     }
 
     fn read<R>(&self, f: impl FnOnce(&NodeEntry) -> R) -> Result<R> {
@@ -184,18 +189,27 @@ impl SceneNodeHandle {
             .scene
             .entry(self.scope, &self.name, self.generation)
             .ok_or_else(|| self.removed())?;
+        let lengths_before = entry.lengths.clone();
         let props = check(&mut entry.lengths)?;
-        for (prop, value) in props {
-            // One property per message: viser keys buffered updates by the
-            // set of properties they carry, and so does our timeline.
-            let message = Message::from(SceneNodeUpdateMessage {
-                name: self.name.clone(),
-                updates: Value::Map(vec![(prop.to_owned(), value)]),
-                owner: self.scope.owner(),
-            });
-            state.send(self.scope, message, None);
+        // One property per message: viser keys buffered updates by the set
+        // of properties they carry, and so does our timeline.
+        let messages = props
+            .into_iter()
+            .map(|(prop, value)| {
+                Message::from(SceneNodeUpdateMessage {
+                    name: self.name.clone(),
+                    updates: Value::Map(vec![(prop.to_owned(), value)]),
+                    owner: self.scope.owner(),
+                })
+            })
+            .collect();
+        let sent = state.send_all(self.scope, messages, None);
+        if sent.is_err()
+            && let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation)
+        {
+            entry.lengths = lengths_before;
         }
-        Ok(())
+        sent
     }
 
     /// Runs `f` on the node's registry entry under the state lock (for
@@ -216,10 +230,11 @@ impl SceneNodeHandle {
             .scene
             .entry(self.scope, &self.name, self.generation)
             .ok_or_else(|| self.removed())?;
-        let first = entry.click.is_empty();
-        entry.click.push(Arc::new(callback));
-        if first {
-            registry::enable_click(&mut state, self.scope, &self.name);
+        if entry.click.is_empty() {
+            registry::enable_click(&mut state, self.scope, &self.name)?;
+        }
+        if let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation) {
+            entry.click.push(Arc::new(callback));
         }
         Ok(())
     }
@@ -240,10 +255,9 @@ impl SceneNodeHandle {
                 name: self.name.clone(),
                 owner: String::new(),
             };
-            state.send(self.scope, Message::from(remove), None);
+            state.send(self.scope, Message::from(remove), None)
         } else {
-            registry::remove_subtree(&mut state, self.scope, &self.name);
+            registry::remove_subtree(&mut state, self.scope, &self.name)
         }
-        Ok(())
     }
 }

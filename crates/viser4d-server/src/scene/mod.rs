@@ -216,15 +216,61 @@ impl SceneApi {
         {
             return Err(crate::error::ServerError::NameInUse { name, existing });
         }
-        self.ensure_ancestors(&mut state, scope, &name);
+        // Every message first, in viser's order, sent (or recorded) all or
+        // none; the registry changes only once they went out.
+        let ancestors = missing_ancestors(&state, scope, &name);
+        let mut messages = Vec::new();
+        for path in &ancestors {
+            messages.push(virtual_frame(path, &owner));
+            messages.push(Message::from(SetSceneNodeVisibilityMessage {
+                name: path.clone(),
+                visible: true,
+                owner: owner.clone(),
+            }));
+        }
         let replaced = state
             .scene
             .get(scope, &name)
             .map(|e| (e.is_virtual, !e.click.is_empty()));
         if let Some((_, true)) = replaced {
-            registry::disable_click(&mut state, scope, &name);
+            messages.push(registry::disable_click_message(scope, &name));
         }
-        let message = make(name.clone(), owner.clone());
+        messages.push(make(name.clone(), owner.clone()));
+        // viser sends the pose only when it differs from the default, or
+        // when the node replaces another: live clients keep a node's pose
+        // across a create of the same name. A virtual frame never left the
+        // default pose, so replacing one needs no reset. A timeline node
+        // always carries its pose: a viewer may arrive at this step from
+        // any other, where the node may have had any pose.
+        let force_pose = scope == Scope::Timeline || matches!(replaced, Some((false, _)));
+        if force_pose || pose.wxyz != IDENTITY {
+            messages.push(Message::from(SetOrientationMessage {
+                name: name.clone(),
+                wxyz: pose.wxyz,
+                owner: owner.clone(),
+            }));
+        }
+        if force_pose || pose.position != [0.0; 3] {
+            messages.push(Message::from(SetPositionMessage {
+                name: name.clone(),
+                position: pose.position,
+                owner: owner.clone(),
+            }));
+        }
+        messages.push(Message::from(SetSceneNodeVisibilityMessage {
+            name: name.clone(),
+            visible: pose.visible,
+            owner,
+        }));
+        state.send_all(scope, messages, None)?;
+
+        for path in &ancestors {
+            if scope == Scope::Timeline {
+                state.scene.insert_timeline(path, true);
+            } else {
+                state.scene.insert(scope, path, true);
+            }
+        }
         let generation = if scope == Scope::Timeline {
             state.scene.insert_timeline(&name, false)
         } else {
@@ -236,36 +282,6 @@ impl SceneApi {
             entry.visible = pose.visible;
             setup(entry);
         }
-        state.send(scope, message, None);
-        // viser sends the pose only when it differs from the default, or
-        // when the node replaces another: live clients keep a node's pose
-        // across a create of the same name. A virtual frame never left the
-        // default pose, so replacing one needs no reset. A timeline node
-        // always carries its pose: a viewer may arrive at this step from
-        // any other, where the node may have had any pose.
-        let force_pose = scope == Scope::Timeline || matches!(replaced, Some((false, _)));
-        if force_pose || pose.wxyz != IDENTITY {
-            let m = SetOrientationMessage {
-                name: name.clone(),
-                wxyz: pose.wxyz,
-                owner: owner.clone(),
-            };
-            state.send(scope, Message::from(m), None);
-        }
-        if force_pose || pose.position != [0.0; 3] {
-            let m = SetPositionMessage {
-                name: name.clone(),
-                position: pose.position,
-                owner: owner.clone(),
-            };
-            state.send(scope, Message::from(m), None);
-        }
-        let visible = SetSceneNodeVisibilityMessage {
-            name: name.clone(),
-            visible: pose.visible,
-            owner,
-        };
-        state.send(scope, Message::from(visible), None);
         drop(state);
         Ok(SceneNodeHandle::new(
             self.shared.clone(),
@@ -273,38 +289,6 @@ impl SceneApi {
             name,
             generation,
         ))
-    }
-
-    fn ensure_ancestors(&self, state: &mut State, scope: Scope, name: &str) {
-        let owner = scope.owner();
-        let mut path = String::new();
-        let segments: Vec<&str> = name.split('/').filter(|s| !s.is_empty()).collect();
-        for segment in &segments[..segments.len().saturating_sub(1)] {
-            path.push('/');
-            path.push_str(segment);
-            // A timeline node may hang below a live one (a static world
-            // frame with moving children).
-            if state.scene.contains(scope, &path)
-                || (scope == Scope::Timeline && state.scene.contains(Scope::Broadcast, &path))
-            {
-                continue;
-            }
-            if scope == Scope::Timeline {
-                state.scene.insert_timeline(&path, true);
-            } else {
-                state.scene.insert(scope, &path, true);
-            }
-            state.send(scope, virtual_frame(&path, &owner), None);
-            state.send(
-                scope,
-                Message::from(SetSceneNodeVisibilityMessage {
-                    name: path.clone(),
-                    visible: true,
-                    owner: owner.clone(),
-                }),
-                None,
-            );
-        }
     }
 
     /// Sets the world's up direction (viser rotates the root frame).
@@ -327,8 +311,7 @@ impl SceneApi {
                 wxyz,
                 owner: scope.owner(),
             })],
-        );
-        Ok(())
+        )
     }
 
     /// Removes every node this scope added and clears the background
@@ -349,13 +332,12 @@ impl SceneApi {
                     name: root,
                     owner: String::new(),
                 };
-                state.send(scope, Message::from(remove), None);
+                state.send(scope, Message::from(remove), None)?;
             } else {
-                registry::remove_subtree(&mut state, scope, &root);
+                registry::remove_subtree(&mut state, scope, &root)?;
             }
         }
-        state.send(scope, environment::no_background_image(), None);
-        Ok(())
+        state.send(scope, environment::no_background_image(), None)
     }
 
     /// The world axes every server starts with (hidden until made
@@ -382,6 +364,26 @@ impl SceneApi {
     pub fn node_names(&self) -> Vec<String> {
         self.shared.lock().scene.names(self.scope())
     }
+}
+
+/// The ancestors of `name` that `scope` does not have yet, outermost first:
+/// each becomes a virtual frame. A timeline node may hang below a live one
+/// (a static world frame with moving children).
+fn missing_ancestors(state: &State, scope: Scope, name: &str) -> Vec<String> {
+    let mut path = String::new();
+    let mut missing = Vec::new();
+    let segments: Vec<&str> = name.split('/').filter(|s| !s.is_empty()).collect();
+    for segment in &segments[..segments.len().saturating_sub(1)] {
+        path.push('/');
+        path.push_str(segment);
+        if state.scene.contains(scope, &path)
+            || (scope == Scope::Timeline && state.scene.contains(Scope::Broadcast, &path))
+        {
+            continue;
+        }
+        missing.push(path.clone());
+    }
+    missing
 }
 
 fn virtual_frame(name: &str, owner: &str) -> Message {

@@ -9,11 +9,13 @@ use viser4d_proto::messages::{
 };
 
 use crate::client::CameraCallback;
+use crate::error::Result;
 use crate::scene::handle::ClickCallback;
 use crate::scene::transform_controls::TransformControlsCallback;
 use crate::shared::{ClientId, Scope, State};
 
-#[derive(Default)]
+// Clone: a setter snapshots the entry so a failed recording can put it back.
+#[derive(Default, Clone)]
 pub(crate) struct NodeEntry {
     pub(crate) generation: u64,
     pub(crate) is_virtual: bool,
@@ -188,56 +190,55 @@ pub(crate) fn owner_scope(owner: &str) -> Option<Scope> {
 }
 
 /// Removes `name` and its subtree from the registry and from the clients.
-pub(crate) fn remove_subtree(state: &mut State, scope: Scope, name: &str) {
+/// The messages go out (or are recorded) first, all or none; the registry
+/// changes only once they did.
+pub(crate) fn remove_subtree(state: &mut State, scope: Scope, name: &str) -> Result<()> {
     let names = state.scene.subtree(scope, name);
     // Empty bindings first, as viser does: live clients keep a name's
     // bindings, and a later node of the same name must not inherit them.
-    for n in &names {
-        if state
-            .scene
-            .get(scope, n)
-            .is_some_and(|e| !e.click.is_empty())
-        {
-            disable_click(state, scope, n);
-        }
-    }
+    let mut messages: Vec<Message> = names
+        .iter()
+        .filter(|n| {
+            state
+                .scene
+                .get(scope, n)
+                .is_some_and(|e| !e.click.is_empty())
+        })
+        .map(|n| click_bindings_message(scope, n, Vec::new()))
+        .collect();
+    messages.extend(names.iter().map(|n| {
+        Message::from(RemoveSceneNodeMessage {
+            name: n.clone(),
+            owner: scope.owner(),
+        })
+    }));
+    state.send_all(scope, messages, None)?;
     for n in names {
         state.scene.remove(scope, &n);
-        state.send(
-            scope,
-            Message::from(RemoveSceneNodeMessage {
-                name: n,
-                owner: scope.owner(),
-            }),
-            None,
-        );
     }
+    Ok(())
 }
 
 /// Makes `name` clickable with the left button (what `on_click` needs).
-pub(crate) fn enable_click(state: &mut State, scope: Scope, name: &str) {
+pub(crate) fn enable_click(state: &mut State, scope: Scope, name: &str) -> Result<()> {
     let bindings = vec![DragBinding {
         button: DragButton::Left,
         modifier: None,
     }];
-    send_click_bindings(state, scope, name, bindings);
+    state.send(scope, click_bindings_message(scope, name, bindings), None)
 }
 
-/// Makes `name` not clickable any more. Live clients keep a node's
-/// bindings when a node of the same name is created again, so replacing a
-/// clickable node must say so explicitly, as viser does.
-pub(crate) fn disable_click(state: &mut State, scope: Scope, name: &str) {
-    send_click_bindings(state, scope, name, Vec::new());
+/// The message that makes `name` not clickable any more. Live clients keep
+/// a node's bindings when a node of the same name is created again, so
+/// replacing a clickable node must say so explicitly, as viser does.
+pub(crate) fn disable_click_message(scope: Scope, name: &str) -> Message {
+    click_bindings_message(scope, name, Vec::new())
 }
 
-fn send_click_bindings(state: &mut State, scope: Scope, name: &str, bindings: Vec<DragBinding>) {
-    state.send(
-        scope,
-        Message::from(SetSceneNodeClickBindingsMessage {
-            name: name.to_owned(),
-            bindings,
-            owner: scope.owner(),
-        }),
-        None,
-    );
+fn click_bindings_message(scope: Scope, name: &str, bindings: Vec<DragBinding>) -> Message {
+    Message::from(SetSceneNodeClickBindingsMessage {
+        name: name.to_owned(),
+        bindings,
+        owner: scope.owner(),
+    })
 }

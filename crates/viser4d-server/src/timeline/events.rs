@@ -8,6 +8,7 @@ use viser4d_proto::{AnyMessage, Value};
 use crate::callbacks::{run_blocking, snapshot};
 use crate::client::ClientHandle;
 use crate::shared::Shared;
+use crate::timeline::playback::{MAX_SPEED, check_speed};
 
 /// Takes the runtime's messages; passes anything else back.
 pub(crate) fn handle(
@@ -57,13 +58,26 @@ pub(crate) fn handle(
                 }
             }
             ClientMessage::TimelineTimestep(m) => {
-                if let Some(s) = t.sessions.get_mut(&id) {
+                let num_steps = t.store.num_steps();
+                if m.step >= num_steps {
+                    // Stale after a shrink, or made up: never handed to user code.
+                    tracing::warn!(client = id, step = m.step, num_steps, "tab reported a step outside the timeline; ignored");
+                } else if let Some(s) = t.sessions.get_mut(&id) {
                     s.transport.step = m.step;
                     timestep = Some(m.step);
                 }
             }
             ClientMessage::TimelinePlaybackState(m) => {
-                if let Some(s) = t.sessions.get_mut(&id) {
+                let num_steps = t.store.num_steps();
+                if m.step >= num_steps || check_speed(m.speed).is_err() {
+                    tracing::warn!(
+                        client = id,
+                        step = m.step,
+                        num_steps,
+                        speed = m.speed,
+                        "tab reported a playback state outside the timeline or a speed outside (0, {MAX_SPEED}]; ignored"
+                    );
+                } else if let Some(s) = t.sessions.get_mut(&id) {
                     let was_playing = s.transport.playing;
                     s.transport.playing = m.playing;
                     s.transport.step = m.step;

@@ -52,6 +52,10 @@ pub(crate) struct TimelineSettings {
     pub(crate) fps: f64,
     pub(crate) block_size: u32,
     pub(crate) cache_bytes: u64,
+    /// The store's memory budget (`None`: the store's default).
+    pub(crate) memory_budget_bytes: Option<usize>,
+    /// Where the store spills past it (`None`: the system's temp dir).
+    pub(crate) spill_dir: Option<std::path::PathBuf>,
 }
 
 /// What a tab last reported about its transport.
@@ -126,7 +130,13 @@ impl std::fmt::Debug for Timeline {
 
 impl Timeline {
     pub(crate) fn new(server_id: u64, settings: &TimelineSettings) -> Result<Timeline> {
-        let config = StoreConfig::default().block_size(settings.block_size);
+        let mut config = StoreConfig::default().block_size(settings.block_size);
+        if let Some(budget) = settings.memory_budget_bytes {
+            config = config.budget_bytes(budget);
+        }
+        if let Some(dir) = &settings.spill_dir {
+            config = config.spill_dir(dir);
+        }
         let store = Store::with_config(settings.num_steps, config)?;
         let sizes = vec![None; store.num_blocks() as usize];
         Ok(Timeline {
@@ -147,48 +157,61 @@ impl Timeline {
         })
     }
 
-    /// Records `message` at this thread's step, or, outside any step, as an
-    /// override (a write to a timeline node's handle outside `at`).
-    pub(crate) fn record(&mut self, message: Message) {
+    /// Records `messages` at this thread's step, or, outside any step, as
+    /// overrides (writes to a timeline node's handle outside `at`). All or
+    /// nothing: every message is keyed and packed before the store changes,
+    /// and the store takes one step's ops at once, so a failure leaves
+    /// nothing half-recorded and reaches the caller.
+    pub(crate) fn record_all(&mut self, messages: Vec<Message>) -> Result<()> {
         let step = current_step(self.server_id);
-        let target = match classify::classify(&message) {
-            Ok(target) => target,
-            Err(error) => {
-                tracing::error!(%error, r#type = message.type_name(), "cannot key a timeline message");
-                return;
-            }
-        };
-        let result = match target {
-            classify::Target::Put(key) => {
-                if key.node().is_none() {
-                    self.globals.insert(message.type_name().to_owned());
+        let mut ops = Vec::with_capacity(messages.len());
+        let mut globals = Vec::new();
+        for message in messages {
+            let message_type = message.type_name();
+            let refused = |reason: String| ServerError::Record {
+                message_type,
+                reason,
+            };
+            match classify::classify(&message).map_err(|e| refused(e.to_string()))? {
+                classify::Target::Put(key) => {
+                    if key.node().is_none() {
+                        globals.push(message_type);
+                    }
+                    let packed =
+                        pack(&AnyMessage::Viser(message)).map_err(|e| refused(e.to_string()))?;
+                    ops.push(Op::Put(key, packed));
                 }
-                match pack(&AnyMessage::Viser(message)) {
-                    Ok(packed) => match step {
-                        Some(step) => self.store.record(step, Op::Put(key, packed)),
-                        None => {
-                            self.store.overrides_mut().put(&key, packed);
-                            Ok(())
-                        }
-                    },
-                    Err(error) => {
-                        tracing::error!(%error, "cannot pack a timeline message");
-                        return;
+                classify::Target::Remove(name) => ops.push(Op::RemoveNode(name)),
+            }
+        }
+        match step {
+            Some(step) => self.store.record_all(step, ops)?,
+            None => {
+                let overrides = self.store.overrides_mut();
+                for op in ops {
+                    match op {
+                        Op::Put(key, packed) => overrides.put(&key, packed),
+                        Op::RemoveNode(name) => overrides.remove_node(&name),
                     }
                 }
             }
-            classify::Target::Remove(name) => match step {
-                Some(step) => self.store.record(step, Op::RemoveNode(name)),
-                None => {
-                    self.store.overrides_mut().remove_node(&name);
-                    Ok(())
-                }
-            },
-        };
-        if let Err(error) = result {
-            tracing::error!(%error, ?step, "cannot record a timeline message");
         }
+        self.globals.extend(globals.into_iter().map(str::to_owned));
+        self.report_spill_error();
         self.dirty.notify_one();
+        Ok(())
+    }
+
+    /// Says once, loudly, that the store could not spill: the recording is
+    /// safe in memory, but memory now grows past the budget.
+    pub(crate) fn report_spill_error(&mut self) {
+        if let Some(error) = self.store.take_spill_error() {
+            tracing::error!(
+                %error,
+                budget_bytes = self.store.config().get_budget_bytes(),
+                "the timeline cannot spill to disk; every block stays in memory from now on (nothing is lost; free disk space or set ServerBuilder::spill_dir)"
+            );
+        }
     }
 
     pub(crate) fn configure_message(&self) -> TimelineConfigure {

@@ -20,13 +20,18 @@ pub type TimestepCallback = Arc<dyn Fn(&ClientHandle, u32) + Send + Sync>;
 /// Called with the tab and whether it now plays.
 pub type PlaybackCallback = Arc<dyn Fn(&ClientHandle, bool) + Send + Sync>;
 
+/// The fastest playback factor a tab may be asked for or may report: past
+/// it a step lasts less than a microsecond at any sane fps, and a tab that
+/// reports more is broken or hostile.
+pub(crate) const MAX_SPEED: f64 = 1000.0;
+
 pub(crate) fn check_speed(speed: f64) -> Result<()> {
-    if speed.is_finite() && speed > 0.0 {
+    if speed.is_finite() && speed > 0.0 && speed <= MAX_SPEED {
         Ok(())
     } else {
         Err(ServerError::invalid(
             "speed",
-            format!("{speed} is not a positive, finite factor"),
+            format!("{speed} is not a finite factor in (0, {MAX_SPEED}]"),
         ))
     }
 }

@@ -1,6 +1,8 @@
 //! The recording API and the timeline protocol, spoken by a Rust client
 //! standing in for the browser runtime.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use viser4d_proto::timeline::{
     ServerMessage, TimelineBlockRequest, TimelineMessage, TimelineReady, unpack,
@@ -352,4 +354,165 @@ fn a_stale_runtime_is_told_in_the_page_and_logged_once() {
         "{}",
         lines[0]
     );
+}
+
+#[test]
+fn reported_steps_and_speeds_outside_the_timeline_are_ignored() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use viser4d_proto::timeline::{TimelinePlaybackState, TimelineTimestep};
+
+    let (server, _cloud) = cloud_server(10);
+    let reported = Arc::new(AtomicU32::new(u32::MAX));
+    let seen = reported.clone();
+    server.on_timestep_change(move |_, step| seen.store(step, Ordering::SeqCst));
+    runtime().block_on(async {
+        let mut client = WsClient::connect(server.port()).await;
+        client
+            .messages_until(|m| timeline_message(m).is_some())
+            .await;
+        client
+            .send(
+                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
+                    .to_any()
+                    .expect("encodable"),
+            )
+            .await;
+        support::wait_until("the tab's session", || server.client_playbacks().len() == 1);
+        let playback = server.client_playbacks().remove(0);
+        let bad: [AnyMessage; 4] = [
+            TimelineTimestep { step: 10 }.to_any().expect("encodable"),
+            TimelineTimestep { step: u32::MAX }
+                .to_any()
+                .expect("encodable"),
+            TimelinePlaybackState {
+                playing: true,
+                step: 3,
+                speed: f64::NAN,
+                r#loop: false,
+            }
+            .to_any()
+            .expect("encodable"),
+            TimelinePlaybackState {
+                playing: true,
+                step: 11,
+                speed: 2.0,
+                r#loop: false,
+            }
+            .to_any()
+            .expect("encodable"),
+        ];
+        for message in &bad {
+            client.send(message).await;
+        }
+        // A good report after the bad ones: once it lands, the bad ones were seen.
+        client
+            .send(&TimelineTimestep { step: 9 }.to_any().expect("encodable"))
+            .await;
+        support::wait_until("the good report", || reported.load(Ordering::SeqCst) == 9);
+        assert_eq!(playback.current_timestep().ok(), Some(9));
+        assert_eq!(
+            playback.speed().ok(),
+            Some(1.0),
+            "the NaN speed never landed"
+        );
+        assert_eq!(playback.is_playing().ok(), Some(false));
+        client
+            .send(
+                &TimelinePlaybackState {
+                    playing: true,
+                    step: 4,
+                    speed: 2.0,
+                    r#loop: true,
+                }
+                .to_any()
+                .expect("encodable"),
+            )
+            .await;
+        support::wait_until("the good state", || playback.speed().ok() == Some(2.0));
+        assert_eq!(playback.current_timestep().ok(), Some(4));
+    });
+    let logs = support::logs();
+    assert!(
+        logs.contains("tab reported a step outside the timeline"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("tab reported a playback state outside"),
+        "{logs}"
+    );
+}
+
+#[test]
+fn a_step_that_cannot_be_recorded_is_an_error_and_nothing_of_it_lands() {
+    use viser4d_server::scene::FrameOptions;
+    let spill = tempfile::tempdir().expect("a temp dir");
+    let server = support::server_with(|b| {
+        b.num_steps(120)
+            .block_size(4)
+            .memory_budget_bytes(32 * 1024)
+            .spill_dir(spill.path())
+    });
+    let points = |t: u32| -> Vec<[f32; 3]> {
+        (0..2000)
+            .map(|i| [i as f32 * 0.001, t as f32, (i * 7 % 13) as f32])
+            .collect()
+    };
+    let cloud = {
+        let _step = server.at(0).expect("step 0");
+        server
+            .scene()
+            .add_point_cloud(
+                "/cloud",
+                &points(0),
+                PointColors::Uniform([1, 2, 3]),
+                PointCloudOptions::default(),
+            )
+            .expect("a cloud")
+    };
+    for t in 1..120 {
+        let _step = server.at(t).expect("a step");
+        cloud.set_points(&points(t)).expect("recorded");
+    }
+    // The early blocks went to disk; take their files away, as a disk
+    // fault (or a cleaner of temporary files) would.
+    let mut removed = 0;
+    for dir in std::fs::read_dir(spill.path())
+        .expect("the spill dir")
+        .flatten()
+    {
+        for file in std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            std::fs::remove_file(file.path()).expect("removing a spilled block");
+            removed += 1;
+        }
+    }
+    assert!(removed > 0, "blocks were spilled");
+    {
+        let _step = server.at(0).expect("step 0");
+        let error = cloud
+            .set_points(&points(500))
+            .expect_err("block 0 cannot be read back");
+        assert!(
+            matches!(
+                error,
+                ServerError::Timeline(viser4d_timeline::StoreError::Spill { .. })
+            ),
+            "{error}"
+        );
+        let error = server
+            .scene()
+            .add_frame("/frame", FrameOptions::default())
+            .expect_err("nor can a node be created there");
+        assert!(matches!(error, ServerError::Timeline(_)), "{error}");
+    }
+    // The failed create left no node behind: the name is free at a step
+    // whose block is in memory.
+    let _step = server.at(119).expect("the last step");
+    server
+        .scene()
+        .add_frame("/frame", FrameOptions::default())
+        .expect("the name was never taken");
 }

@@ -141,3 +141,49 @@ fn editing_a_spilled_block_brings_it_back() -> Result<(), Box<dyn std::error::Er
     );
     Ok(())
 }
+
+#[test]
+fn a_spill_directory_that_cannot_be_written_loses_nothing() -> Result<(), Box<dyn std::error::Error>>
+{
+    // A regular file where the spill directory should go: creating the
+    // directory inside it fails (as an unwritable or full disk would), and
+    // root's permissions cannot hide that.
+    let parent = tempfile::tempdir()?;
+    let not_a_dir = parent.path().join("file");
+    std::fs::write(&not_a_dir, b"in the way")?;
+    let budget = 64 * 1024;
+    let config = StoreConfig::default()
+        .block_size(BLOCK_SIZE)
+        .budget_bytes(budget)
+        .spill_dir(&not_a_dir)
+        .compression(Compression::None);
+    let mut store = Store::with_config(STEPS, config)?;
+    // Every record succeeds: the edit landed, only the spill failed.
+    record(&mut store)?;
+    let error = store
+        .take_spill_error()
+        .expect("the spill failure is reported");
+    assert!(
+        matches!(&error, StoreError::Spill { path, .. } if path.starts_with(&not_a_dir)),
+        "{error}"
+    );
+    assert!(store.take_spill_error().is_none(), "reported once");
+    let stats = store.memory();
+    assert_eq!(stats.spilled_blocks, 0, "{stats:?}");
+    assert!(
+        stats.resident_bytes > budget,
+        "kept in memory past the budget: {stats:?}"
+    );
+    // Nothing recorded was lost.
+    for step in [0, STEPS / 2, STEPS - 1] {
+        let state = store.state_at(step)?;
+        let expected = blob(u64::from(step) * 1000 + 7, BLOB_BYTES);
+        let got = state
+            .scene()
+            .node("/n/7")
+            .and_then(|node| node.props().get("data"))
+            .map(|entry| &entry.value);
+        assert_eq!(got, Some(&expected), "step {step}");
+    }
+    Ok(())
+}
