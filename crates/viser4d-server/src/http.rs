@@ -11,6 +11,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
+use crate::access::Denied;
 use crate::shared::Shared;
 
 pub(crate) type Body = Full<Bytes>;
@@ -19,11 +20,46 @@ pub(crate) async fn handle(
     shared: Arc<Shared>,
     mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
-    if is_websocket_upgrade(&req) {
-        return Ok(upgrade(shared, &mut req));
+    let websocket = is_websocket_upgrade(&req);
+    let granted = match shared.config.access.check(&req, websocket) {
+        Ok(granted) => granted,
+        Err(denied) => return Ok(refuse(&denied, req.uri().path())),
+    };
+    let mut response = if websocket {
+        upgrade(shared, &mut req)
+    } else {
+        serve(&shared, &req)
+    };
+    if let Some(cookie) = granted.set_cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
+    Ok(response)
+}
+
+/// One log line naming what was refused, and a response that says why.
+fn refuse(denied: &Denied, path: &str) -> Response<Body> {
+    match denied {
+        Denied::Origin(origin) => {
+            tracing::warn!(%origin, path, "refused a WebSocket from a page of another origin (ServerBuilder::allowed_origins widens this)");
+            plain(StatusCode::FORBIDDEN, "this origin may not connect")
+        }
+        Denied::Host(host) => {
+            tracing::warn!(%host, path, "refused a request naming a host other than this loopback server (DNS rebinding?)");
+            plain(StatusCode::FORBIDDEN, "unknown host")
+        }
+        Denied::Token => {
+            tracing::warn!(path, "refused a request without the access token");
+            plain(
+                StatusCode::UNAUTHORIZED,
+                "an access token is required: open the URL the server printed",
+            )
+        }
+    }
+}
+
+fn serve(shared: &Shared, req: &Request<Incoming>) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "only GET"));
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET");
     }
     let path = req.uri().path();
     if path == "/" || path == "/index.html" {
@@ -50,7 +86,7 @@ pub(crate) async fn handle(
         if gzip {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
-        return Ok(response);
+        return response;
     }
     if path == crate::bundle::RECORDING_PATH
         && let Some(bytes) = &shared.bundle.recording
@@ -60,16 +96,16 @@ pub(crate) async fn handle(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/octet-stream"),
         );
-        return Ok(response);
+        return response;
     }
     if let Some((content_type, bytes)) = shared.bundle.asset(path) {
         let mut response = Response::new(Full::new(bytes.clone()));
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        return Ok(response);
+        return response;
     }
-    Ok(plain(StatusCode::NOT_FOUND, "not found"))
+    plain(StatusCode::NOT_FOUND, "not found")
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Body> {

@@ -25,6 +25,7 @@
 
 #![deny(missing_docs)]
 
+mod access;
 mod bundle;
 mod callbacks;
 mod client;

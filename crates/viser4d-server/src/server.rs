@@ -36,6 +36,14 @@ pub struct ServerBuilder {
     recording: Option<bytes::Bytes>,
     memory_budget_bytes: Option<usize>,
     spill_dir: Option<PathBuf>,
+    token: Option<TokenChoice>,
+    allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+enum TokenChoice {
+    Given(String),
+    Random,
 }
 
 /// Default steps per block.
@@ -83,6 +91,8 @@ impl Default for ServerBuilder {
             recording: None,
             memory_budget_bytes: None,
             spill_dir: None,
+            token: None,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -144,6 +154,68 @@ impl ServerBuilder {
     pub fn client_cache_bytes(mut self, bytes: u64) -> ServerBuilder {
         self.client_cache_bytes = Some(bytes);
         self
+    }
+
+    /// Requires `token` on every request: the page's URL carries it as
+    /// `?token=` ([`Server::url`] includes it), and the page then keeps it
+    /// in a cookie for its own requests. Use it whenever the server is
+    /// reachable from other machines. It must be 8 to 256 characters of
+    /// `[A-Za-z0-9._~-]`.
+    pub fn token(mut self, token: impl Into<String>) -> ServerBuilder {
+        self.token = Some(TokenChoice::Given(token.into()));
+        self
+    }
+
+    /// Like [`ServerBuilder::token`], with a random 128-bit token chosen at
+    /// [`ServerBuilder::start`] (see it in [`Server::url`]).
+    pub fn random_token(mut self) -> ServerBuilder {
+        self.token = Some(TokenChoice::Random);
+        self
+    }
+
+    /// Also accepts WebSockets from pages of these origins
+    /// (`"https://app.example:8443"`; `"null"` for pages opened from files;
+    /// `"*"` for any page of any site, which gives every site the user
+    /// visits the scene and the callbacks). By default only the server's
+    /// own page (under any loopback name, on a loopback bind) may connect.
+    pub fn allowed_origins<S: Into<String>>(
+        mut self,
+        origins: impl IntoIterator<Item = S>,
+    ) -> ServerBuilder {
+        self.allowed_origins.extend(
+            origins
+                .into_iter()
+                .map(|o| o.into().trim().trim_end_matches('/').to_ascii_lowercase()),
+        );
+        self
+    }
+
+    /// The access rules, checked.
+    fn access(&self, bound: &SocketAddr) -> Result<crate::access::Access> {
+        let token = match &self.token {
+            None => None,
+            Some(TokenChoice::Random) => Some(crate::access::random_token().map_err(|e| {
+                ServerError::invalid(
+                    "random_token",
+                    format!("no randomness from the OS: {e}; set token() instead"),
+                )
+            })?),
+            Some(TokenChoice::Given(token)) => {
+                let allowed = |c: char| c.is_ascii_alphanumeric() || "._~-".contains(c);
+                if !(8..=256).contains(&token.len()) || !token.chars().all(allowed) {
+                    return Err(ServerError::invalid(
+                        "token",
+                        "must be 8 to 256 characters of A-Z a-z 0-9 . _ ~ -",
+                    ));
+                }
+                Some(token.clone())
+            }
+        };
+        Ok(crate::access::Access {
+            token,
+            allowed_origins: self.allowed_origins.clone(),
+            loopback_only: bound.ip().is_loopback(),
+        })
     }
 
     /// Bytes of recorded blocks the server keeps in memory (default 256 MiB);
@@ -248,7 +320,7 @@ impl ServerBuilder {
         }
         let timeline = self.timeline_settings()?;
         let mut bundle = Bundle::resolve(self.bundle_dir.as_deref(), self.inject_runtime)?;
-        bundle.recording = self.recording;
+        bundle.recording = self.recording.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("viser4d")
@@ -265,7 +337,12 @@ impl ServerBuilder {
         let local_addr = listener
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
+        let access = self.access(&local_addr)?;
+        if let Some(warning) = crate::access::exposure_warning(&self.host, access.token.is_some()) {
+            tracing::warn!("{warning}");
+        }
         let config = Config {
+            access,
             outbox_budget_bytes: self.client_backlog_bytes,
             max_messages_per_frame: 128,
             min_frame_interval: Duration::from_micros(1_000_000 / 60),
@@ -335,14 +412,21 @@ impl Server {
 
     /// The URL to open in a browser.
     pub fn url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        match &self.shared.config.access.token {
+            Some(token) => format!("http://{}/?token={token}", self.local_addr),
+            None => format!("http://{}", self.local_addr),
+        }
     }
 
     /// The page playing the recording given to the builder.
     pub fn recording_url(&self) -> String {
+        let token = match &self.shared.config.access.token {
+            Some(token) => format!("&token={token}"),
+            None => String::new(),
+        };
         format!(
-            "{}/?playbackPath={}",
-            self.url(),
+            "http://{}/?playbackPath={}{token}",
+            self.local_addr,
             crate::bundle::RECORDING_PATH
         )
     }

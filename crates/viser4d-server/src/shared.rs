@@ -54,6 +54,8 @@ impl Scope {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
+    /// Who may connect (origin, host, token).
+    pub(crate) access: crate::access::Access,
     pub(crate) outbox_budget_bytes: usize,
     pub(crate) max_messages_per_frame: usize,
     pub(crate) min_frame_interval: std::time::Duration,

@@ -19,6 +19,7 @@ pub(crate) struct Harness {
 pub(crate) fn harness() -> Harness {
     let bundle = Bundle::embedded(true).expect("the embedded bundle");
     let config = Config {
+        access: crate::access::Access::default(),
         outbox_budget_bytes: 64 << 20,
         max_messages_per_frame: 10_000,
         min_frame_interval: Duration::ZERO,

@@ -27,12 +27,16 @@ impl HttpResponse {
 
 /// `GET path` with `headers`, exactly as written (no path normalization).
 fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    get_from_host(port, &format!("127.0.0.1:{port}"), path, headers)
+}
+
+/// [`get`] naming `host` in the `Host` header.
+fn get_from_host(port: u16, host: &str, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connecting");
     stream
         .set_read_timeout(Some(support::DEADLINE))
         .expect("setting a read timeout");
-    let mut request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -220,4 +224,139 @@ fn a_bundle_of_another_protocol_revision_is_refused_at_start() {
         .expect("a bundle directory matching the server");
     let response = get(server.port(), "/viser4d/viser4d_runtime_bg.wasm", &[]);
     assert!(response.body == viser4d_assets::RUNTIME_WASM);
+}
+
+/// The headers of a WebSocket upgrade viser's client would send.
+const UPGRADE: [(&str, &str); 4] = [
+    ("Upgrade", "websocket"),
+    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ("Sec-WebSocket-Version", "13"),
+    ("Sec-WebSocket-Protocol", "viser-v1.1.1"),
+];
+
+fn upgrade_from(port: u16, host: &str, extra: &[(&str, &str)]) -> HttpResponse {
+    let mut headers: Vec<(&str, &str)> = UPGRADE.to_vec();
+    headers.extend_from_slice(extra);
+    headers.push(("Connection", "Upgrade"));
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connecting");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("setting a read timeout");
+    let mut request = format!("GET / HTTP/1.1\r\nHost: {host}\r\n");
+    for (name, value) in &headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("sending");
+    // The head only: an accepted upgrade keeps the socket open.
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+        raw.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&raw).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("a status line in {head:?}"));
+    HttpResponse {
+        status,
+        headers: Vec::new(),
+        body: Vec::new(),
+    }
+}
+
+#[test]
+fn websockets_from_other_origins_are_refused_and_logged() {
+    let server = support::server();
+    let port = server.port();
+    let own = format!("127.0.0.1:{port}");
+    for origin in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+    ] {
+        let response = upgrade_from(port, &own, &[("Origin", &origin)]);
+        assert_eq!(response.status, 101, "{origin}");
+    }
+    assert_eq!(
+        upgrade_from(port, &own, &[]).status,
+        101,
+        "programs send no Origin"
+    );
+    for origin in ["http://evil.example", "null", "http://localhost:1"] {
+        assert_eq!(
+            upgrade_from(port, &own, &[("Origin", origin)]).status,
+            403,
+            "{origin}"
+        );
+    }
+    let logs = support::logs();
+    assert!(
+        logs.contains("refused a WebSocket from a page of another origin")
+            && logs.contains("http://evil.example"),
+        "{logs}"
+    );
+    // DNS rebinding: a page of evil.example whose name now points here.
+    let rebound = format!("evil.example:{port}");
+    let origin = format!("http://{rebound}");
+    assert_eq!(
+        upgrade_from(port, &rebound, &[("Origin", &origin)]).status,
+        403
+    );
+    assert_eq!(get_from_host(port, &rebound, "/", &[]).status, 403);
+
+    let widened = support::server_with(|b| b.allowed_origins(["https://app.example"]));
+    let own = format!("127.0.0.1:{}", widened.port());
+    assert_eq!(
+        upgrade_from(widened.port(), &own, &[("Origin", "https://app.example")]).status,
+        101
+    );
+}
+
+#[test]
+fn a_token_is_required_on_every_request_and_kept_in_a_cookie() {
+    let server = support::server_with(|b| b.token("correct-horse-battery"));
+    let port = server.port();
+    assert!(
+        server.url().ends_with("/?token=correct-horse-battery"),
+        "{}",
+        server.url()
+    );
+    for path in [
+        "/",
+        "/viser4d/viser4d_runtime.js",
+        "/?token=wrong-horse-battery",
+    ] {
+        assert_eq!(get(port, path, &[]).status, 401, "{path}");
+    }
+    let own = format!("127.0.0.1:{port}");
+    assert_eq!(upgrade_from(port, &own, &[]).status, 401);
+    let page = get(port, "/?token=correct-horse-battery", &[]);
+    assert_eq!(page.status, 200);
+    let cookie = page
+        .header("set-cookie")
+        .expect("the token cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap_or_default();
+    assert_eq!(
+        get(port, "/viser4d/viser4d_runtime.js", &[("Cookie", pair)]).status,
+        200
+    );
+    assert_eq!(upgrade_from(port, &own, &[("Cookie", pair)]).status, 101);
+
+    assert!(
+        Server::builder().port(0).token("short").start().is_err(),
+        "a guessable token is refused"
+    );
+    let random = support::server_with(|b| b.random_token());
+    assert!(
+        random.url().contains("?token=") && random.url().len() > 40,
+        "{}",
+        random.url()
+    );
 }

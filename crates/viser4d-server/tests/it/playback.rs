@@ -672,3 +672,41 @@ fn the_bar_follows_the_dark_theme_and_fits_a_narrow_window() {
         tab.close().await;
     });
 }
+
+#[test]
+fn a_token_server_plays_in_the_browser_and_other_sites_cannot_connect() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) = recorded_with(10, 10.0, |b| b.token("browser-test-token"));
+    // Another site the user has open: any page on another origin.
+    let other_site = support::server();
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        // The printed URL carries the token; the page keeps it in a cookie
+        // for the runtime's files and the WebSocket.
+        tab.open(&url).await;
+        new_client(&server, &[]);
+        wait_for_step(&tab, 0).await;
+
+        tab.open(&other_site.url()).await;
+        tab.eval(
+            "window.__probe = 'pending';
+             const ws = new WebSocket(arguments[0], 'viser-v1.1.1');
+             ws.onopen = () => { window.__probe = 'open'; };
+             ws.onerror = () => { window.__probe = 'refused'; };",
+            vec![json!(format!("ws://127.0.0.1:{}/", server.port()))],
+        )
+        .await;
+        let probe = tab
+            .wait_for(
+                "the cross-site WebSocket to settle",
+                "return window.__probe === 'pending' ? null : window.__probe;",
+                vec![],
+            )
+            .await;
+        assert_eq!(probe, json!("refused"), "a page of another origin must not connect");
+        tab.close().await;
+    });
+    assert!(support::logs().contains("refused a WebSocket from a page of another origin"));
+}
