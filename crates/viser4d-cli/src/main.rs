@@ -213,7 +213,27 @@ fn html(args: &[String]) -> Result<()> {
     let bytes = read(&path)?;
     decode(&path, &bytes)?;
     let page = viser4d_server::recording_to_html(&bytes, dark, None)?;
-    std::fs::write(&out, page).with_context(|| format!("cannot write {}", out.display()))?;
+    write_atomically(&out, page.as_bytes())?;
     println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// Writes through a temporary file and a rename: a failed write never
+/// leaves a truncated page under `path` (nor destroys an older one).
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let context = || format!("cannot write {}", path.display());
+    let mut file = tempfile::Builder::new()
+        .prefix(".viser4d-write-")
+        .tempfile_in(dir)
+        .with_context(context)?;
+    file.write_all(bytes).with_context(context)?;
+    file.persist(path)
+        .map_err(|e| e.error)
+        .with_context(context)?;
     Ok(())
 }

@@ -149,6 +149,14 @@ pub enum ServerError {
         /// Why.
         reason: String,
     },
+    /// A file could not be written; nothing was left under its name.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The target.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The timeline store refused an operation.
     #[error("timeline: {0}")]
     Timeline(#[from] viser4d_timeline::StoreError),

@@ -114,7 +114,8 @@ pub mod playback {
     pub use viser4d_server::{ClientPlayback, PlaybackCallback, TimestepCallback};
 }
 
-/// Recordings: [`Server::serialize`] and [`Server::as_html`] write them;
+/// Recordings: [`Server::serialize`], [`Server::write_recording`] and
+/// [`Server::as_html`] write them;
 /// these read and convert them.
 pub mod export {
     pub use viser4d_proto::{Recording, decode_recording};

@@ -35,6 +35,22 @@ impl Server {
         self.serialize_with_progress(start, end, |_, _| {})
     }
 
+    /// Writes the recording of steps `start..=end` to `path`, whole or not
+    /// at all: the bytes go to a temporary file beside it, which replaces
+    /// `path` only once complete, so a full disk or an interrupted export
+    /// never leaves a truncated recording (or destroys an older one) under
+    /// that name. Returns the bytes written.
+    pub fn write_recording(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        start: u32,
+        end: Option<u32>,
+    ) -> Result<u64> {
+        let bytes = self.serialize(start, end)?;
+        write_atomically(path.as_ref(), &bytes)?;
+        Ok(bytes.len() as u64)
+    }
+
     /// [`Server::serialize`], calling `progress(blocks_done, blocks_total)`
     /// as blocks are gathered.
     pub fn serialize_with_progress(
@@ -148,4 +164,27 @@ pub fn recording_to_html(
 ) -> Result<String> {
     let bundle = crate::bundle::Bundle::resolve(bundle_dir, false)?;
     Ok(embed_in_page(&bundle.client_page, recording, dark_mode))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// and a rename, so `path` holds either its old content or all of `bytes`.
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let failed = |source: std::io::Error| ServerError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".viser4d-write-")
+        .tempfile_in(dir)
+        .map_err(failed)?;
+    file.write_all(bytes).map_err(failed)?;
+    file.as_file().sync_all().map_err(failed)?;
+    // On any error above the temporary file is deleted when dropped.
+    file.persist(path).map_err(|e| failed(e.error))?;
+    Ok(())
 }

@@ -134,7 +134,7 @@ fn exports_play_in_the_stock_client_and_from_file_like_a_live_tab() {
 fn exported_blocks_are_the_live_blocks_and_images_and_glb_survive() {
     use bytes::Bytes;
     use viser4d_proto::Value;
-    use viser4d_proto::timeline::{TimelineBlockRequest, TimelineMessage, TimelineReady, unpack};
+    use viser4d_proto::timeline::{TimelineBlockRequest, TimelineMessage, unpack};
     use viser4d_server::scene::{EncodedImage, GlbOptions, ImageOptions};
     use viser4d_timeline::{Block, Cursor, Emit};
 
@@ -202,13 +202,7 @@ fn exported_blocks_are_the_live_blocks_and_images_and_glb_survive() {
             )
         };
         client.messages_until(is_hello).await;
-        client
-            .send(
-                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
-                    .to_any()
-                    .expect("encodable"),
-            )
-            .await;
+        client.say_ready().await;
         for block in &exported {
             client
                 .send(
@@ -271,4 +265,37 @@ fn exported_blocks_are_the_live_blocks_and_images_and_glb_survive() {
         "{values:?}"
     );
     assert_eq!(bin_len("GlbMessage", "glb_data"), Some(glb.len()));
+}
+
+#[test]
+fn an_export_to_a_file_is_whole_or_not_there() {
+    let (server, _cloud) = recorded(20, 10.0);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let target = dir.path().join("run.viser");
+    let written = server.write_recording(&target, 0, None).expect("written");
+    let bytes = std::fs::read(&target).expect("the file");
+    assert_eq!(bytes.len() as u64, written);
+    assert_eq!(bytes, server.serialize(0, None).expect("an export"));
+
+    // A failed export leaves the older file as it was, and no stray files.
+    let error = server
+        .write_recording(&target, 5, Some(99))
+        .expect_err("a range past the end");
+    assert!(matches!(error, ServerError::InvalidRange { .. }), "{error}");
+    assert_eq!(std::fs::read(&target).expect("still there"), bytes);
+    // A target that cannot be written: a typed error naming it, nothing left.
+    let nowhere = dir.path().join("missing-dir/run.viser");
+    let error = server
+        .write_recording(&nowhere, 0, None)
+        .expect_err("no such directory");
+    assert!(
+        matches!(&error, ServerError::Write { path, .. } if *path == nowhere),
+        "{error}"
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("listing")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["run.viser"], "no temporary files left");
 }

@@ -466,9 +466,7 @@ fn heavy_scene_playback_measurements() {
     // runtime) asks for the last block first; time until it has it.
     let server_ms = runtime().block_on(async {
         use viser4d_proto::AnyMessage;
-        use viser4d_proto::timeline::{
-            ServerMessage, TimelineBlockRequest, TimelineMessage, TimelineReady,
-        };
+        use viser4d_proto::timeline::{ServerMessage, TimelineBlockRequest, TimelineMessage};
         let is_timeline = |m: &AnyMessage, block: bool| match ServerMessage::from_any(m) {
             Some(ServerMessage::TimelineBlock(_)) => true,
             Some(_) => !block,
@@ -476,13 +474,7 @@ fn heavy_scene_playback_measurements() {
         };
         let mut client = support::WsClient::connect(server.port()).await;
         client.messages_until(|m| is_timeline(m, false)).await;
-        client
-            .send(
-                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
-                    .to_any()
-                    .expect("encodable"),
-            )
-            .await;
+        client.say_ready().await;
         let started = Instant::now();
         client
             .send(
@@ -705,7 +697,11 @@ fn a_token_server_plays_in_the_browser_and_other_sites_cannot_connect() {
                 vec![],
             )
             .await;
-        assert_eq!(probe, json!("refused"), "a page of another origin must not connect");
+        assert_eq!(
+            probe,
+            json!("refused"),
+            "a page of another origin must not connect"
+        );
         tab.close().await;
     });
     assert!(support::logs().contains("refused a WebSocket from a page of another origin"));

@@ -127,13 +127,7 @@ fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
         ));
         // A command before the tab is ready is held for it.
         server.play(Some(2.0), Some(true)).expect("play");
-        client
-            .send(
-                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
-                    .to_any()
-                    .expect("encodable"),
-            )
-            .await;
+        client.say_ready().await;
         let got = client
             .messages_until(|m| matches!(timeline_message(m), Some(ServerMessage::TimelinePlay(_))))
             .await;
@@ -254,13 +248,7 @@ fn audio_tracks_are_checked_and_appends_refresh_the_blocks_a_tab_holds() {
         client
             .messages_until(|m| timeline_message(m).is_some())
             .await;
-        client
-            .send(
-                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
-                    .to_any()
-                    .expect("encodable"),
-            )
-            .await;
+        client.say_ready().await;
         client
             .send(
                 &TimelineBlockRequest { index: 0 }
@@ -370,13 +358,7 @@ fn reported_steps_and_speeds_outside_the_timeline_are_ignored() {
         client
             .messages_until(|m| timeline_message(m).is_some())
             .await;
-        client
-            .send(
-                &TimelineReady::new(env!("CARGO_PKG_VERSION"))
-                    .to_any()
-                    .expect("encodable"),
-            )
-            .await;
+        client.say_ready().await;
         support::wait_until("the tab's session", || server.client_playbacks().len() == 1);
         let playback = server.client_playbacks().remove(0);
         let bad: [AnyMessage; 4] = [

@@ -242,6 +242,13 @@ impl WsClient {
     }
 
     /// Sends a client message (plain msgpack, as the browser does).
+    /// Says what a runtime of this build says when it is installed.
+    pub async fn say_ready(&mut self) {
+        let ready = viser4d_proto::timeline::TimelineReady::new(env!("CARGO_PKG_VERSION"));
+        let ready = viser4d_proto::timeline::TimelineMessage::to_any(&ready).expect("encodable");
+        self.send(&ready).await;
+    }
+
     pub async fn send(&mut self, message: &AnyMessage) {
         let bytes = viser4d_proto::encode_client_message(message).expect("encodable message");
         self.send_raw(bytes).await;
