@@ -44,7 +44,7 @@ fn refuse(denied: &Denied, path: &str) -> Response<Body> {
             plain(StatusCode::FORBIDDEN, "this origin may not connect")
         }
         Denied::Host(host) => {
-            tracing::warn!(%host, path, "refused a request naming a host other than this loopback server (DNS rebinding?)");
+            tracing::warn!(%host, path, "refused a request naming a host other than this loopback server (DNS rebinding?; a reverse proxy needs ServerBuilder::allowed_origins)");
             plain(StatusCode::FORBIDDEN, "unknown host")
         }
         Denied::Token => {
