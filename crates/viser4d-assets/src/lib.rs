@@ -74,7 +74,13 @@ pub const RUNTIME_FILES: [Asset; 3] = [
 /// The embedded runtime's version and protocol revision, read from
 /// [`RUNTIME_VERSION_LINE`]; `None` if that line is malformed.
 pub fn runtime_version() -> Option<(&'static str, u32)> {
-    let mut words = RUNTIME_VERSION_LINE.split_whitespace();
+    parse_runtime_version(RUNTIME_VERSION_LINE)
+}
+
+/// Reads a `runtime-version` line (`"0.1.0 protocol 2"`, as `cargo xtask
+/// dist` writes it, here or in a bundle directory); `None` if malformed.
+pub fn parse_runtime_version(line: &str) -> Option<(&str, u32)> {
+    let mut words = line.split_whitespace();
     let version = words.next()?;
     let protocol = match (words.next(), words.next()) {
         (Some("protocol"), Some(revision)) => revision.parse().ok()?,

@@ -219,6 +219,8 @@ impl Controller {
                 // The same recording again (viser replays a looping file,
                 // and the runtime also reads it directly): nothing to redo.
             }
+            // `check` runs again only on this rare path: `if let` guards
+            // are newer than the crates' MSRV.
             ServerMessage::TimelineConfigure(m) if m.check().is_err() => {
                 let reason = m.check().err().unwrap_or_default();
                 let text = format!(

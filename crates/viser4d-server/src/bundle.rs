@@ -106,11 +106,7 @@ impl Bundle {
         let version_path = dir.join("runtime-version");
         if version_path.is_file() {
             let line = String::from_utf8_lossy(&read(&version_path)?).into_owned();
-            let protocol = line
-                .split_whitespace()
-                .skip_while(|w| *w != "protocol")
-                .nth(1)
-                .and_then(|p| p.parse().ok());
+            let protocol = viser4d_assets::parse_runtime_version(&line).map(|(_, p)| p);
             check_runtime_protocol(protocol, &dir.display().to_string(), line.trim())?;
         }
         let mut assets = HashMap::new();

@@ -127,11 +127,9 @@ fn transform_update(
             position: message.position,
             owner: scope.owner(),
         };
-        let pose = vec![Message::from(orientation), Message::from(position)];
-        if let Err(error) = state.send_all(scope, pose, Some(client.id())) {
-            // A tab's drag has no caller to return to.
-            tracing::error!(client = client.id(), %error, "cannot pass a dragged pose on");
-        }
+        // A tab names only live scopes (the shared scene or its own).
+        state.send_live(scope, Message::from(orientation), Some(client.id()));
+        state.send_live(scope, Message::from(position), Some(client.id()));
         callbacks
     };
     let event = TransformControlsEvent {
