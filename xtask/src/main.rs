@@ -9,6 +9,11 @@
 //!   benchmarks and compare them with upstream viser4d's figures.
 //! - `package`: package the published crates and use them from a scratch
 //!   program outside the checkout (also a stage of `test`).
+//! - `fuzz [--seconds N] [--runs N] [TARGET...]`: build the libFuzzer
+//!   targets in `fuzz/` on the stable toolchain and run each for a bounded
+//!   time (also a stage of `test`, 15 s a target).
+//! - `load [SCENARIO...]`: the load harness: a server process under
+//!   thousands of loopback tabs, bounded in count and time.
 //! - `demo`: build the bundle and run the main example.
 //! - `fixtures`: regenerate the proto crate's fixtures with Python viser.
 //! - `codegen`: regenerate the proto crate's message types from `_messages.py`.
@@ -23,6 +28,8 @@ mod demo;
 mod digest;
 mod dist;
 mod fixtures;
+mod fuzz;
+
 mod msrv;
 mod package;
 mod process;
@@ -51,6 +58,11 @@ commands:
   package                   package the published crates and use them from outside
                             the checkout: a scratch program and the packaged
                             viser4d command, played in headless Chromium
+  fuzz [--seconds N] [--runs N] [TARGET...]
+                            build the fuzz targets (stable toolchain) and run each
+                            for N seconds (default 60) or N executions
+  load [SCENARIO...]        the load harness: idle, live, stalled, churn, seek
+                            (default: all); loopback only, bounded in count and time
   demo                      build the bundle and run the main example
   fixtures                  regenerate crates/viser4d-proto/tests/fixtures with
                             Python viser 1.1.1 in a throwaway venv
@@ -104,6 +116,36 @@ fn run() -> Result<()> {
             dist::run(&workspace)?;
             package::run(&workspace).map(drop)
         }
+        "fuzz" => {
+            let mut options = fuzz::Options {
+                seconds: 60,
+                runs: 0,
+                targets: Vec::new(),
+            };
+            let mut args = rest.into_iter();
+            while let Some(arg) = args.next() {
+                let mut number = |flag: &str| -> Result<u64> {
+                    let value = args
+                        .next()
+                        .ok_or_else(|| anyhow::anyhow!("{flag} needs a number"))?;
+                    value
+                        .parse()
+                        .map_err(|_| anyhow::anyhow!("{flag} {value:?} is not a number"))
+                };
+                match arg.as_str() {
+                    "--seconds" => options.seconds = number("--seconds")?,
+                    "--runs" => options.runs = number("--runs")?,
+                    flag if flag.starts_with('-') => {
+                        bail!(
+                            "`cargo xtask fuzz`: unknown option {flag:?} (known: --seconds, --runs)"
+                        )
+                    }
+                    target => options.targets.push(target.to_owned()),
+                }
+            }
+            fuzz::run(&workspace, &options).map(drop)
+        }
+
         "demo" => {
             no_extra_args(&command, &rest)?;
             demo::run(&workspace)

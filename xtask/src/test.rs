@@ -10,7 +10,7 @@ use std::{ffi::OsString, process::Command, time::Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{dist, msrv, package, process, progress, wasm, workspace::Workspace};
+use crate::{dist, fuzz, msrv, package, process, progress, wasm, workspace::Workspace};
 
 /// Crates that must keep compiling for the browser.
 const WASM_CRATES: [&str; 5] = [
@@ -96,6 +96,15 @@ pub fn run(workspace: &Workspace, options: Options) -> Result<()> {
             process::run(cargo().args(["test", "--workspace"]))
         })?;
     }
+
+    stages.run("fuzz (every target, bounded)", || {
+        let options = fuzz::Options {
+            seconds: fuzz::TEST_SECONDS,
+            runs: 0,
+            targets: Vec::new(),
+        };
+        fuzz::run(workspace, &options).map(drop)
+    })?;
 
     stages.run(
         "packaging (the published crates, used from outside)",

@@ -9,13 +9,13 @@
 //! Recordings written by Python viser 1.1.1 work too. A bad file or
 //! argument is reported in one line on stderr, exit status 1.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use viser4d_proto::timeline::ServerMessage;
 use viser4d_server::Server;
+
+mod summary;
 
 const USAGE: &str = "usage:
   viser4d serve FILE [--port N] [--open]   serve a .viser recording with the viser client
@@ -119,79 +119,10 @@ fn info(args: &[String]) -> Result<()> {
     }
     let bytes = read(&path)?;
     let recording = decode(&path, &bytes)?;
-    println!("file:          {} ({} bytes)", path.display(), bytes.len());
-    println!("viser version: {}", recording.viser_version);
-    println!("duration:      {} s", recording.duration_sec);
-    println!("messages:      {}", recording.messages.len());
-    let buffer_bytes: usize = recording.buffers.iter().map(|b| b.len()).sum();
-    println!(
-        "buffers:       {} ({} bytes)",
-        recording.buffers.len(),
-        buffer_bytes
+    print!(
+        "{}",
+        summary::summary(&path.display().to_string(), bytes.len(), &recording)?
     );
-    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, m) in &recording.messages {
-        *by_type.entry(m.type_name().to_owned()).or_default() += 1;
-    }
-    for (ty, n) in &by_type {
-        println!("  {n:>7}  {ty}");
-    }
-    let timeline: Vec<ServerMessage> = recording
-        .messages
-        .iter()
-        .filter_map(|(_, m)| ServerMessage::from_any(m))
-        .collect();
-    let Some(configure) = timeline.iter().find_map(|m| match m {
-        ServerMessage::TimelineConfigure(c) => Some(c),
-        _ => None,
-    }) else {
-        println!("timeline:      none (a plain viser recording)");
-        return Ok(());
-    };
-    configure.check().map_err(|reason| {
-        anyhow::anyhow!(
-            "{}: its timeline configuration is invalid: {reason}",
-            path.display()
-        )
-    })?;
-    let blocks: Vec<_> = timeline
-        .iter()
-        .filter_map(|m| match m {
-            ServerMessage::TimelineBlock(b) => Some(b),
-            _ => None,
-        })
-        .collect();
-    println!(
-        "timeline:      steps {}..={} ({} steps) at {} fps, blocks of {} steps, {} block(s) in the file",
-        configure.first_step,
-        configure.num_steps.saturating_sub(1),
-        configure.num_steps - configure.first_step,
-        configure.fps,
-        configure.block_size,
-        blocks.len()
-    );
-    // Audio: each track's slices across the blocks.
-    let mut tracks: BTreeMap<&str, (u32, u16, u32, usize)> = BTreeMap::new();
-    for block in &blocks {
-        for slice in &block.audio {
-            let entry = tracks.entry(slice.name.as_str()).or_insert((
-                slice.sample_rate,
-                slice.channels,
-                slice.start_step,
-                0,
-            ));
-            entry.3 += slice.samples.len() / usize::from(slice.channels.max(1));
-        }
-    }
-    if tracks.is_empty() {
-        println!("audio:         none");
-    }
-    for (name, (rate, channels, start, frames)) in tracks {
-        println!(
-            "audio:         {name}: {channels} channel(s) at {rate} Hz from step {start}, {:.2} s in range",
-            frames as f64 / f64::from(rate.max(1))
-        );
-    }
     Ok(())
 }
 
