@@ -29,6 +29,7 @@ mod digest;
 mod dist;
 mod fixtures;
 mod fuzz;
+mod load;
 
 mod msrv;
 mod package;
@@ -146,6 +147,7 @@ fn run() -> Result<()> {
             fuzz::run(&workspace, &options).map(drop)
         }
 
+        "load" => load::run(&workspace, &rest),
         "demo" => {
             no_extra_args(&command, &rest)?;
             demo::run(&workspace)

@@ -20,9 +20,16 @@ use crate::callbacks::{run_blocking, snapshot};
 use crate::client::ClientHandle;
 use crate::shared::{ClientId, Shared};
 
+/// Initial read buffer of a tab's socket.
+const READ_BUFFER_BYTES: usize = 8 << 10;
+
 pub(crate) async fn run(shared: Arc<Shared>, upgraded: Upgraded, mismatch: Option<String>) {
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(viser4d_proto::MAX_CLIENT_MESSAGE_BYTES);
+    // tungstenite reserves its whole read buffer up front (128 KiB by
+    // default): most of an idle tab's cost. Tabs send small messages; the
+    // buffer still grows for a large upload chunk.
+    config.read_buffer_size = READ_BUFFER_BYTES;
     let mut ws =
         WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
 

@@ -47,7 +47,7 @@ pub use client::{CameraState, ClientHandle};
 pub use error::{Result, ServerError};
 pub use server::{
     BLOCK_SIZE_ENV, CLIENT_CACHE_ENV, DEFAULT_BLOCK_SIZE, DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS,
-    Server, ServerBuilder,
+    Server, ServerBuilder, ServerStats,
 };
 pub use shared::ClientId;
 pub use timeline::{

@@ -349,6 +349,14 @@ impl ServerBuilder {
         };
         let shared = Arc::new(Shared::new(bundle, config, timeline.as_ref())?);
         runtime.spawn(accept_loop(shared.clone(), listener));
+        let jobs = shared
+            .lock()
+            .timeline
+            .as_mut()
+            .and_then(|t| t.jobs_rx.take());
+        if let Some(jobs) = jobs {
+            runtime.spawn(crate::timeline::encoder(shared.clone(), jobs));
+        }
         if let Some(dirty) = shared.lock().timeline.as_ref().map(|t| t.dirty.clone()) {
             runtime.spawn(crate::timeline::refresher(shared.clone(), dirty));
         }
@@ -389,6 +397,18 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             }
         });
     }
+}
+
+/// A snapshot of a running server, from [`Server::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerStats {
+    /// Tabs connected.
+    pub tabs: usize,
+    /// Bytes queued for the tabs and not yet written to their sockets.
+    pub queued_bytes: usize,
+    /// Tasks alive on the server's runtime (about two a tab, plus a few).
+    pub tasks: usize,
 }
 
 /// A running viser4d server.
@@ -492,6 +512,21 @@ impl Server {
     #[doc(hidden)]
     pub fn client_backlog_bytes(&self, client: &ClientHandle) -> Option<usize> {
         self.shared.queued_bytes(client.id())
+    }
+
+    /// What the server holds now: tabs connected, bytes queued for them,
+    /// tasks alive on its runtime. For monitoring a long-running server
+    /// (and the load harness): after tabs leave, all three come back down.
+    pub fn stats(&self) -> ServerStats {
+        let (tabs, queued_bytes) = self.shared.totals();
+        ServerStats {
+            tabs,
+            queued_bytes,
+            tasks: self
+                .runtime
+                .as_ref()
+                .map_or(0, |r| r.metrics().num_alive_tasks()),
+        }
     }
 
     /// Blocks the calling thread until the process is killed.

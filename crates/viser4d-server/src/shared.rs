@@ -227,6 +227,17 @@ impl Shared {
         self.lock().clients.get_mut(&id).map(f)
     }
 
+    /// Tabs connected and the bytes queued for all of them.
+    pub(crate) fn totals(&self) -> (usize, usize) {
+        let state = self.lock();
+        let queued = state
+            .clients
+            .values()
+            .map(|c| c.outbox.queued_bytes())
+            .sum();
+        (state.clients.len(), queued)
+    }
+
     pub(crate) fn replay_len(&self) -> usize {
         self.lock().replay.len()
     }

@@ -96,7 +96,7 @@ pub use overrides::Overrides;
 pub use payload::Payload;
 pub use scene::{Entry, Node, Scene, SymbolIter, SymbolMap};
 pub use state::State;
-pub use store::{MAX_STEPS, MemoryStats, Store, StoreConfig};
+pub use store::{BlockJob, EncodedBlock, Encoding, MAX_STEPS, MemoryStats, Store, StoreConfig};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -236,6 +236,105 @@ fn deltas_bytes<P>(deltas: &[StepDelta<P>]) -> usize {
         .sum()
 }
 
+/// A block ready to send, or the work of encoding it: see
+/// [`Store::encoded_block_or_job`].
+#[derive(Debug)]
+pub enum Encoding<P> {
+    /// The cached encoding.
+    Ready {
+        /// The encoded block (shared, not copied).
+        bytes: Bytes,
+        /// Its revision, as [`Store::block_revision`] gives it.
+        revision: u64,
+    },
+    /// Encoding is needed: run it, then [`Store::install_encoded`].
+    Job(BlockJob<P>),
+}
+
+/// The inputs of one block's encoding (msgpack, then zstd where it pays),
+/// shared with the store, not copied: [`BlockJob::run`] needs no access to
+/// the store, so it can run on another thread while the store serves reads
+/// and takes edits.
+#[derive(Debug)]
+pub struct BlockJob<P> {
+    meta: BlockMeta,
+    compression: Compression,
+    checkpoint_valid: bool,
+    /// The previous encoding, when one of its sections is still current.
+    old: Option<Bytes>,
+    reuse_deltas: bool,
+    reuse_checkpoint: bool,
+    deltas: Option<Arc<Vec<StepDelta<P>>>>,
+    checkpoint: Option<Arc<State<P>>>,
+}
+
+/// A finished [`BlockJob`], for [`Store::install_encoded`].
+#[derive(Debug)]
+pub struct EncodedBlock {
+    meta: BlockMeta,
+    checkpoint_rev: Option<u64>,
+    bytes: Bytes,
+}
+
+impl EncodedBlock {
+    /// The block's index.
+    pub fn index(&self) -> u32 {
+        self.meta.index
+    }
+
+    /// The encoded bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+}
+
+impl<P: Payload> BlockJob<P> {
+    /// The block's index.
+    pub fn index(&self) -> u32 {
+        self.meta.index
+    }
+
+    /// The revision the encoded block will carry.
+    pub fn revision(&self) -> u64 {
+        self.meta.deltas_rev.max(self.meta.checkpoint_rev)
+    }
+
+    /// Encodes the block.
+    pub fn run(self) -> Result<EncodedBlock, StoreError> {
+        let k = self.meta.index as usize;
+        let lost = || Store::<P>::lost(k);
+        let old = match &self.old {
+            Some(bytes) => Some(wire::read_header(bytes).map_err(Store::<P>::corrupt(k))?),
+            None => None,
+        };
+        let fresh_deltas;
+        let deltas = match (&old, &self.deltas) {
+            (Some(header), _) if self.reuse_deltas => header.deltas,
+            (_, Some(deltas)) => {
+                fresh_deltas = wire::deltas_section(deltas, self.meta.num_steps, self.compression)?;
+                fresh_deltas.as_ref()
+            }
+            (_, None) => return Err(lost()),
+        };
+        let fresh_checkpoint;
+        let checkpoint = match (&old, &self.checkpoint) {
+            _ if !self.checkpoint_valid => None,
+            (Some(header), _) if self.reuse_checkpoint => Some(header.checkpoint.ok_or_else(lost)?),
+            (_, Some(state)) => {
+                fresh_checkpoint = wire::checkpoint_section(state, self.compression)?;
+                Some(fresh_checkpoint.as_ref())
+            }
+            (_, None) => return Err(lost()),
+        };
+        let bytes = Bytes::from(wire::assemble(self.meta, checkpoint, deltas)?);
+        Ok(EncodedBlock {
+            meta: self.meta,
+            checkpoint_rev: checkpoint.map(|_| self.meta.checkpoint_rev),
+            bytes,
+        })
+    }
+}
+
 impl<P: Payload> Store<P> {
     /// An empty timeline of `num_steps` steps with the default configuration.
     pub fn new(num_steps: u32) -> Result<Self, StoreError> {
@@ -576,6 +675,43 @@ impl<P: Payload> Store<P> {
         Ok(bytes)
     }
 
+    /// Block `index`, encoded, when the store has it ready; else the work of
+    /// encoding it as a [`BlockJob`] that runs without the store (on another
+    /// thread, while the store goes on serving). Hand the job's result to
+    /// [`Store::install_encoded`].
+    pub fn encoded_block_or_job(&mut self, index: u32) -> Result<Encoding<P>, StoreError> {
+        let k = self.check_block(index)?;
+        self.compute_checkpoints(k)?;
+        if !self.packed_complete(k) {
+            return Ok(Encoding::Job(self.plan_pack(k)?));
+        }
+        let bytes = self.packed_bytes(k)?;
+        let slot = &self.slots[k];
+        let revision = slot.deltas_rev.max(slot.checkpoint_rev);
+        self.touch(k);
+        self.enforce_budget(&[k]);
+        Ok(Encoding::Ready { bytes, revision })
+    }
+
+    /// Caches a finished [`BlockJob`] and returns its bytes, if the block is
+    /// still what the job encoded; `None` if it changed meanwhile (ask again
+    /// with [`Store::encoded_block_or_job`]).
+    pub fn install_encoded(&mut self, encoded: EncodedBlock) -> Option<Bytes> {
+        let k = encoded.meta.index as usize;
+        let slot = self.slots.get(k)?;
+        let current = self.meta(k);
+        let fresh = current == encoded.meta
+            && k < self.valid_checkpoints
+            && encoded.checkpoint_rev == Some(slot.checkpoint_rev);
+        if !fresh {
+            return None;
+        }
+        let bytes = self.install_packed(encoded);
+        self.touch(k);
+        self.enforce_budget(&[k]);
+        Some(bytes)
+    }
+
     /// The revision of block `index` (computing its checkpoint if needed):
     /// equal revisions mean equal blocks.
     pub fn block_revision(&mut self, index: u32) -> Result<u64, StoreError> {
@@ -851,6 +987,15 @@ impl<P: Payload> Store<P> {
     /// Encodes block `k` from its freshest forms, reusing the sections of
     /// its previous encoding that are still current.
     fn pack(&mut self, k: usize) -> Result<(), StoreError> {
+        let encoded = self.plan_pack(k)?.run()?;
+        self.install_packed(encoded);
+        Ok(())
+    }
+
+    /// What encoding block `k` needs, taken out of the store: the sections
+    /// of its previous encoding that are still current, or the decoded
+    /// forms to encode afresh (shared, not copied).
+    fn plan_pack(&mut self, k: usize) -> Result<BlockJob<P>, StoreError> {
         let compression = self.config.compression;
         let meta = self.meta(k);
         let checkpoint_valid = k < self.valid_checkpoints;
@@ -871,53 +1016,43 @@ impl<P: Payload> Store<P> {
         // Reuse a current section when it is in memory or the only copy.
         let reuse_deltas = old_deltas_ok && (old_resident || slot.deltas.is_none());
         let reuse_checkpoint = old_checkpoint_ok && (old_resident || decoded_checkpoint.is_none());
-        let old_bytes = if reuse_deltas || reuse_checkpoint {
+        let old = if reuse_deltas || reuse_checkpoint {
             Some(self.packed_bytes(k)?)
         } else {
             None
         };
-        let old = match &old_bytes {
-            Some(bytes) => Some(wire::read_header(bytes).map_err(Self::corrupt(k))?),
-            None => None,
-        };
         let slot = &self.slots[k];
-
-        let fresh_deltas;
-        let deltas = match &old {
-            Some(header) if reuse_deltas => header.deltas,
-            _ => {
-                let Some(deltas) = &slot.deltas else {
-                    return Err(Self::lost(k));
-                };
-                fresh_deltas = wire::deltas_section(deltas, meta.num_steps, compression)?;
-                fresh_deltas.as_ref()
-            }
+        let deltas = if reuse_deltas {
+            None
+        } else {
+            Some(slot.deltas.clone().ok_or_else(|| Self::lost(k))?)
         };
-
-        let fresh_checkpoint;
-        let checkpoint = match (&old, decoded_checkpoint) {
-            _ if !checkpoint_valid => None,
-            (Some(header), _) if reuse_checkpoint => {
-                let Some(section) = header.checkpoint else {
-                    return Err(Self::lost(k));
-                };
-                Some(section)
-            }
-            (_, Some(state)) => {
-                fresh_checkpoint = wire::checkpoint_section(&state, compression)?;
-                Some(fresh_checkpoint.as_ref())
-            }
-            (_, None) if k == 0 => {
-                fresh_checkpoint = wire::checkpoint_section(&State::<P>::new(), compression)?;
-                Some(fresh_checkpoint.as_ref())
-            }
-            (_, None) => return Err(Self::lost(k)),
+        let checkpoint = match decoded_checkpoint {
+            _ if !checkpoint_valid || reuse_checkpoint => None,
+            Some(state) => Some(state),
+            None if k == 0 => Some(Arc::new(State::new())),
+            None => return Err(Self::lost(k)),
         };
+        Ok(BlockJob {
+            meta,
+            compression,
+            checkpoint_valid,
+            old,
+            reuse_deltas,
+            reuse_checkpoint,
+            deltas,
+            checkpoint,
+        })
+    }
 
+    /// Keeps `encoded` as block `k`'s encoding, whatever it held before.
+    fn install_packed(&mut self, encoded: EncodedBlock) -> Bytes {
+        let k = encoded.meta.index as usize;
+        let bytes = encoded.bytes.clone();
         let packed = Packed {
-            deltas_rev: slot.deltas_rev,
-            checkpoint_rev: checkpoint.map(|_| slot.checkpoint_rev),
-            resident: Some(Bytes::from(wire::assemble(meta, checkpoint, deltas)?)),
+            deltas_rev: encoded.meta.deltas_rev,
+            checkpoint_rev: encoded.checkpoint_rev,
+            resident: Some(encoded.bytes),
             file: None,
         };
         let mut replaced = None;
@@ -925,7 +1060,7 @@ impl<P: Payload> Store<P> {
         if let (Some(spill), Some(file)) = (&self.spill, replaced.and_then(|p| p.file)) {
             spill.remove(file);
         }
-        Ok(())
+        bytes
     }
 
     /// Evicts least recently used content until the budget holds: first

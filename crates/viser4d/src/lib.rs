@@ -98,8 +98,8 @@
 
 pub use viser4d_server::{
     BLOCK_SIZE_ENV, CLIENT_CACHE_ENV, CameraState, ClientHandle, ClientId, DEFAULT_BLOCK_SIZE,
-    DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS, Result, Server, ServerBuilder, ServerError, StepGuard,
-    gui, scene,
+    DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS, Result, Server, ServerBuilder, ServerError,
+    ServerStats, StepGuard, gui, scene,
 };
 
 /// Audio tracks on the timeline: [`Server::audio`] inside `at(t)` adds one,

@@ -93,3 +93,16 @@ fn malformed_client_messages_name_type_and_field() {
             .contains("type")
     );
 }
+
+/// Found by the `decode_recording` fuzz target: a file whose image width is
+/// NaN. It decodes, and its re-encoding is stable byte for byte (the
+/// messages cannot compare equal: NaN is not equal to itself).
+#[test]
+fn a_recording_with_a_nan_field_reencodes_stably() {
+    let file = include_bytes!("../fixtures/fuzz/decode_recording_nan.viser");
+    let recording = viser4d_proto::decode_recording(file).expect("decodes");
+    let once = recording.encode().expect("encodes");
+    let again = viser4d_proto::decode_recording(&once).expect("decodes its own output");
+    assert_eq!(again.messages.len(), recording.messages.len());
+    assert_eq!(again.encode().expect("encodes again"), once);
+}

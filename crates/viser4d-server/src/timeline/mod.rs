@@ -26,7 +26,7 @@ use viser4d_proto::timeline::{
     TimelineOverrides, pack,
 };
 use viser4d_proto::{AnyMessage, Message, TypedArray};
-use viser4d_timeline::{Op, Store, StoreConfig};
+use viser4d_timeline::{BlockJob, EncodedBlock, Encoding, Op, Store, StoreConfig, StoreError};
 
 pub use audio::{AudioApi, AudioHandle};
 pub use export::recording_to_html;
@@ -117,6 +117,13 @@ pub(crate) struct Timeline {
     /// Runtime versions already reported as incompatible (each is logged
     /// once, not once per tab or reconnect).
     pub(crate) refused_runtimes: BTreeSet<(String, Option<u32>)>,
+    /// Blocks being encoded off the lock, with the tabs waiting for each
+    /// (`true`: the tab asked for it, not a refresh).
+    encoding: BTreeMap<u32, BTreeMap<ClientId, bool>>,
+    /// Where encoding work goes: the server's encoder task.
+    jobs: tokio::sync::mpsc::UnboundedSender<BlockJob<Bytes>>,
+    /// The other end, until the server starts its encoder task.
+    pub(crate) jobs_rx: Option<tokio::sync::mpsc::UnboundedReceiver<BlockJob<Bytes>>>,
 }
 
 impl std::fmt::Debug for Timeline {
@@ -139,6 +146,7 @@ impl Timeline {
         }
         let store = Store::with_config(settings.num_steps, config)?;
         let sizes = vec![None; store.num_blocks() as usize];
+        let (jobs, jobs_rx) = tokio::sync::mpsc::unbounded_channel();
         Ok(Timeline {
             server_id,
             store,
@@ -154,6 +162,9 @@ impl Timeline {
             audio_changed: BTreeSet::new(),
             dirty: Arc::new(Notify::new()),
             refused_runtimes: BTreeSet::new(),
+            encoding: BTreeMap::new(),
+            jobs,
+            jobs_rx: Some(jobs_rx),
         })
     }
 
@@ -250,22 +261,27 @@ impl Timeline {
         })
     }
 
-    /// Block `index` as a message, with the audio of its steps.
+    /// Block `index` as a message, with the audio of its steps, encoded
+    /// here (for exports, which need every block at once).
     pub(crate) fn block_message(&mut self, index: u32) -> Result<TimelineBlock> {
         let data = self.store.encoded_block(index)?;
         let revision = self.store.block_revision(index)?;
+        Ok(self.block_message_from(index, data, revision))
+    }
+
+    fn block_message_from(&mut self, index: u32, data: Bytes, revision: u64) -> TimelineBlock {
         let audio = self.audio_slices(index);
         let audio_bytes: usize = audio.iter().map(|a| a.samples.bytes().len()).sum();
         if let Some(size) = self.sizes.get_mut(index as usize) {
             *size = Some((data.len() + audio_bytes) as u64);
         }
-        Ok(TimelineBlock {
+        TimelineBlock {
             index,
             revision,
             audio_revision: self.audio_revs.get(index as usize).copied().unwrap_or(0),
             data: TypedArray::from_u8(data),
             audio,
-        })
+        }
     }
 
     fn audio_slices(&self, index: u32) -> Vec<AudioSlice> {
@@ -352,18 +368,91 @@ impl Timeline {
             );
             return;
         }
-        match self.block_message(index) {
-            Ok(block) => {
-                if let Some(session) = self.sessions.get_mut(&client) {
-                    session
-                        .held
-                        .insert(index, (block.revision, block.audio_revision));
-                    session.blocks_sent += 1;
+        self.send_block(client, index, true, out);
+    }
+
+    /// Sends block `index` to `client` now if its encoding is cached; else
+    /// queues the encoding for the encoder task (once, however many tabs
+    /// wait for it) and sends it from [`Timeline::finish_block`].
+    fn send_block(&mut self, client: ClientId, index: u32, requested: bool, out: &mut Outgoing) {
+        if let Some(waiters) = self.encoding.get_mut(&index) {
+            *waiters.entry(client).or_default() |= requested;
+            return;
+        }
+        match self.store.encoded_block_or_job(index) {
+            Ok(Encoding::Ready { bytes, revision }) => {
+                self.deliver(client, index, bytes, revision, requested, out);
+            }
+            Ok(Encoding::Job(job)) => {
+                self.encoding
+                    .insert(index, BTreeMap::from([(client, requested)]));
+                if let Err(unsent) = self.jobs.send(job) {
+                    // No encoder task (the server is stopping): encode here.
+                    let done = unsent.0.run();
+                    self.finish_block(index, done, out);
                 }
-                out.push((client, block.into()));
             }
             Err(error) => tracing::error!(%error, index, "cannot encode a block"),
         }
+        self.report_spill_error();
+    }
+
+    /// An encoding the encoder task finished: cached and sent to the tabs
+    /// waiting for it, or, if the block changed meanwhile, asked for again.
+    pub(crate) fn finish_block(
+        &mut self,
+        index: u32,
+        done: std::result::Result<EncodedBlock, StoreError>,
+        out: &mut Outgoing,
+    ) {
+        let waiters = self.encoding.remove(&index).unwrap_or_default();
+        if index >= self.store.num_blocks() {
+            // The timeline shrank meanwhile; the tabs were reconfigured.
+            return;
+        }
+        let encoded = match done {
+            Ok(encoded) => encoded,
+            Err(error) => {
+                tracing::error!(%error, index, "cannot encode a block");
+                return;
+            }
+        };
+        let installed = self.store.install_encoded(encoded);
+        let revision = self.store.block_revision(index);
+        for (client, requested) in waiters {
+            if !self.sessions.get(&client).is_some_and(|s| s.ready) {
+                continue;
+            }
+            match (&installed, &revision) {
+                (Some(bytes), Ok(revision)) => {
+                    self.deliver(client, index, bytes.clone(), *revision, requested, out)
+                }
+                _ => self.send_block(client, index, requested, out),
+            }
+        }
+        self.report_spill_error();
+    }
+
+    /// Queues encoded block `index` for `client`, with its steps' audio.
+    fn deliver(
+        &mut self,
+        client: ClientId,
+        index: u32,
+        data: Bytes,
+        revision: u64,
+        requested: bool,
+        out: &mut Outgoing,
+    ) {
+        let block = self.block_message_from(index, data, revision);
+        if let Some(session) = self.sessions.get_mut(&client) {
+            session
+                .held
+                .insert(index, (block.revision, block.audio_revision));
+            if requested {
+                session.blocks_sent += 1;
+            }
+        }
+        out.push((client, block.into()));
     }
 
     /// Sends what changed since the last flush to the ready tabs: a new
@@ -429,17 +518,7 @@ impl Timeline {
                         continue;
                     }
                 }
-                match self.block_message(index) {
-                    Ok(block) => {
-                        if let Some(session) = self.sessions.get_mut(&id) {
-                            session
-                                .held
-                                .insert(index, (block.revision, block.audio_revision));
-                        }
-                        out.push((id, block.into()));
-                    }
-                    Err(error) => tracing::error!(%error, index, "cannot encode a block"),
-                }
+                self.send_block(id, index, false, out);
             }
         }
         let manifest = TimelineManifest {
@@ -492,6 +571,38 @@ pub(crate) async fn refresher(shared: Arc<Shared>, dirty: Arc<Notify>) {
     }
 }
 
+/// Encodes blocks off the state lock and off the async workers, a few at
+/// a time on the blocking pool, so a tab seeking through cold blocks does
+/// not hold up live updates to the others; each result goes back through
+/// [`Timeline::finish_block`].
+pub(crate) async fn encoder(
+    shared: Arc<Shared>,
+    mut jobs: tokio::sync::mpsc::UnboundedReceiver<BlockJob<Bytes>>,
+) {
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let slots = Arc::new(tokio::sync::Semaphore::new(parallel));
+    loop {
+        let job = tokio::select! {
+            job = jobs.recv() => job,
+            () = shared.shutdown.notified() => None,
+        };
+        let Some(job) = job else { break };
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let index = job.index();
+            let done = job.run();
+            drop(slot);
+            shared
+                .lock()
+                .with_timeline(|t, out| t.finish_block(index, done, out))
+                .ok();
+        });
+    }
+}
+
 /// The number of steps.
 pub(crate) fn num_steps(shared: &Shared) -> Result<u32> {
     let state = shared.lock();
@@ -514,5 +625,116 @@ pub(crate) fn open_session(state: &mut State, id: ClientId) {
 pub(crate) fn close_session(state: &mut State, id: ClientId) {
     if let Some(t) = state.timeline.as_mut() {
         t.sessions.remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use viser4d_timeline::Key;
+
+    fn timeline() -> Timeline {
+        let settings = TimelineSettings {
+            num_steps: 8,
+            fps: 10.0,
+            block_size: 4,
+            cache_bytes: 1 << 20,
+            memory_budget_bytes: None,
+            spill_dir: None,
+        };
+        let mut t = Timeline::new(u64::MAX, &settings).expect("a timeline");
+        let key = Key::create("/n").expect("a key");
+        for step in 0..8 {
+            t.store
+                .put(step, key.clone(), Bytes::from(vec![step as u8; 4096]))
+                .expect("recorded");
+        }
+        for client in [1, 2] {
+            t.sessions.insert(
+                client,
+                Session {
+                    ready: true,
+                    ..Session::default()
+                },
+            );
+        }
+        t
+    }
+
+    fn blocks(out: &Outgoing) -> Vec<(ClientId, u32)> {
+        out.iter()
+            .filter_map(|(client, m)| match m {
+                ServerMessage::TimelineBlock(b) => Some((*client, b.index)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// What the encoder task would do with every queued job.
+    fn run_jobs(t: &mut Timeline, out: &mut Outgoing) -> usize {
+        let mut rx = t.jobs_rx.take().expect("the receiver");
+        let mut ran = 0;
+        while let Ok(job) = rx.try_recv() {
+            let index = job.index();
+            let done = std::thread::spawn(move || job.run())
+                .join()
+                .expect("the job thread");
+            t.finish_block(index, done, out);
+            ran += 1;
+        }
+        t.jobs_rx = Some(rx);
+        ran
+    }
+
+    #[test]
+    fn a_cold_block_is_encoded_off_the_lock_once_for_every_tab_waiting() {
+        let mut t = timeline();
+        let mut out = Vec::new();
+        t.on_block_request(1, 1, &mut out);
+        t.on_block_request(2, 1, &mut out);
+        assert!(
+            blocks(&out).is_empty(),
+            "a cold block was encoded under the lock: {:?}",
+            blocks(&out)
+        );
+        assert_eq!(run_jobs(&mut t, &mut out), 1, "one encoding for both tabs");
+        assert_eq!(blocks(&out), vec![(1, 1), (2, 1)]);
+        assert_eq!(t.sessions[&1].blocks_sent, 1);
+
+        // Now it is cached: the next request is answered at once.
+        out.clear();
+        t.on_block_request(1, 1, &mut out);
+        assert_eq!(blocks(&out), vec![(1, 1)]);
+        assert_eq!(run_jobs(&mut t, &mut out), 0);
+    }
+
+    #[test]
+    fn a_block_edited_while_encoding_is_encoded_again_and_sent_current() {
+        let mut t = timeline();
+        let mut out = Vec::new();
+        t.on_block_request(1, 1, &mut out);
+        let mut rx = t.jobs_rx.take().expect("the receiver");
+        let job = rx.try_recv().expect("a queued job");
+        t.jobs_rx = Some(rx);
+        let key = Key::create("/n").expect("a key");
+        t.store
+            .put(5, key, Bytes::from_static(b"edited"))
+            .expect("recorded");
+        let done = job.run();
+        t.finish_block(1, done, &mut out);
+        assert!(blocks(&out).is_empty(), "a stale block was sent");
+        assert_eq!(run_jobs(&mut t, &mut out), 1);
+        let sent = out
+            .iter()
+            .find_map(|(_, m)| match m {
+                ServerMessage::TimelineBlock(b) => Some(b.clone()),
+                _ => None,
+            })
+            .expect("the block");
+        assert_eq!(sent.revision, t.store.block_revision(1).expect("rev"));
+        assert_eq!(
+            sent.data.bytes(),
+            &t.store.encoded_block(1).expect("encoded")[..]
+        );
     }
 }

@@ -186,3 +186,76 @@ fn the_server_can_share_its_types_across_threads() {
     send_sync::<viser4d_timeline::Overrides<u32>>();
     send_sync::<StoreError>();
 }
+
+fn job(s: &mut Store<u32>, index: u32) -> Result<viser4d_timeline::BlockJob<u32>, StoreError> {
+    match s.encoded_block_or_job(index)? {
+        viser4d_timeline::Encoding::Job(job) => Ok(job),
+        viser4d_timeline::Encoding::Ready { .. } => panic!("block {index} was already encoded"),
+    }
+}
+
+#[test]
+fn a_block_encoded_outside_the_store_is_the_one_it_would_encode() -> Result<(), StoreError> {
+    let mut s = store(12, 4);
+    for step in 0..12 {
+        s.put(step, key("update:/a:p"), step)?;
+    }
+    let mut reference = store(12, 4);
+    for step in 0..12 {
+        reference.put(step, key("update:/a:p"), step)?;
+    }
+    let job = job(&mut s, 2)?;
+    let revision = job.revision();
+    // The store keeps serving while the job runs elsewhere.
+    let other = s.encoded_block(0)?;
+    assert_eq!(other, reference.encoded_block(0)?);
+    let encoded = std::thread::spawn(move || job.run())
+        .join()
+        .expect("the job thread")?;
+    let bytes = s
+        .install_encoded(encoded)
+        .expect("nothing changed meanwhile");
+    assert_eq!(bytes, reference.encoded_block(2)?);
+    assert_eq!(revision, s.block_revision(2)?);
+    match s.encoded_block_or_job(2)? {
+        viser4d_timeline::Encoding::Ready {
+            bytes: again,
+            revision: r,
+        } => {
+            assert_eq!(again, bytes);
+            assert_eq!(r, revision);
+        }
+        viser4d_timeline::Encoding::Job(_) => panic!("the installed encoding was not kept"),
+    }
+    Ok(())
+}
+
+#[test]
+fn a_block_edited_while_it_was_encoded_is_not_installed() -> Result<(), StoreError> {
+    let mut s = store(12, 4);
+    for step in 0..12 {
+        s.put(step, key("update:/a:p"), step)?;
+    }
+    // An edit in the block itself, and one before it (its checkpoint moves).
+    for edit in [9, 1] {
+        s.put(10, key("update:/a:p"), 200 + edit)?;
+        let job = job(&mut s, 2)?;
+        s.put(edit, key("update:/a:p"), 100 + edit)?;
+        let encoded = job.run()?;
+        assert!(s.install_encoded(encoded).is_none(), "edit at {edit}");
+        let fresh = job_or_bytes(&mut s, 2)?;
+        assert_eq!(fresh, s.encoded_block(2)?);
+    }
+    Ok(())
+}
+
+/// The block's bytes, encoding it through a job if needed.
+fn job_or_bytes(s: &mut Store<u32>, index: u32) -> Result<bytes::Bytes, StoreError> {
+    match s.encoded_block_or_job(index)? {
+        viser4d_timeline::Encoding::Ready { bytes, .. } => Ok(bytes),
+        viser4d_timeline::Encoding::Job(job) => {
+            let encoded = job.run()?;
+            Ok(s.install_encoded(encoded).expect("no edit in between"))
+        }
+    }
+}
