@@ -221,8 +221,11 @@ fn scratch_dir() -> Result<PathBuf> {
 
 fn unpack(file: &Path, into: &Path) -> Result<()> {
     std::fs::create_dir_all(into).with_context(|| format!("creating {}", into.display()))?;
+    // `-m`: the files get the time of unpacking, not the fixed time cargo
+    // stamps into packages; else the scratch build's cache, kept between
+    // runs, would look newer than changed sources and not rebuild them.
     let status = Command::new("tar")
-        .arg("-xzf")
+        .arg("-xzmf")
         .arg(file)
         .arg("-C")
         .arg(into)
