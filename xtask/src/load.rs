@@ -32,7 +32,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use viser4d_proto::timeline::{ClientMessage, TimelineBlockRequest, TimelineReady};
 
-use crate::{process, workspace::Workspace};
+use crate::{process, progress, workspace::Workspace};
 
 const SCENARIOS: [&str; 5] = ["idle", "live", "stalled", "churn", "seek"];
 /// Connections opened at once.
@@ -244,10 +244,6 @@ impl Drop for Target {
     }
 }
 
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
-}
-
 async fn connect(port: u16) -> Result<Ws> {
     let stream = TcpStream::connect(("127.0.0.1", port)).await?;
     handshake(stream, port).await
@@ -363,8 +359,8 @@ async fn idle(binary: &std::path::Path, fd_limit: u64) -> Result<Vec<String>> {
             "{} tabs open in {:.1} s; server RSS {} -> {} ({} KiB per tab; goal: all under 1 GiB)",
             after.tabs,
             opened.as_secs_f64(),
-            mib(before.rss),
-            mib(after.rss),
+            progress::bytes(before.rss),
+            progress::bytes(after.rss),
             per_tab / 1024
         ),
         format!(
@@ -386,7 +382,7 @@ async fn idle(binary: &std::path::Path, fd_limit: u64) -> Result<Vec<String>> {
         gone.tabs,
         gone.tasks,
         gone.fds,
-        mib(gone.rss)
+        progress::bytes(gone.rss)
     ));
     Ok(lines)
 }
@@ -450,7 +446,7 @@ async fn live(binary: &std::path::Path) -> Result<Vec<String>> {
         lines.push(format!(
             "{tabs} tabs, {points} points at 30 Hz: {}; server peak RSS {}",
             rates_line(&rates, bytes, SECONDS),
-            mib(peak.rss)
+            progress::bytes(peak.rss)
         ));
     }
     Ok(lines)
@@ -485,9 +481,9 @@ async fn stalled(binary: &std::path::Path) -> Result<Vec<String>> {
             },
             after.tabs,
             READERS + 1,
-            mib(peak.queued),
-            mib(BACKLOG_BUDGET),
-            mib(peak.rss)
+            progress::bytes(peak.queued),
+            progress::bytes(BACKLOG_BUDGET),
+            progress::bytes(peak.rss)
         ),
     ])
 }
@@ -559,8 +555,8 @@ async fn churn(binary: &std::path::Path, fd_limit: u64) -> Result<Vec<String>> {
         ),
         format!(
             "before -> after: RSS {} -> {}, threads {} -> {}, descriptors {} -> {}, tasks {} -> {}, tabs {} -> {}",
-            mib(before.rss),
-            mib(after.rss),
+            progress::bytes(before.rss),
+            progress::bytes(after.rss),
             before.threads,
             after.threads,
             before.fds,
@@ -656,7 +652,7 @@ async fn seek_through(binary: &std::path::Path, steps: u32, what: &str) -> Resul
             ),
             &seeking,
         ),
-        format!("server RSS after {}", mib(sample.rss)),
+        format!("server RSS after {}", progress::bytes(sample.rss)),
     ])
 }
 
