@@ -14,13 +14,14 @@ pub struct Changes {
     edited: BTreeSet<u32>,
     checkpoints_from: Option<u32>,
     num_steps: bool,
+    layout: bool,
     overrides: bool,
 }
 
 impl Changes {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.edited.is_empty() && !self.num_steps && !self.overrides
+        self.edited.is_empty() && !self.num_steps && !self.layout && !self.overrides
     }
 
     /// Blocks whose own steps changed.
@@ -37,6 +38,13 @@ impl Changes {
     /// Whether the number of steps changed.
     pub fn num_steps_changed(&self) -> bool {
         self.num_steps
+    }
+
+    /// Whether blocks start at other steps than before (a heavy block
+    /// split, or the number of steps changed): block indices held under the
+    /// old layout mean other steps now.
+    pub fn layout_changed(&self) -> bool {
+        self.layout || self.num_steps
     }
 
     /// Whether the overrides changed.
@@ -57,6 +65,10 @@ impl Changes {
 
     pub(crate) fn set_num_steps(&mut self) {
         self.num_steps = true;
+    }
+
+    pub(crate) fn set_layout(&mut self) {
+        self.layout = true;
     }
 
     pub(crate) fn set_overrides(&mut self) {

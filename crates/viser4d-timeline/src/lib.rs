@@ -4,7 +4,8 @@
 //!
 //! The recorded timeline and the logic that plays it back: keyed scene
 //! state and its fold rules ([`State`], [`Op`], [`Key`]), per-step deltas
-//! ([`StepDelta`]), blocks of steps with checkpoints ([`Block`]), the
+//! ([`StepDelta`]), blocks of steps with checkpoints ([`Block`]) and where they start
+//! ([`BlockLayout`]: at most `block_size` steps and a few MiB each), the
 //! editable, memory-bounded store ([`Store`]), overrides made outside any
 //! step ([`Overrides`]), and the ordered messages that move a viewer from
 //! one state to another ([`Cursor`], [`diff`], [`Emit`]).
@@ -76,6 +77,7 @@ mod error;
 mod fold;
 mod hasher;
 mod key;
+mod layout;
 mod overrides;
 mod payload;
 mod scene;
@@ -92,11 +94,15 @@ pub use delta::StepDelta;
 pub use diff::{Emit, diff};
 pub use error::{DecodeError, EncodeError, KeyError, SeekError, StoreError};
 pub use key::{Key, KeyRef, NodeName, Op, Symbol};
+pub use layout::{BlockLayout, check_starts};
 pub use overrides::Overrides;
 pub use payload::Payload;
 pub use scene::{Entry, Node, Scene, SymbolIter, SymbolMap};
 pub use state::State;
-pub use store::{BlockJob, EncodedBlock, Encoding, MAX_STEPS, MemoryStats, Store, StoreConfig};
+pub use store::{
+    BlockJob, DEFAULT_MAX_BLOCK_BYTES, EncodedBlock, Encoding, MAX_STEPS, MemoryStats, Store,
+    StoreConfig,
+};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -13,6 +13,12 @@
 //! decoded or in an encoded block of the same revision. Eviction therefore
 //! encodes before it drops, and spills encoded bytes before it drops them.
 //!
+//! Blocks hold at most `block_size` steps, and a block whose decoded steps
+//! pass `max_block_bytes` splits in two at a step boundary (see
+//! [`BlockLayout`]): a heavy timeline gets short blocks, a light one keeps
+//! whole ones. A split renumbers every later block, so it is reported as a
+//! layout change ([`Changes::layout_changed`]).
+//!
 //! Checkpoints are valid for blocks `0..valid_checkpoints`. An edit in block
 //! `k` lowers that mark to `k + 1`; the next read of a later block folds the
 //! checkpoints forward from the mark, one block at a time. A recomputed
@@ -36,6 +42,7 @@ use crate::compression::Compression;
 use crate::delta::StepDelta;
 use crate::error::{DecodeError, StoreError};
 use crate::key::{Key, NodeName, Op};
+use crate::layout::BlockLayout;
 use crate::overrides::Overrides;
 use crate::payload::Payload;
 use crate::spill::{SpillDir, SpillFile};
@@ -47,10 +54,15 @@ use crate::wire::{self, BlockMeta};
 /// keeps a mistaken step count an error instead of an out-of-memory abort.
 pub const MAX_STEPS: u32 = 1 << 24;
 
+/// The default byte limit of a block's steps: a few MiB, so one block is
+/// quick to fetch over a network and cheap to cache whatever a step weighs.
+pub const DEFAULT_MAX_BLOCK_BYTES: usize = 4 << 20;
+
 /// How a [`Store`] groups steps and how much memory it may keep.
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
     block_size: u32,
+    max_block_bytes: usize,
     budget_bytes: usize,
     spill_dir: Option<PathBuf>,
     compression: Compression,
@@ -60,6 +72,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             block_size: 32,
+            max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
             budget_bytes: 256 << 20,
             spill_dir: None,
             compression: Compression::default(),
@@ -72,6 +85,15 @@ impl StoreConfig {
     /// larger ones; a seek folds at most this many steps.
     pub fn block_size(mut self, steps: u32) -> Self {
         self.block_size = steps;
+        self
+    }
+
+    /// Bytes of recorded steps a block may hold before it splits (default
+    /// [`DEFAULT_MAX_BLOCK_BYTES`], counted as the decoded steps' size,
+    /// which is their packed payloads plus a little bookkeeping). A single
+    /// step heavier than this is a block of its own.
+    pub fn max_block_bytes(mut self, bytes: usize) -> Self {
+        self.max_block_bytes = bytes;
         self
     }
 
@@ -98,6 +120,11 @@ impl StoreConfig {
     /// Steps per block.
     pub fn get_block_size(&self) -> u32 {
         self.block_size
+    }
+
+    /// The byte limit of a block's steps.
+    pub fn get_max_block_bytes(&self) -> usize {
+        self.max_block_bytes
     }
 
     /// The memory budget in bytes.
@@ -134,7 +161,8 @@ pub struct MemoryStats {
 #[derive(Debug)]
 pub struct Store<P> {
     config: StoreConfig,
-    num_steps: u32,
+    /// Where each slot's steps start; always one start per slot.
+    layout: BlockLayout,
     slots: Vec<Slot<P>>,
     /// Blocks `0..valid_checkpoints` have an up-to-date checkpoint.
     valid_checkpoints: usize,
@@ -172,6 +200,9 @@ struct Slot<P> {
 /// An encoded block, in memory, on disk, or both.
 #[derive(Debug)]
 struct Packed {
+    /// The block's place when it was encoded (its header says it): a split
+    /// before it moves the block, and its header must then be rewritten.
+    place: (u32, u32, u32),
     deltas_rev: u64,
     checkpoint_rev: Option<u64>,
     resident: Option<Bytes>,
@@ -355,7 +386,7 @@ impl<P: Payload> Store<P> {
     fn empty(config: StoreConfig) -> Self {
         Self {
             config,
-            num_steps: 0,
+            layout: BlockLayout::default(),
             slots: Vec::new(),
             valid_checkpoints: 1,
             overrides: Arc::new(Overrides::new()),
@@ -376,10 +407,15 @@ impl<P: Payload> Store<P> {
 
     /// Steps in the timeline.
     pub fn num_steps(&self) -> u32 {
-        self.num_steps
+        self.layout.num_steps()
     }
 
-    /// Steps per block.
+    /// Where every block starts.
+    pub fn layout(&self) -> &BlockLayout {
+        &self.layout
+    }
+
+    /// The most steps a block holds (heavy blocks hold fewer).
     pub fn block_size(&self) -> u32 {
         self.config.block_size
     }
@@ -392,18 +428,16 @@ impl<P: Payload> Store<P> {
     /// The block holding `step`.
     pub fn block_of(&self, step: u32) -> Result<u32, StoreError> {
         self.check_step(step)?;
-        Ok(step / self.config.block_size)
+        self.layout
+            .block_of(step)
+            .ok_or_else(|| self.step_out_of_range(step))
     }
 
     /// The steps of block `index` (empty past the last block). Callers ask
     /// the store instead of multiplying by the block size, so the store
     /// alone decides where blocks start.
     pub fn block_steps(&self, index: u32) -> std::ops::Range<u32> {
-        if index >= self.num_blocks() {
-            return self.num_steps..self.num_steps;
-        }
-        let meta = self.meta(index as usize);
-        meta.first_step..meta.first_step + meta.num_steps
+        self.layout.steps(index)
     }
 
     /// The blocks holding any of `steps`, as an inclusive range; steps past
@@ -414,13 +448,7 @@ impl<P: Payload> Store<P> {
         &self,
         steps: std::ops::Range<u32>,
     ) -> Option<std::ops::RangeInclusive<u32>> {
-        let last_step = self.num_steps.checked_sub(1)?;
-        if steps.is_empty() {
-            return None;
-        }
-        let first = steps.start.min(last_step) / self.config.block_size;
-        let last = (steps.end - 1).min(last_step) / self.config.block_size;
-        Some(first..=last)
+        self.layout.blocks_of_steps(steps)
     }
 
     /// Records one op into `step`, after the ops already there.
@@ -461,9 +489,8 @@ impl<P: Payload> Store<P> {
         step: u32,
         edit: impl FnOnce(&mut StepDelta<P>, &mut dyn FnMut() -> u64),
     ) -> Result<(), StoreError> {
-        self.check_step(step)?;
-        let k = (step / self.config.block_size) as usize;
-        let offset = (step % self.config.block_size) as usize;
+        let k = self.block_of(step)? as usize;
+        let offset = (step - self.layout.steps(k as u32).start) as usize;
         self.ensure_deltas(k)?;
         let mut last_rev = self.last_rev;
         let slot = &mut self.slots[k];
@@ -502,36 +529,103 @@ impl<P: Payload> Store<P> {
         self.valid_checkpoints = self.valid_checkpoints.min(k + 1);
         self.changes.edit(k as u32);
         self.touch(k);
+        self.split_heavy(k);
         self.enforce_budget(&[k]);
         Ok(())
     }
 
+    /// Splits block `k` while its decoded steps pass the byte limit, each
+    /// time before the first step that takes it over (a step heavier than
+    /// the limit alone becomes a block of its own).
+    fn split_heavy(&mut self, mut k: usize) {
+        let max = self.config.max_block_bytes;
+        // What the steps hold, not how they are held (a block decoded from
+        // its encoding has every step allocated; one being recorded only
+        // those up to the last written), so a recording splits the same
+        // whatever the memory budget did to it.
+        while let Some(slot) = self.slots.get(k)
+            && let Some(deltas) = &slot.deltas
+        {
+            let mut sum = 0usize;
+            let over = deltas.iter().position(|d| {
+                sum = sum.saturating_add(d.approx_bytes());
+                sum > max
+            });
+            // Trailing empty steps are not content either.
+            let recorded = deltas.iter().rposition(|d| !d.is_empty()).map_or(0, |i| i + 1);
+            let cut = match over {
+                Some(i) if i.max(1) < recorded => i.max(1),
+                _ => return,
+            };
+            let first = self.layout.steps(k as u32).start;
+            if !self.layout.split(k as u32, first + cut as u32) {
+                return;
+            }
+            self.last_rev += 1;
+            let head_rev = self.last_rev;
+            self.last_rev += 1;
+            let tail_rev = self.last_rev;
+            let mut tail = Vec::new();
+            self.account(k, |slot| {
+                if let Some(deltas) = slot.deltas.as_mut() {
+                    tail = Arc::make_mut(deltas).split_off(cut);
+                    slot.deltas_bytes = deltas_bytes(deltas);
+                }
+                slot.deltas_rev = head_rev;
+            });
+            let mut slot = Slot::new(tail_rev);
+            slot.deltas_bytes = deltas_bytes(&tail);
+            slot.deltas = Some(Arc::new(tail));
+            slot.last_used = self.slots[k].last_used;
+            self.resident_bytes += slot.resident_bytes();
+            self.slots.insert(k + 1, slot);
+            self.valid_checkpoints = self.valid_checkpoints.min(k + 1);
+            // Every later block has a new index.
+            for index in k..self.slots.len() {
+                self.changes.edit(index as u32);
+            }
+            self.changes.set_layout();
+            k += 1;
+        }
+    }
+
     /// Grows or shrinks the timeline to `num_steps` steps. Steps added are
-    /// empty; steps cut are dropped with everything recorded in them.
+    /// empty (the last block grows up to `block_size` steps, then new
+    /// blocks follow); steps cut are dropped with everything recorded in
+    /// them.
     pub fn set_steps(&mut self, num_steps: u32) -> Result<(), StoreError> {
         check_num_steps(num_steps)?;
-        if num_steps == self.num_steps {
+        let old_steps = self.num_steps();
+        if num_steps == old_steps {
             return Ok(());
         }
         let bs = self.config.block_size;
-        let new_blocks = num_steps.div_ceil(bs) as usize;
-        let old_blocks = self.slots.len();
-        // The last block both before and after changes length unless it is
-        // whole in both. Decode it first: that may fail, and nothing has
-        // changed yet then.
-        let resized = new_blocks.min(old_blocks).checked_sub(1).filter(|&k| {
-            let first = k as u32 * bs;
-            (self.num_steps - first).min(bs) != (num_steps - first).min(bs)
-        });
+        // The block that changes length: when shrinking, the one that will
+        // be last, unless it ends there already; when growing, the last one,
+        // if shorter than a whole block. Decode it first: that may fail,
+        // and nothing has changed yet then.
+        let resized = if num_steps < old_steps {
+            num_steps
+                .checked_sub(1)
+                .and_then(|s| self.layout.block_of(s))
+                .filter(|&k| self.layout.steps(k).end != num_steps)
+        } else {
+            self.num_blocks()
+                .checked_sub(1)
+                .filter(|&k| self.layout.steps(k).len() < bs as usize)
+        }
+        .map(|k| k as usize);
         if let Some(k) = resized {
             self.ensure_deltas(k)?;
         }
-        for k in (new_blocks..old_blocks).rev() {
-            self.drop_slot(k);
+        while self.layout.starts().last().is_some_and(|&s| s >= num_steps) {
+            self.drop_slot(self.slots.len() - 1);
         }
-        self.valid_checkpoints = self.valid_checkpoints.min(new_blocks.max(1));
         if let Some(k) = resized {
-            let len = (num_steps - k as u32 * bs).min(bs) as usize;
+            let start = self.layout.steps(k as u32).start;
+            let end = num_steps.min(start + bs);
+            self.layout.set_end(end);
+            let len = (end - start) as usize;
             let Some(deltas) = self.slots[k].deltas.as_mut() else {
                 return Err(Self::lost(k));
             };
@@ -547,10 +641,12 @@ impl<P: Payload> Store<P> {
             });
             self.changes.edit(k as u32);
         }
-        self.num_steps = num_steps;
-        for k in old_blocks..new_blocks {
-            self.push_slot(k);
+        while self.num_steps() < num_steps {
+            let end = num_steps.min(self.num_steps() + bs);
+            self.layout.push(end);
+            self.push_slot(self.slots.len());
         }
+        self.valid_checkpoints = self.valid_checkpoints.min(self.slots.len().max(1));
         self.changes.set_num_steps();
         self.enforce_budget(&[]);
         Ok(())
@@ -558,6 +654,7 @@ impl<P: Payload> Store<P> {
 
     /// Empties every step and drops the overrides; the number of steps stays.
     pub fn clear(&mut self) {
+        let num_steps = self.num_steps();
         for k in (0..self.slots.len()).rev() {
             self.drop_slot(k);
         }
@@ -565,14 +662,13 @@ impl<P: Payload> Store<P> {
             self.overrides = Arc::new(Overrides::new());
             self.changes.set_overrides();
         }
-        let num_steps = self.num_steps;
         self.build_slots(num_steps);
     }
 
     fn build_slots(&mut self, num_steps: u32) {
-        self.num_steps = num_steps;
+        self.layout = BlockLayout::fixed(num_steps, self.config.block_size);
         self.valid_checkpoints = 1;
-        for k in 0..num_steps.div_ceil(self.config.block_size) as usize {
+        for k in 0..self.layout.num_blocks() as usize {
             self.push_slot(k);
         }
     }
@@ -592,6 +688,7 @@ impl<P: Payload> Store<P> {
         let Some(slot) = self.slots.pop() else {
             return;
         };
+        self.layout.pop();
         self.resident_bytes = self.resident_bytes.saturating_sub(slot.resident_bytes());
         if let (Some(spill), Some(file)) = (&self.spill, slot.packed.and_then(|p| p.file)) {
             spill.remove(file);
@@ -623,7 +720,7 @@ impl<P: Payload> Store<P> {
             .state_at(step)
             .map_err(|_| StoreError::StepOutOfRange {
                 step,
-                num_steps: self.num_steps,
+                num_steps: self.num_steps(),
             })
     }
 
@@ -774,13 +871,17 @@ impl<P: Payload> Store<P> {
     // ------------------------------------------------------------ internals
 
     fn check_step(&self, step: u32) -> Result<(), StoreError> {
-        if step < self.num_steps {
+        if step < self.num_steps() {
             return Ok(());
         }
-        Err(StoreError::StepOutOfRange {
+        Err(self.step_out_of_range(step))
+    }
+
+    fn step_out_of_range(&self, step: u32) -> StoreError {
+        StoreError::StepOutOfRange {
             step,
-            num_steps: self.num_steps,
-        })
+            num_steps: self.num_steps(),
+        }
     }
 
     fn check_block(&self, index: u32) -> Result<usize, StoreError> {
@@ -794,16 +895,21 @@ impl<P: Payload> Store<P> {
     }
 
     fn meta(&self, k: usize) -> BlockMeta {
-        let bs = self.config.block_size;
         let slot = &self.slots[k];
-        let first_step = k as u32 * bs;
+        let steps = self.layout.steps(k as u32);
         BlockMeta {
             index: k as u32,
-            first_step,
-            num_steps: (self.num_steps - first_step).min(bs),
+            first_step: steps.start,
+            num_steps: steps.end - steps.start,
             deltas_rev: slot.deltas_rev,
             checkpoint_rev: slot.checkpoint_rev,
         }
+    }
+
+    /// Index, first step and length of block `k`, as its header says them.
+    fn place(&self, k: usize) -> (u32, u32, u32) {
+        let meta = self.meta(k);
+        (meta.index, meta.first_step, meta.num_steps)
     }
 
     /// An internal invariant broke: the block's content is nowhere.
@@ -981,7 +1087,7 @@ impl<P: Payload> Store<P> {
         };
         let checkpoint_ok =
             k >= self.valid_checkpoints || packed.checkpoint_rev == Some(slot.checkpoint_rev);
-        packed.deltas_rev == slot.deltas_rev && checkpoint_ok
+        packed.deltas_rev == slot.deltas_rev && checkpoint_ok && packed.place == self.place(k)
     }
 
     /// Encodes block `k` from its freshest forms, reusing the sections of
@@ -1049,7 +1155,9 @@ impl<P: Payload> Store<P> {
     fn install_packed(&mut self, encoded: EncodedBlock) -> Bytes {
         let k = encoded.meta.index as usize;
         let bytes = encoded.bytes.clone();
+        let meta = encoded.meta;
         let packed = Packed {
+            place: (meta.index, meta.first_step, meta.num_steps),
             deltas_rev: encoded.meta.deltas_rev,
             checkpoint_rev: encoded.checkpoint_rev,
             resident: Some(encoded.bytes),

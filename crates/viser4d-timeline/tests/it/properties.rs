@@ -35,6 +35,18 @@ proptest! {
     fn a_state_from_block_equals_full_replay(script in script(true), budget in prop::sample::select(&[usize::MAX, 0, 600][..])) {
         let mut run = run(&script, budget)?;
         let n = run.store.num_steps();
+        let layout = run.store.layout().clone();
+        viser4d_timeline::check_starts(layout.starts(), n).map_err(fail)?;
+        for k in 0..layout.num_blocks() {
+            prop_assert!(layout.steps(k).len() <= script.block_size as usize, "block {} of {:?}", k, layout);
+            let block = run.store.block(k).map_err(fail)?;
+            prop_assert_eq!(block.steps(), layout.steps(k));
+        }
+        if script.max_block_bytes == usize::MAX {
+            // Light steps never split: the layout is whole blocks.
+            let whole = viser4d_timeline::BlockLayout::fixed(n, script.block_size);
+            prop_assert_eq!(&layout, &whole);
+        }
         for s in 0..n {
             let state = run.store.state_at(s).map_err(fail)?;
             prop_assert_eq!(flatten(&state), run.model.state_at(s), "step {}", s);
@@ -95,7 +107,6 @@ proptest! {
         let n = run.store.num_steps();
         let shown = shown_states(&run.model, n);
         let blocks = blocks(&mut run)?;
-        let bs = run.store.block_size();
         let overrides = run.store.overrides().clone();
 
         let mut walker = Cursor::new();
@@ -103,7 +114,7 @@ proptest! {
         let mut walked = Client::default();
         let mut s = 0;
         while s < n {
-            let block = &blocks[(s / bs) as usize];
+            let block = &blocks[run.store.block_of(s).map_err(fail)? as usize];
             let emits = walker.seek(block, s).map_err(fail)?;
             walked.apply(&emits, &shown[s as usize], stride == 1).map_err(fail)?;
             prop_assert_eq!(&walked, &Client::of(&shown[s as usize]), "step {}", s);
@@ -157,7 +168,9 @@ proptest! {
     /// A block that the store does not report as changed did not change.
     #[test]
     fn unreported_blocks_are_unchanged(script in script(false)) {
-        let config = viser4d_timeline::StoreConfig::default().block_size(script.block_size);
+        let config = viser4d_timeline::StoreConfig::default()
+            .block_size(script.block_size)
+            .max_block_bytes(script.max_block_bytes);
         let mut store = viser4d_timeline::Store::<V>::with_config(script.num_steps, config).map_err(fail)?;
         for action in &script.actions {
             let before: Vec<(Block<V>, u64)> = (0..store.num_blocks())

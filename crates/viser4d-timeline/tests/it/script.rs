@@ -88,6 +88,8 @@ fn action(overrides: bool) -> impl Strategy<Value = Action> {
 #[derive(Clone, Debug)]
 pub struct Script {
     pub block_size: u32,
+    /// The store's byte limit per block: small ones split blocks.
+    pub max_block_bytes: usize,
     pub num_steps: u32,
     pub actions: Vec<Action>,
 }
@@ -95,11 +97,13 @@ pub struct Script {
 pub fn script(overrides: bool) -> impl Strategy<Value = Script> {
     (
         1..=4u32,
+        prop::sample::select(&[usize::MAX, usize::MAX, 0, 150, 400][..]),
         1..=12u32,
         prop::collection::vec(action(overrides), 0..48),
     )
-        .prop_map(|(block_size, num_steps, actions)| Script {
+        .prop_map(|(block_size, max_block_bytes, num_steps, actions)| Script {
             block_size,
+            max_block_bytes,
             num_steps,
             actions,
         })
@@ -174,6 +178,7 @@ fn apply_to_model(model: &mut Model, num_steps: u32, action: &Action) {
 pub fn run(script: &Script, budget_bytes: usize) -> Result<Run, TestCaseError> {
     let config = StoreConfig::default()
         .block_size(script.block_size)
+        .max_block_bytes(script.max_block_bytes)
         .budget_bytes(budget_bytes);
     let mut store = Store::with_config(script.num_steps, config).map_err(fail)?;
     let mut model = Model::new(script.num_steps);

@@ -259,3 +259,97 @@ fn job_or_bytes(s: &mut Store<u32>, index: u32) -> Result<bytes::Bytes, StoreErr
         }
     }
 }
+
+fn heavy_store(num_steps: u32, max_block_bytes: usize) -> Store<Vec<u8>> {
+    let config = StoreConfig::default()
+        .block_size(32)
+        .max_block_bytes(max_block_bytes);
+    Store::with_config(num_steps, config).expect("valid config")
+}
+
+#[test]
+fn heavy_steps_close_blocks_by_bytes_and_light_ones_by_steps() -> Result<(), StoreError> {
+    // 100 steps of a 3 KiB cloud against a 10 KiB limit: 3 steps a block.
+    let mut heavy = heavy_store(100, 10 << 10);
+    let mut light = heavy_store(100, 10 << 10);
+    for step in 0..100 {
+        heavy.put(step, key("update:/cloud:points"), vec![step as u8; 3 << 10])?;
+        light.put(step, key("update:/frame:position"), vec![step as u8; 24])?;
+    }
+    assert_eq!(light.num_blocks(), 4, "light steps keep whole blocks");
+    // Each 32-step block splits into ten of 3 steps and one of 2, and the
+    // last four steps into 3 + 1.
+    assert_eq!(heavy.num_blocks(), 3 * 11 + 2);
+    for k in 0..heavy.num_blocks() {
+        let steps = heavy.block_steps(k);
+        assert!(steps.len() <= 3, "block {k} holds {steps:?}");
+        let bytes = heavy.encoded_block(k)?;
+        // Three steps and the checkpoint before them (one more cloud).
+        assert!(bytes.len() < 4 * (3 << 10) + 1024, "block {k}: {} bytes", bytes.len());
+    }
+    for step in [0, 2, 3, 50, 99] {
+        let state = heavy.state_at(step)?;
+        assert_eq!(state.len(), 1);
+        let block = heavy.block(heavy.block_of(step)?)?;
+        assert!(block.contains(step));
+    }
+    Ok(())
+}
+
+#[test]
+fn a_split_is_a_layout_change_that_touches_every_later_block() -> Result<(), StoreError> {
+    let mut s = heavy_store(64, 10 << 10);
+    for step in 0..3 {
+        s.put(step, key("update:/cloud:points"), vec![1; 3 << 10])?;
+    }
+    s.take_changes();
+    assert_eq!(s.num_blocks(), 2);
+    s.put(3, key("update:/cloud:points"), vec![2; 3 << 10])?;
+    let changes = s.take_changes();
+    assert!(changes.layout_changed());
+    assert_eq!(s.layout().starts(), [0, 3, 32]);
+    assert!((0..3).all(|k| changes.affects_block(k)));
+    // The block that moved is encoded with its new place.
+    let moved = viser4d_timeline::Block::<Vec<u8>>::decode(&s.encoded_block(2)?)
+        .map_err(|e| StoreError::Corrupt { index: 2, source: e })?;
+    assert_eq!((moved.index(), moved.steps()), (2, 32..64));
+    Ok(())
+}
+
+#[test]
+fn a_block_encoded_before_a_split_moved_it_is_rewritten_with_its_new_place()
+-> Result<(), StoreError> {
+    let mut s = heavy_store(64, 10 << 10);
+    s.put(40, key("update:/frame:p"), vec![7; 8])?;
+    let before = s.encoded_block(1)?;
+    for step in 0..4 {
+        s.put(step, key("update:/cloud:points"), vec![1; 3 << 10])?;
+    }
+    assert_eq!(s.block_of(40)?, 2);
+    let after = s.encoded_block(2)?;
+    assert_ne!(before, after);
+    let block = viser4d_timeline::Block::<Vec<u8>>::decode(&after)
+        .map_err(|e| StoreError::Corrupt { index: 2, source: e })?;
+    assert_eq!(block.index(), 2);
+    assert!(block.delta(40).is_ok_and(|d| !d.is_empty()));
+    Ok(())
+}
+
+#[test]
+fn set_steps_keeps_split_blocks_and_grows_the_last_to_a_whole_block() -> Result<(), StoreError> {
+    let mut s = heavy_store(10, 10 << 10);
+    for step in 0..10 {
+        s.put(step, key("update:/cloud:points"), vec![1; 3 << 10])?;
+    }
+    assert_eq!(s.layout().starts(), [0, 3, 6, 9]);
+    s.set_steps(50)?;
+    assert_eq!(s.layout().starts(), [0, 3, 6, 9, 41]);
+    s.set_steps(7)?;
+    assert_eq!(s.layout().starts(), [0, 3, 6]);
+    assert_eq!(s.block_steps(2), 6..7);
+    assert_eq!(s.state_at(6)?.len(), 1);
+    s.clear();
+    assert_eq!(s.layout().starts(), [0]);
+    assert_eq!(s.num_steps(), 7);
+    Ok(())
+}
