@@ -293,6 +293,7 @@ fn timeline_messages() -> Result<Vec<ServerMessage>> {
             standalone: false,
             fps: 10.0,
             block_size: BLOCK,
+            block_starts: Vec::new(),
             cache_bytes: 1 << 20,
             block_bytes: Vec::new(),
             global_defaults: Vec::new(),

@@ -18,7 +18,8 @@
 //!                                     <---  TimelinePlaybackState {playing, step, speed, loop}
 //!                                     <---  TimelineBlockDiscard {index} (evicted)
 //!   TimelineBlock (a held block edited) --->
-//!   TimelineManifest (sizes changed)  --->
+//!   TimelineManifest (sizes changed,  --->  (new starts: drops its blocks, keeps what it shows)
+//!     or blocks start elsewhere)
 //!   TimelineSeek / Play / Pause / SetSpeed / Refresh / Clear --->
 //! ```
 //!
@@ -46,7 +47,7 @@ use crate::value::Value;
 /// old bundle, a page cached by the browser) would otherwise sit inert or
 /// misread blocks. Bump it with any change a peer of the old revision would
 /// misread.
-pub const PROTOCOL_REVISION: u32 = 2;
+pub const PROTOCOL_REVISION: u32 = 3;
 
 /// Every viser4d message type starts with this.
 pub const TIMELINE_TYPE_PREFIX: &str = "Timeline";
@@ -141,8 +142,13 @@ timeline_messages! {
         standalone: bool,
         /// Base step rate, steps per second.
         fps: f64,
-        /// Steps per block.
+        /// The most steps a block holds.
         block_size: u32,
+        /// The first step of every block, when blocks are not all
+        /// `block_size` steps (heavy steps close a block early); empty when
+        /// they are, so a long light timeline costs nothing here.
+        #[serde(default)]
+        block_starts: Vec<u32>,
         /// Bytes of blocks the tab may hold.
         cache_bytes: u64,
         /// Encoded size of each block, where known.
@@ -156,6 +162,11 @@ timeline_messages! {
     TimelineManifest = "TimelineManifest" {
         /// Encoded size of each block, where known.
         block_bytes: Vec<Option<u64>>,
+        /// The new first step of every block, when blocks now start
+        /// elsewhere (a heavy block split while recording): the indices the
+        /// tab holds mean other steps, so it drops its blocks.
+        #[serde(default)]
+        block_starts: Option<Vec<u32>>,
     }
 
     /// One block's bytes and the audio of its steps; replaces any copy
@@ -421,7 +432,10 @@ impl TimelineConfigure {
         if !(self.fps.is_finite() && self.fps > 0.0) {
             return Err(format!("fps {} is not positive and finite", self.fps));
         }
-        let num_blocks = self.num_steps.div_ceil(self.block_size) as usize;
+        if !self.block_starts.is_empty() {
+            check_block_starts(&self.block_starts, self.num_steps)?;
+        }
+        let num_blocks = self.num_blocks() as usize;
         if self.block_bytes.len() > num_blocks {
             return Err(format!(
                 "{} block sizes given for {num_blocks} blocks",
@@ -433,8 +447,48 @@ impl TimelineConfigure {
 
     /// Blocks in the timeline (valid once [`TimelineConfigure::check`] passed).
     pub fn num_blocks(&self) -> u32 {
-        self.num_steps.div_ceil(self.block_size.max(1))
+        if self.block_starts.is_empty() {
+            self.num_steps.div_ceil(self.block_size.max(1))
+        } else {
+            self.block_starts.len() as u32
+        }
     }
+
+    /// The first step of every block (valid once
+    /// [`TimelineConfigure::check`] passed).
+    pub fn starts(&self) -> Vec<u32> {
+        if self.block_starts.is_empty() {
+            (0..self.num_steps)
+                .step_by(self.block_size.max(1) as usize)
+                .collect()
+        } else {
+            self.block_starts.clone()
+        }
+    }
+}
+
+/// Checks block starts from outside: block 0 at step 0, increasing, each
+/// below `num_steps`.
+pub fn check_block_starts(starts: &[u32], num_steps: u32) -> Result<(), String> {
+    match starts.first() {
+        Some(0) => {}
+        Some(first) => return Err(format!("the first block starts at step {first}, not 0")),
+        None => return Err(format!("no block for {num_steps} steps")),
+    }
+    if let Some(pair) = starts.windows(2).find(|p| p[1] <= p[0]) {
+        return Err(format!(
+            "block starts {} then {}: starts must increase",
+            pair[0], pair[1]
+        ));
+    }
+    if let Some(&last) = starts.last()
+        && last >= num_steps
+    {
+        return Err(format!(
+            "a block starts at step {last}, not below num_steps {num_steps}"
+        ));
+    }
+    Ok(())
 }
 
 impl TimelineHello {

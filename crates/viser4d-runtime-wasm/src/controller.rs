@@ -12,7 +12,7 @@ use viser4d_proto::timeline::{
     ClientMessage, PROTOCOL_REVISION, ServerMessage, TimelineBlockDiscard, TimelineBlockRequest,
     TimelinePlaybackState, TimelineReady, TimelineTimestep,
 };
-use viser4d_timeline::{Block, Cursor, Emit, Overrides};
+use viser4d_timeline::{Block, BlockLayout, Cursor, Emit, Overrides};
 
 use crate::cache::{BlockCache, Cached};
 use crate::player::{Player, Position};
@@ -70,7 +70,8 @@ pub struct Stats {
 #[derive(Debug, Default)]
 pub struct Controller {
     configured: bool,
-    block_size: u32,
+    /// Where each block starts (blocks are not all the same length).
+    layout: BlockLayout,
     sizes: Vec<Option<u64>>,
     defaults: HashMap<String, Bytes>,
     cache: BlockCache,
@@ -214,7 +215,7 @@ impl Controller {
                     && m.standalone
                     && m.num_steps == self.player.num_steps()
                     && m.first_step == self.player.first()
-                    && m.block_size == self.block_size =>
+                    && m.starts() == self.layout.starts() =>
             {
                 // The same recording again (viser replays a looping file,
                 // and the runtime also reads it directly): nothing to redo.
@@ -223,14 +224,7 @@ impl Controller {
             // are newer than the crates' MSRV.
             ServerMessage::TimelineConfigure(m) if m.check().is_err() => {
                 let reason = m.check().err().unwrap_or_default();
-                let text = format!(
-                    "viser4d: this timeline cannot be played: its configuration is invalid ({reason})."
-                );
-                log(&text);
-                self.refused = Some(text);
-                // Whatever was configured before is not this timeline.
-                self.clear_shown(sink);
-                self.configured = false;
+                self.refuse(&reason, sink);
             }
             ServerMessage::TimelineConfigure(m) => {
                 self.refused = None;
@@ -238,7 +232,15 @@ impl Controller {
                 self.cache.reset(m.cache_bytes);
                 self.in_flight.clear();
                 self.speculative = None;
-                self.block_size = m.block_size.max(1);
+                // `check` passed, so the starts are valid; a layout that
+                // still fails is refused like a bad configuration.
+                self.layout = match BlockLayout::from_starts(m.starts(), m.num_steps) {
+                    Ok(layout) => layout,
+                    Err(reason) => {
+                        self.refuse(&reason, sink);
+                        return;
+                    }
+                };
                 let num_blocks = m.num_blocks() as usize;
                 self.sizes = m.block_bytes;
                 self.sizes.resize(num_blocks, None);
@@ -259,6 +261,15 @@ impl Controller {
                 self.sync(sink);
             }
             ServerMessage::TimelineManifest(m) => {
+                if let Some(starts) = m.block_starts {
+                    match BlockLayout::from_starts(starts, self.layout.num_steps()) {
+                        Ok(layout) => self.relayout(layout),
+                        Err(reason) => {
+                            log(&format!("viser4d: ignoring a manifest: {reason}"));
+                            return;
+                        }
+                    }
+                }
                 let num_blocks = self.sizes.len();
                 self.sizes = m.block_bytes;
                 self.sizes.resize(num_blocks, None);
@@ -290,14 +301,26 @@ impl Controller {
                         return;
                     }
                 };
+                let place = self.layout.steps(m.index);
+                if block.index() != m.index || block.first_step() != place.start {
+                    // Sent under another layout (it crossed a manifest);
+                    // asked for again when needed.
+                    log(&format!(
+                        "viser4d: dropping block {} of steps {:?}: this layout has it at {place:?}",
+                        m.index,
+                        block.steps()
+                    ));
+                    self.sync(sink);
+                    return;
+                }
                 self.stats.last_block_decode_ms = Some(sink.now_ms() - now);
                 if let Some(size) = self.sizes.get_mut(m.index as usize) {
                     *size = Some(bytes);
                 }
                 // The block the transport is on stays; the one shown may be
                 // on its way out (a seek elsewhere is waiting for this one).
-                let keep = Some(self.step(now) / self.block_size);
-                if self.shown.map(|s| s / self.block_size) == Some(m.index) {
+                let keep = self.layout.block_of(self.step(now));
+                if self.shown.and_then(|s| self.layout.block_of(s)) == Some(m.index) {
                     // The shown block changed under us: show it again.
                     self.needs_show = true;
                     self.jump = true;
@@ -337,6 +360,32 @@ impl Controller {
                 self.sync(sink);
             }
         }
+    }
+
+    /// Refuses the configuration: says why, and plays nothing until a
+    /// valid one.
+    fn refuse(&mut self, reason: &str, sink: &mut dyn Sink) {
+        let text = format!(
+            "viser4d: this timeline cannot be played: its configuration is invalid ({reason})."
+        );
+        log(&text);
+        self.refused = Some(text);
+        // Whatever was configured before is not this timeline.
+        self.clear_shown(sink);
+        self.configured = false;
+    }
+
+    /// Blocks start elsewhere now: the cached ones are dropped (their
+    /// indices mean other steps), and the step shown is shown again from
+    /// the new blocks by a diff, so nothing on screen flickers.
+    fn relayout(&mut self, layout: BlockLayout) {
+        self.layout = layout;
+        let budget = self.cache.budget();
+        self.cache.reset(budget);
+        self.in_flight.clear();
+        self.speculative = None;
+        self.needs_show = true;
+        self.jump = true;
     }
 
     /// Removes everything the timeline shows (and clears its globals).
@@ -536,7 +585,9 @@ impl Controller {
 
     /// Applies `step` from its block; requests the block if missing.
     fn show(&mut self, step: u32, sink: &mut dyn Sink) -> bool {
-        let index = step / self.block_size;
+        let Some(index) = self.layout.block_of(step) else {
+            return false;
+        };
         let Some(block) = self.cache.get(index) else {
             self.request(index, sink);
             return false;
@@ -595,8 +646,10 @@ impl Controller {
             return;
         }
         let Some(shown) = self.shown else { return };
-        let num_blocks = self.player.num_steps().div_ceil(self.block_size);
-        let current = shown / self.block_size;
+        let num_blocks = self.layout.num_blocks();
+        let Some(current) = self.layout.block_of(shown) else {
+            return;
+        };
         let mut total = self.estimated_size(current);
         for ahead in 1..num_blocks {
             let index = current + ahead;

@@ -31,6 +31,7 @@ pub struct ServerBuilder {
     num_steps: Option<u32>,
     fps: Option<f64>,
     block_size: Option<u32>,
+    max_block_bytes: Option<usize>,
     client_cache_bytes: Option<u64>,
     inject_runtime: bool,
     recording: Option<bytes::Bytes>,
@@ -86,6 +87,7 @@ impl Default for ServerBuilder {
             num_steps: None,
             fps: None,
             block_size: None,
+            max_block_bytes: None,
             client_cache_bytes: None,
             inject_runtime: true,
             recording: None,
@@ -146,6 +148,16 @@ impl ServerBuilder {
     /// `VISER4D_BLOCK_SIZE`).
     pub fn block_size(mut self, steps: u32) -> ServerBuilder {
         self.block_size = Some(steps);
+        self
+    }
+
+    /// Bytes of recorded steps a block may hold before it closes early
+    /// (default 4 MiB): a heavy timeline (a 200k-point cloud a step) gets
+    /// blocks of a few steps, quick to fetch over a network, while a light
+    /// one keeps blocks of `block_size` steps. A step heavier than this is
+    /// a block of its own.
+    pub fn max_block_bytes(mut self, bytes: usize) -> ServerBuilder {
+        self.max_block_bytes = Some(bytes);
         self
     }
 
@@ -297,6 +309,12 @@ impl ServerBuilder {
             Some(c) => c,
             None => env_number(CLIENT_CACHE_ENV)?.unwrap_or(DEFAULT_CLIENT_CACHE_BYTES),
         };
+        if self.max_block_bytes == Some(0) {
+            return Err(ServerError::invalid(
+                "max_block_bytes",
+                "must be positive, got 0",
+            ));
+        }
         if self.memory_budget_bytes == Some(0) {
             return Err(ServerError::invalid(
                 "memory_budget_bytes",
@@ -307,6 +325,7 @@ impl ServerBuilder {
             num_steps,
             fps,
             block_size,
+            max_block_bytes: self.max_block_bytes,
             cache_bytes,
             memory_budget_bytes: self.memory_budget_bytes,
             spill_dir: self.spill_dir.clone(),

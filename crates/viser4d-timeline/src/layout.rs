@@ -121,12 +121,15 @@ impl BlockLayout {
 }
 
 /// Checks block starts against [`BlockLayout`]'s invariants.
-pub fn check_starts(starts: &[u32], num_steps: u32) -> Result<(), String> {
+fn check_starts(starts: &[u32], num_steps: u32) -> Result<(), String> {
     if num_steps == 0 {
         if starts.is_empty() {
             return Ok(());
         }
-        return Err(format!("{} block starts for an empty timeline", starts.len()));
+        return Err(format!(
+            "{} block starts for an empty timeline",
+            starts.len()
+        ));
     }
     match starts.first() {
         Some(0) => {}

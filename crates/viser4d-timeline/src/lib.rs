@@ -94,7 +94,7 @@ pub use delta::StepDelta;
 pub use diff::{Emit, diff};
 pub use error::{DecodeError, EncodeError, KeyError, SeekError, StoreError};
 pub use key::{Key, KeyRef, NodeName, Op, Symbol};
-pub use layout::{BlockLayout, check_starts};
+pub use layout::BlockLayout;
 pub use overrides::Overrides;
 pub use payload::Payload;
 pub use scene::{Entry, Node, Scene, SymbolIter, SymbolMap};

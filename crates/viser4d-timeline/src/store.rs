@@ -552,7 +552,10 @@ impl<P: Payload> Store<P> {
                 sum > max
             });
             // Trailing empty steps are not content either.
-            let recorded = deltas.iter().rposition(|d| !d.is_empty()).map_or(0, |i| i + 1);
+            let recorded = deltas
+                .iter()
+                .rposition(|d| !d.is_empty())
+                .map_or(0, |i| i + 1);
             let cut = match over {
                 Some(i) if i.max(1) < recorded => i.max(1),
                 _ => return,

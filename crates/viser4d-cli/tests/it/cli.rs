@@ -181,6 +181,7 @@ fn a_crafted_timeline_configuration_is_one_clear_error() {
             standalone: true,
             fps: 10.0,
             block_size,
+            block_starts: Vec::new(),
             cache_bytes: 1 << 20,
             block_bytes: Vec::new(),
             global_defaults: Vec::new(),

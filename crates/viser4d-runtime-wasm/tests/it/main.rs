@@ -63,6 +63,7 @@ fn configure(num_steps: u32, block_size: u32, cache_bytes: u64) -> ServerMessage
         standalone: false,
         fps: 10.0,
         block_size,
+        block_starts: Vec::new(),
         cache_bytes,
         block_bytes: Vec::new(),
         global_defaults: Vec::new(),
@@ -237,6 +238,7 @@ fn a_configuration_out_of_bounds_is_refused_before_anything_is_sized_from_it() {
             standalone: false,
             fps,
             block_size,
+            block_starts: Vec::new(),
             cache_bytes: 1 << 20,
             block_bytes: Vec::new(),
             global_defaults: Vec::new(),
@@ -287,4 +289,133 @@ fn a_server_of_another_protocol_revision_is_named_and_nothing_plays() {
     assert!(controller.mismatch().is_none());
     controller.handle(configure(10, 4, 1 << 20), &mut page);
     assert!(controller.configured());
+}
+
+/// A timeline whose step `t` puts a 100-byte payload starting with "t:",
+/// in blocks of at most 8 steps and 700 bytes (two steps a block: a step
+/// is its payload plus the store's bookkeeping).
+fn heavy_store(num_steps: u32) -> Store<Bytes> {
+    let config = StoreConfig::default().block_size(8).max_block_bytes(700);
+    let mut store = Store::with_config(num_steps, config).expect("a store");
+    let key = Key::create("/cloud").expect("a key");
+    for t in 0..num_steps {
+        let mut payload = format!("{t}:").into_bytes();
+        payload.resize(100, b'.');
+        store
+            .put(t, key.clone(), Bytes::from(payload))
+            .expect("recording");
+    }
+    store
+}
+
+fn configure_layout(store: &Store<Bytes>) -> ServerMessage {
+    TimelineConfigure {
+        num_steps: store.num_steps(),
+        first_step: 0,
+        standalone: false,
+        fps: 10.0,
+        block_size: store.block_size(),
+        block_starts: store.layout().starts().to_vec(),
+        cache_bytes: 1 << 20,
+        block_bytes: Vec::new(),
+        global_defaults: Vec::new(),
+    }
+    .into()
+}
+
+fn step_shown(page: &mut FakePage) -> Vec<String> {
+    shown_payloads(page)
+        .into_iter()
+        .map(|p| p.split(':').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn blocks_of_uneven_length_are_found_by_their_starts() {
+    let mut store = heavy_store(20);
+    assert_eq!(store.layout().starts(), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    c.handle(configure_layout(&store), &mut page);
+    assert_eq!(page.take_requests(), [0]);
+    c.handle(block(&mut store, 0), &mut page);
+    assert_eq!(step_shown(&mut page), ["0"]);
+
+    c.seek(13, &mut page);
+    assert_eq!(page.take_requests(), [6], "step 13 is in the block from 12");
+    c.handle(block(&mut store, 6), &mut page);
+    assert_eq!(step_shown(&mut page), ["13"]);
+    assert_eq!(c.shown(), Some(13));
+
+    // A block sent under another layout is not taken for this one's.
+    let mut other = store_with_whole_blocks(20);
+    c.seek(17, &mut page);
+    assert_eq!(page.take_requests(), [8]);
+    c.handle(block(&mut other, 2), &mut page);
+    assert!(
+        step_shown(&mut page).is_empty(),
+        "block 2 of whole blocks is steps 16..24"
+    );
+    c.handle(block(&mut store, 8), &mut page);
+    assert_eq!(step_shown(&mut page), ["17"]);
+}
+
+fn store_with_whole_blocks(num_steps: u32) -> Store<Bytes> {
+    let config = StoreConfig::default().block_size(8);
+    Store::with_config(num_steps, config).expect("a store")
+}
+
+#[test]
+fn new_block_starts_drop_the_cache_but_keep_the_scene() {
+    use viser4d_proto::timeline::TimelineManifest;
+    // Recorded light first: whole blocks of 8.
+    let config = StoreConfig::default().block_size(8).max_block_bytes(2000);
+    let mut store = Store::with_config(16, config).expect("a store");
+    let key = Key::create("/cloud").expect("a key");
+    for t in 0..16 {
+        store
+            .put(t, key.clone(), Bytes::from(format!("{t}:")))
+            .expect("recording");
+    }
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    c.handle(configure_layout(&store), &mut page);
+    page.take_requests();
+    c.handle(block(&mut store, 0), &mut page);
+    c.seek(5, &mut page);
+    assert_eq!(step_shown(&mut page).last().map(String::as_str), Some("5"));
+    assert_eq!(c.shown(), Some(5));
+
+    // Step 1 gets heavy: block 0 splits around it, and the tab is told.
+    store
+        .put(
+            1,
+            key.clone(),
+            Bytes::from(format!("1:{}", ".".repeat(2000))),
+        )
+        .expect("recording");
+    assert_eq!(store.layout().starts(), [0, 1, 2, 8]);
+    c.handle(
+        TimelineManifest {
+            block_bytes: Vec::new(),
+            block_starts: Some(store.layout().starts().to_vec()),
+        }
+        .into(),
+        &mut page,
+    );
+    c.tick(&mut page);
+    assert_eq!(page.take_requests(), [2], "step 5 is in block 2 now");
+    assert!(
+        page.scene.is_empty(),
+        "nothing removed while the block comes"
+    );
+    c.handle(block(&mut store, 2), &mut page);
+    // Shown again by a diff from what is on screen: step 5 did not change.
+    assert!(shown_payloads(&mut page).is_empty());
+    assert_eq!(c.shown(), Some(5));
+    c.seek(1, &mut page);
+    assert_eq!(page.take_requests(), [1]);
+    c.handle(block(&mut store, 1), &mut page);
+    assert_eq!(c.shown(), Some(1));
+    assert_eq!(step_shown(&mut page), ["1"]);
 }

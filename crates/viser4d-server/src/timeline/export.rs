@@ -98,6 +98,7 @@ impl Server {
                 timeline.store.block_of(end)?,
             );
             configure.block_bytes.truncate(last_block as usize + 1);
+            configure.block_starts.truncate(last_block as usize + 1);
             (
                 first_block,
                 last_block,

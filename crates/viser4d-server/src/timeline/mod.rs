@@ -51,6 +51,8 @@ pub(crate) struct TimelineSettings {
     pub(crate) num_steps: u32,
     pub(crate) fps: f64,
     pub(crate) block_size: u32,
+    /// The store's byte limit of a block (`None`: the store's default).
+    pub(crate) max_block_bytes: Option<usize>,
     pub(crate) cache_bytes: u64,
     /// The store's memory budget (`None`: the store's default).
     pub(crate) memory_budget_bytes: Option<usize>,
@@ -138,6 +140,9 @@ impl std::fmt::Debug for Timeline {
 impl Timeline {
     pub(crate) fn new(server_id: u64, settings: &TimelineSettings) -> Result<Timeline> {
         let mut config = StoreConfig::default().block_size(settings.block_size);
+        if let Some(bytes) = settings.max_block_bytes {
+            config = config.max_block_bytes(bytes);
+        }
         if let Some(budget) = settings.memory_budget_bytes {
             config = config.budget_bytes(budget);
         }
@@ -244,9 +249,28 @@ impl Timeline {
             standalone: false,
             fps: self.fps,
             block_size: self.store.block_size(),
+            block_starts: self.block_starts(),
             cache_bytes: self.cache_bytes,
             block_bytes: self.sizes.clone(),
             global_defaults,
+        }
+    }
+
+    /// Where blocks start, for the tabs: nothing when every block is whole
+    /// (the tab works it out), else every start.
+    fn block_starts(&self) -> Vec<u32> {
+        let layout = self.store.layout();
+        let bs = self.store.block_size() as u64;
+        let whole = layout
+            .starts()
+            .iter()
+            .enumerate()
+            .all(|(k, &start)| k as u64 * bs == u64::from(start))
+            && layout.num_blocks() == layout.num_steps().div_ceil(self.store.block_size());
+        if whole {
+            Vec::new()
+        } else {
+            layout.starts().to_vec()
         }
     }
 
@@ -455,6 +479,17 @@ impl Timeline {
         out.push((client, block.into()));
     }
 
+    fn send_overrides(&self, tabs: &[ClientId], out: &mut Outgoing) {
+        match self.overrides_message() {
+            Ok(m) => {
+                for &id in tabs {
+                    out.push((id, m.clone().into()));
+                }
+            }
+            Err(error) => tracing::error!(%error, "cannot encode the overrides"),
+        }
+    }
+
     /// Sends what changed since the last flush to the ready tabs: a new
     /// configuration when the number of steps changed, the overrides, the
     /// held blocks whose revision moved, and the sizes.
@@ -474,12 +509,32 @@ impl Timeline {
             .filter(|(_, s)| s.ready)
             .map(|(id, _)| *id)
             .collect();
-        if changes.num_steps_changed() {
+        if changes.layout_changed() {
+            // Block indices mean other steps now: every tab drops its blocks
+            // and asks again. A new length reconfigures the tab; new starts
+            // alone keep what it shows, so a tab watching a recording does
+            // not flicker when a heavy block splits.
             self.sizes = vec![None; self.store.num_blocks() as usize];
-            self.audio_revs
-                .resize(self.sizes.len(), self.audio_rev_counter);
+            self.audio_rev_counter += 1;
+            self.audio_revs = vec![self.audio_rev_counter; self.sizes.len()];
+            if changes.num_steps_changed() {
+                for id in ready {
+                    self.on_ready(id, out);
+                }
+                return;
+            }
+            if changes.overrides_changed() {
+                self.send_overrides(&ready, out);
+            }
+            let manifest = TimelineManifest {
+                block_bytes: self.sizes.clone(),
+                block_starts: Some(self.store.layout().starts().to_vec()),
+            };
             for id in ready {
-                self.on_ready(id, out);
+                if let Some(session) = self.sessions.get_mut(&id) {
+                    session.held.clear();
+                }
+                out.push((id, manifest.clone().into()));
             }
             return;
         }
@@ -489,14 +544,7 @@ impl Timeline {
             }
         }
         if changes.overrides_changed() {
-            match self.overrides_message() {
-                Ok(m) => {
-                    for &id in &ready {
-                        out.push((id, m.clone().into()));
-                    }
-                }
-                Err(error) => tracing::error!(%error, "cannot encode the overrides"),
-            }
+            self.send_overrides(&ready, out);
         }
         for &id in &ready {
             let held: Vec<(u32, (u64, u64))> = self
@@ -523,6 +571,7 @@ impl Timeline {
         }
         let manifest = TimelineManifest {
             block_bytes: self.sizes.clone(),
+            block_starts: None,
         };
         for id in ready {
             out.push((id, manifest.clone().into()));
@@ -638,6 +687,7 @@ mod tests {
             num_steps: 8,
             fps: 10.0,
             block_size: 4,
+            max_block_bytes: None,
             cache_bytes: 1 << 20,
             memory_budget_bytes: None,
             spill_dir: None,

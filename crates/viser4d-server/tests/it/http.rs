@@ -211,7 +211,13 @@ fn a_bundle_of_another_protocol_revision_is_refused_at_start() {
         .start()
         .expect_err("a runtime of protocol 1");
     assert!(
-        matches!(error, ServerError::RuntimeMismatch { expected: 2, .. }),
+        matches!(
+            error,
+            ServerError::RuntimeMismatch {
+                expected: viser4d_proto::timeline::PROTOCOL_REVISION,
+                ..
+            }
+        ),
         "{error}"
     );
     assert!(error.to_string().contains("0.0.1 protocol 1"), "{error}");

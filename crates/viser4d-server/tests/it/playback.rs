@@ -158,7 +158,11 @@ fn a_runtime_facing_another_protocol_revision_says_so_in_the_page() {
             .await;
         let text = notice.as_str().unwrap_or_default();
         assert!(
-            text.contains("protocol 2") && text.contains("protocol 1") && text.contains("Reload"),
+            text.contains(&format!(
+                "protocol {}",
+                viser4d_proto::timeline::PROTOCOL_REVISION
+            )) && text.contains("protocol 1")
+                && text.contains("Reload"),
             "{text}"
         );
         tab.close().await;
@@ -705,4 +709,69 @@ fn a_token_server_plays_in_the_browser_and_other_sites_cannot_connect() {
         tab.close().await;
     });
     assert!(support::logs().contains("refused a WebSocket from a page of another origin"));
+}
+
+/// The number of points of the page's `/cloud`, or null.
+const CLOUD_POINTS: &str = "
+    const tree = window.__viserSceneTree;
+    const node = tree && tree.getState()['/cloud'];
+    return node ? node.message.props.points.length / 3 : null;";
+
+#[test]
+fn blocks_closed_by_bytes_play_through_and_a_split_under_a_watching_tab_keeps_its_step() {
+    let _one_at_a_time = webdriver::exclusive();
+    // About 200 bytes a step against a 1 KiB limit: blocks of a few steps.
+    let (server, cloud) = recorded_with(40, 30.0, |b| b.max_block_bytes(1024));
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        let id = new_client(&server, &[]);
+        wait_for_step(&tab, 0).await;
+        let playback = server.client_playback(id).expect("a playback handle");
+        playback.seek(37).expect("seek");
+        wait_for_step(&tab, 37).await;
+        let s = stats(&tab).await;
+        assert_eq!(
+            s["blockRequests"],
+            json!(2),
+            "block 0 and the one of step 37: {s}"
+        );
+
+        playback.seek(0).expect("seek");
+        wait_for_step(&tab, 0).await;
+        server.play(None, None).expect("play");
+        wait_for_step(&tab, 39).await;
+        let s = stats(&tab).await;
+        let requests = s["blockRequests"].as_u64().unwrap_or(0);
+        assert!(requests > 8, "40 steps in short blocks, all fetched: {s}");
+        assert_eq!(
+            s["stepsApplied"].as_u64().map(|n| n >= 41),
+            Some(true),
+            "every step applied: {s}"
+        );
+
+        // Step 2 becomes heavy: its block splits and every later block moves,
+        // while the tab shows step 39.
+        {
+            let _step = server.at(2).expect("step 2");
+            cloud
+                .set_points(&vec![[2.0, 0.0, 0.0]; 500])
+                .expect("setting points");
+        }
+        wait_until("the split to reach the tab", || {
+            server.client_blocks_sent(id).is_some_and(|n| n > requests)
+        });
+        wait_for_step(&tab, 39).await;
+        playback.seek(2).expect("seek");
+        tab.wait_until("the heavy step", CLOUD_POINTS, |n| {
+            n.as_f64() == Some(500.0)
+        })
+        .await;
+        playback.seek(3).expect("seek");
+        wait_for_step(&tab, 3).await;
+        assert_eq!(tab.eval(CLOUD_POINTS, vec![]).await.as_f64(), Some(2.0));
+        tab.close().await;
+    });
 }

@@ -313,7 +313,10 @@ fn a_stale_runtime_is_told_in_the_page_and_logged_once() {
             };
             assert!(
                 notice.props.body.contains("runtime unknown (protocol 1)")
-                    && notice.props.body.contains("protocol 2"),
+                    && notice.props.body.contains(&format!(
+                        "protocol {}",
+                        viser4d_proto::timeline::PROTOCOL_REVISION
+                    )),
                 "{}",
                 notice.props.body
             );
@@ -338,7 +341,11 @@ fn a_stale_runtime_is_told_in_the_page_and_logged_once() {
         .collect();
     assert_eq!(lines.len(), 1, "logged once for two tabs: {logs}");
     assert!(
-        lines[0].contains("runtime_protocol=1") && lines[0].contains("server_protocol=2"),
+        lines[0].contains("runtime_protocol=1")
+            && lines[0].contains(&format!(
+                "server_protocol={}",
+                viser4d_proto::timeline::PROTOCOL_REVISION
+            )),
         "{}",
         lines[0]
     );

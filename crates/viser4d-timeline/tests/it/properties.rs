@@ -36,7 +36,7 @@ proptest! {
         let mut run = run(&script, budget)?;
         let n = run.store.num_steps();
         let layout = run.store.layout().clone();
-        viser4d_timeline::check_starts(layout.starts(), n).map_err(fail)?;
+        viser4d_timeline::BlockLayout::from_starts(layout.starts().to_vec(), n).map_err(fail)?;
         for k in 0..layout.num_blocks() {
             prop_assert!(layout.steps(k).len() <= script.block_size as usize, "block {} of {:?}", k, layout);
             let block = run.store.block(k).map_err(fail)?;

@@ -285,7 +285,11 @@ fn heavy_steps_close_blocks_by_bytes_and_light_ones_by_steps() -> Result<(), Sto
         assert!(steps.len() <= 3, "block {k} holds {steps:?}");
         let bytes = heavy.encoded_block(k)?;
         // Three steps and the checkpoint before them (one more cloud).
-        assert!(bytes.len() < 4 * (3 << 10) + 1024, "block {k}: {} bytes", bytes.len());
+        assert!(
+            bytes.len() < 4 * (3 << 10) + 1024,
+            "block {k}: {} bytes",
+            bytes.len()
+        );
     }
     for step in [0, 2, 3, 50, 99] {
         let state = heavy.state_at(step)?;
@@ -310,8 +314,12 @@ fn a_split_is_a_layout_change_that_touches_every_later_block() -> Result<(), Sto
     assert_eq!(s.layout().starts(), [0, 3, 32]);
     assert!((0..3).all(|k| changes.affects_block(k)));
     // The block that moved is encoded with its new place.
-    let moved = viser4d_timeline::Block::<Vec<u8>>::decode(&s.encoded_block(2)?)
-        .map_err(|e| StoreError::Corrupt { index: 2, source: e })?;
+    let moved = viser4d_timeline::Block::<Vec<u8>>::decode(&s.encoded_block(2)?).map_err(|e| {
+        StoreError::Corrupt {
+            index: 2,
+            source: e,
+        }
+    })?;
     assert_eq!((moved.index(), moved.steps()), (2, 32..64));
     Ok(())
 }
@@ -328,8 +336,11 @@ fn a_block_encoded_before_a_split_moved_it_is_rewritten_with_its_new_place()
     assert_eq!(s.block_of(40)?, 2);
     let after = s.encoded_block(2)?;
     assert_ne!(before, after);
-    let block = viser4d_timeline::Block::<Vec<u8>>::decode(&after)
-        .map_err(|e| StoreError::Corrupt { index: 2, source: e })?;
+    let block =
+        viser4d_timeline::Block::<Vec<u8>>::decode(&after).map_err(|e| StoreError::Corrupt {
+            index: 2,
+            source: e,
+        })?;
     assert_eq!(block.index(), 2);
     assert!(block.delta(40).is_ok_and(|d| !d.is_empty()));
     Ok(())
