@@ -61,11 +61,12 @@ pub fn summary(path: &str, len: usize, recording: &viser4d_proto::Recording) -> 
         .collect();
     outln!(
         out,
-        "timeline:      steps {}..={} ({} steps) at {} fps, blocks of {} steps, {} block(s) in the file",
+        "timeline:      steps {}..={} ({} steps) at {} fps, {} block(s) of up to {} steps, {} in the file",
         configure.first_step,
         configure.num_steps.saturating_sub(1),
         configure.num_steps - configure.first_step,
         configure.fps,
+        configure.num_blocks(),
         configure.block_size,
         blocks.len()
     );

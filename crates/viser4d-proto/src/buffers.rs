@@ -19,11 +19,38 @@ pub(crate) enum Dedup {
     Identical,
 }
 
-struct Collector {
+pub(crate) struct Collector {
     buffers: Vec<Bytes>,
     dedup: Dedup,
     /// Indices of the collected buffers by byte length (only when deduplicating).
     by_len: HashMap<usize, Vec<usize>>,
+}
+
+impl Collector {
+    pub(crate) fn new(dedup: Dedup) -> Collector {
+        Collector {
+            buffers: Vec::new(),
+            dedup,
+            by_len: HashMap::new(),
+        }
+    }
+
+    /// Hands out the buffers collected from `from` on, keeping only the
+    /// ones shorter than `keep_below` for later deduplication (a dropped
+    /// buffer stays an empty slot, equal to nothing of its length).
+    pub(crate) fn take_from(&mut self, from: usize, keep_below: usize) -> Vec<Bytes> {
+        let taken: Vec<Bytes> = self.buffers.get(from..).unwrap_or_default().to_vec();
+        for b in self.buffers.iter_mut().skip(from) {
+            if b.len() >= keep_below {
+                *b = Bytes::new();
+            }
+        }
+        taken
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.buffers.len()
+    }
 }
 
 thread_local! {
@@ -57,16 +84,18 @@ pub(crate) fn collect(data: &Bytes) -> Option<u64> {
 
 /// Runs `f` with a fresh collector and returns what it collected.
 pub(crate) fn collecting<T>(dedup: Dedup, f: impl FnOnce() -> T) -> (T, Vec<Bytes>) {
-    let previous = COLLECTOR.with(|c| {
-        c.borrow_mut().replace(Collector {
-            buffers: Vec::new(),
-            dedup,
-            by_len: HashMap::new(),
-        })
-    });
+    let (out, collector) = collecting_into(Collector::new(dedup), f);
+    (out, collector.buffers)
+}
+
+/// Runs `f` collecting into `collector` (which goes on from what it holds)
+/// and gives it back.
+pub(crate) fn collecting_into<T>(collector: Collector, f: impl FnOnce() -> T) -> (T, Collector) {
+    let previous = COLLECTOR.with(|c| c.borrow_mut().replace(collector));
     let out = f();
     let collected = COLLECTOR.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
-    (out, collected.map(|c| c.buffers).unwrap_or_default())
+    let collector = collected.unwrap_or_else(|| Collector::new(Dedup::No));
+    (out, collector)
 }
 
 /// Looks up buffer `index` of the active decode table.

@@ -139,4 +139,11 @@ pub enum EncodeError {
     /// A custom message is not a map with a string `type`.
     #[error("custom message must be a map with a string `type`")]
     UntypedCustomMessage,
+    /// A streamed recording was used out of order (more or fewer messages
+    /// than declared, a buffer of another length than it had).
+    #[error("recording stream: {0}")]
+    Stream(String),
+    /// The output or a buffer's source failed.
+    #[error("writing the recording: {0}")]
+    Write(String),
 }

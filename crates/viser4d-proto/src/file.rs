@@ -17,7 +17,7 @@ use serde::ser::SerializeTuple;
 use crate::any_message::AnyMessage;
 use crate::buffers::{self, Dedup};
 use crate::error::{EncodeError, FileError};
-use crate::frame::{aligned_len, decode_with_buffers, read_buffer_lengths, slice_aligned};
+use crate::frame::{decode_with_buffers, read_buffer_lengths, slice_aligned};
 use crate::value::Value;
 
 /// The viser version this crate speaks; written into every recording.
@@ -59,33 +59,173 @@ pub fn encode_recording_at_level<T: Serialize>(
     messages: &[(f64, T)],
     level: i32,
 ) -> Result<Vec<u8>, EncodeError> {
-    let mut msgpack = Vec::new();
-    let (written, arrays) = buffers::collecting(Dedup::Identical, || {
-        write_payload(&mut msgpack, duration_sec, messages)
-    });
-    written?;
-
-    let header = (msgpack.len() as u64).to_le_bytes();
-    // Padding and buffers are laid out relative to the start of inner,
-    // which begins with the 8-byte length header.
-    let mut tail: Vec<&[u8]> = Vec::with_capacity(arrays.len() * 2 + 2);
-    tail.push(&header);
-    tail.push(&msgpack);
-    const ZEROS: [u8; 8] = [0; 8];
-    let mut at = 8 + msgpack.len();
-    for b in &arrays {
-        let pad = at.next_multiple_of(8) - at;
-        tail.push(&ZEROS[..pad]);
-        tail.push(b);
-        at += pad + b.len();
+    let count = u32::try_from(messages.len())
+        .map_err(|_| EncodeError::Stream(format!("{} messages", messages.len())))?;
+    let mut encoder = RecordingEncoder::new(duration_sec, count)?;
+    let mut buffers = Vec::new();
+    for (t, m) in messages {
+        buffers.extend(encoder.push(*t, m)?);
     }
-    debug_assert_eq!(at, aligned_len(8 + msgpack.len(), &arrays));
-    let compressed = viser4d_zstd::compress_parts(&tail, level)
-        .map_err(|e| EncodeError::Compression(e.to_string()))?;
-    let mut out = Vec::with_capacity(8 + compressed.len());
-    out.extend_from_slice(&(at as u64).to_le_bytes());
-    out.extend_from_slice(&compressed);
-    Ok(out)
+    encoder.finish(Vec::new(), level, |i| Ok(buffers[i].clone()))
+}
+
+/// Writes a recording one message at a time, so that an export of
+/// gigabytes never holds all its buffers at once.
+///
+/// The file's layout puts the msgpack of every message (which names each
+/// buffer by index and ends with all their lengths) before the first
+/// buffer, and the total length before that. So [`RecordingEncoder::push`]
+/// serializes a message and hands its new buffers back to the caller, who
+/// keeps them where it likes (a spool file, say) and drops them;
+/// [`RecordingEncoder::finish`] then asks for each buffer, in order, and
+/// streams everything through the compressor into the output. Identical
+/// buffers are stored once, as viser does, among those the encoder still
+/// holds: buffers from [`RecordingEncoder::forget_buffers_from`] bytes on
+/// are only compared within their own message.
+pub struct RecordingEncoder {
+    msgpack: Vec<u8>,
+    collector: Option<buffers::Collector>,
+    lengths: Vec<usize>,
+    declared: u32,
+    pushed: u32,
+    forget_from: usize,
+}
+
+impl std::fmt::Debug for RecordingEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordingEncoder")
+            .field("declared", &self.declared)
+            .field("pushed", &self.pushed)
+            .field("buffers", &self.lengths.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn msgpack_error(e: &dyn std::fmt::Display) -> EncodeError {
+    EncodeError::Msgpack(e.to_string())
+}
+
+impl RecordingEncoder {
+    /// A recording of `num_messages` messages lasting `duration_sec`.
+    pub fn new(duration_sec: f64, num_messages: u32) -> Result<RecordingEncoder, EncodeError> {
+        let mut out = Vec::new();
+        let err = |e: rmp::encode::ValueWriteError| msgpack_error(&e);
+        rmp::encode::write_map_len(&mut out, 4).map_err(err)?;
+        rmp::encode::write_str(&mut out, "durationSeconds").map_err(err)?;
+        rmp::encode::write_f64(&mut out, duration_sec).map_err(err)?;
+        rmp::encode::write_str(&mut out, "messages").map_err(err)?;
+        rmp::encode::write_array_len(&mut out, num_messages).map_err(err)?;
+        Ok(RecordingEncoder {
+            msgpack: out,
+            collector: Some(buffers::Collector::new(Dedup::Identical)),
+            lengths: Vec::new(),
+            declared: num_messages,
+            pushed: 0,
+            forget_from: usize::MAX,
+        })
+    }
+
+    /// Buffers of at least `bytes` are not kept for deduplication once
+    /// their message is pushed (default: every buffer is kept).
+    pub fn forget_buffers_from(mut self, bytes: usize) -> RecordingEncoder {
+        self.forget_from = bytes;
+        self
+    }
+
+    /// Appends `message` at `t_sec`; returns the buffers it added, which
+    /// [`RecordingEncoder::finish`] asks for by index (counted over every
+    /// push, from 0).
+    pub fn push<T: Serialize>(
+        &mut self,
+        t_sec: f64,
+        message: &T,
+    ) -> Result<Vec<Bytes>, EncodeError> {
+        if self.pushed == self.declared {
+            return Err(EncodeError::Stream(format!(
+                "more than the {} messages declared",
+                self.declared
+            )));
+        }
+        let collector = self
+            .collector
+            .take()
+            .unwrap_or_else(|| buffers::Collector::new(Dedup::Identical));
+        let from = collector.len();
+        let msgpack = &mut self.msgpack;
+        let (written, mut collector) = buffers::collecting_into(collector, || {
+            Timed(t_sec, message)
+                .serialize(&mut rmp_serde::Serializer::new(&mut *msgpack).with_struct_map())
+                .map_err(|e| msgpack_error(&e))
+        });
+        let added = collector.take_from(from, self.forget_from);
+        self.collector = Some(collector);
+        written?;
+        self.pushed += 1;
+        self.lengths.extend(added.iter().map(Bytes::len));
+        Ok(added)
+    }
+
+    /// Buffers pushed so far.
+    pub fn num_buffers(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// Writes the recording into `out`, asking `buffer(i)` for each buffer
+    /// in order, and returns `out`.
+    pub fn finish<W: std::io::Write>(
+        mut self,
+        mut out: W,
+        level: i32,
+        mut buffer: impl FnMut(usize) -> std::io::Result<Bytes>,
+    ) -> Result<W, EncodeError> {
+        if self.pushed != self.declared {
+            return Err(EncodeError::Stream(format!(
+                "{} of the {} messages declared were pushed",
+                self.pushed, self.declared
+            )));
+        }
+        let err = |e: rmp::encode::ValueWriteError| msgpack_error(&e);
+        let msgpack = &mut self.msgpack;
+        rmp::encode::write_str(msgpack, "viserVersion").map_err(err)?;
+        rmp::encode::write_str(msgpack, VISER_VERSION).map_err(err)?;
+        rmp::encode::write_str(msgpack, "binaryBufferLengths").map_err(err)?;
+        rmp::encode::write_array_len(msgpack, self.lengths.len() as u32).map_err(err)?;
+        for &len in &self.lengths {
+            rmp::encode::write_uint(msgpack, len as u64).map_err(err)?;
+        }
+        // Padding and buffers are laid out relative to the start of inner,
+        // which begins with the 8-byte length header.
+        let mut total = 8 + msgpack.len();
+        for &len in &self.lengths {
+            total = total.next_multiple_of(8) + len;
+        }
+        let write = |e: std::io::Error| EncodeError::Write(e.to_string());
+        out.write_all(&(total as u64).to_le_bytes())
+            .map_err(write)?;
+        let mut stream = viser4d_zstd::StreamCompressor::new(out, total as u64, level)
+            .map_err(|e| EncodeError::Compression(e.to_string()))?;
+        stream
+            .write_all(&(msgpack.len() as u64).to_le_bytes())
+            .map_err(write)?;
+        stream.write_all(msgpack).map_err(write)?;
+        const ZEROS: [u8; 8] = [0; 8];
+        let mut at = 8 + msgpack.len();
+        for (i, &len) in self.lengths.iter().enumerate() {
+            let bytes = buffer(i).map_err(write)?;
+            if bytes.len() != len {
+                return Err(EncodeError::Stream(format!(
+                    "buffer {i} is {} bytes, pushed as {len}",
+                    bytes.len()
+                )));
+            }
+            let pad = at.next_multiple_of(8) - at;
+            stream.write_all(&ZEROS[..pad]).map_err(write)?;
+            stream.write_all(&bytes).map_err(write)?;
+            at += pad + len;
+        }
+        debug_assert_eq!(at, total);
+        stream.finish().map_err(write)
+    }
 }
 
 struct Timed<'a, T>(f64, &'a T);
@@ -97,33 +237,6 @@ impl<T: Serialize> Serialize for Timed<'_, T> {
         t.serialize_element(self.1)?;
         t.end()
     }
-}
-
-fn write_payload<T: Serialize>(
-    out: &mut Vec<u8>,
-    duration_sec: f64,
-    messages: &[(f64, T)],
-) -> Result<(), EncodeError> {
-    let err = |e: &dyn std::fmt::Display| EncodeError::Msgpack(e.to_string());
-    rmp::encode::write_map_len(out, 4).map_err(|e| err(&e))?;
-    rmp::encode::write_str(out, "durationSeconds").map_err(|e| err(&e))?;
-    rmp::encode::write_f64(out, duration_sec).map_err(|e| err(&e))?;
-    rmp::encode::write_str(out, "messages").map_err(|e| err(&e))?;
-    rmp::encode::write_array_len(out, messages.len() as u32).map_err(|e| err(&e))?;
-    for (t, m) in messages {
-        Timed(*t, m)
-            .serialize(&mut rmp_serde::Serializer::new(&mut *out).with_struct_map())
-            .map_err(|e| err(&e))?;
-    }
-    rmp::encode::write_str(out, "viserVersion").map_err(|e| err(&e))?;
-    rmp::encode::write_str(out, VISER_VERSION).map_err(|e| err(&e))?;
-    rmp::encode::write_str(out, "binaryBufferLengths").map_err(|e| err(&e))?;
-    let lengths = buffers::collected_lengths();
-    rmp::encode::write_array_len(out, lengths.len() as u32).map_err(|e| err(&e))?;
-    for len in lengths {
-        rmp::encode::write_uint(out, len as u64).map_err(|e| err(&e))?;
-    }
-    Ok(())
 }
 
 /// A recording whose messages are left as value trees (arrays resolved to

@@ -62,8 +62,9 @@ pub use base64::base64_encode;
 pub use client::{MAX_CLIENT_MESSAGE_BYTES, decode_client_message, encode_client_message};
 pub use error::{DecodeError, EncodeError, FileError, FrameError};
 pub use file::{
-    FILE_ZSTD_LEVEL, MAX_FILE_PAYLOAD_BYTES, RawRecording, Recording, VISER_VERSION,
-    decode_recording, decode_recording_values, encode_recording, encode_recording_at_level,
+    FILE_ZSTD_LEVEL, MAX_FILE_PAYLOAD_BYTES, RawRecording, Recording, RecordingEncoder,
+    VISER_VERSION, decode_recording, decode_recording_values, encode_recording,
+    encode_recording_at_level,
 };
 pub use frame::{
     Frame, FrameEncoder, LIVE_ZSTD_LEVEL, MAX_FRAME_PAYLOAD_BYTES, decode_frame, encode_frame,

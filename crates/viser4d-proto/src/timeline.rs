@@ -12,6 +12,8 @@
 //!   TimelineConfigure                 --->  resets cache and cursor; keeps its transport
 //!   TimelineOverrides                 --->
 //!   (commands held while not ready)   --->
+//!                                     <---  TimelineStateRequest {step} (a seek to a missing block)
+//!   TimelineState {step, revision, data} ->  shown until the block comes
 //!                                     <---  TimelineBlockRequest {index}
 //!   TimelineBlock {index, revision, data} ->
 //!                                     <---  TimelineTimestep {step} (each new step shown)
@@ -184,6 +186,19 @@ timeline_messages! {
         audio: Vec<AudioSlice>,
     }
 
+    /// The folded state at one step, for a tab that seeks to a step whose
+    /// block it lacks (see [`TimelineStateRequest`]).
+    TimelineState = "TimelineState" {
+        /// The step.
+        step: u32,
+        /// The revision of the block holding it: equal revisions mean the
+        /// state is that block's at this step.
+        revision: u64,
+        /// `Block::encode` output of a one-step block whose checkpoint is
+        /// the state at `step` and whose step changes nothing (`|u1`).
+        data: TypedArray,
+    }
+
     /// The overrides (edits made outside any step), applied on every step.
     TimelineOverrides = "TimelineOverrides" {
         /// Increases with every change.
@@ -229,6 +244,14 @@ timeline_messages! {
         /// The runtime's [`PROTOCOL_REVISION`] (absent before revision 2).
         #[serde(default)]
         protocol: Option<u32>,
+    }
+
+    /// Please send the state at this step (tab to server): a seek to a
+    /// step whose block the tab lacks shows this first, at the cost of one
+    /// step's state instead of a whole block.
+    TimelineStateRequest = "TimelineStateRequest" {
+        /// The step.
+        step: u32,
     }
 
     /// Please send this block (tab to server).
@@ -380,6 +403,7 @@ message_enum! {
         TimelineConfigure,
         TimelineManifest,
         TimelineBlock,
+        TimelineState,
         TimelineOverrides,
         TimelineSeek,
         TimelinePlay,
@@ -394,6 +418,7 @@ message_enum! {
     /// A message a tab's runtime sends to the server.
     ClientMessage {
         TimelineReady,
+        TimelineStateRequest,
         TimelineBlockRequest,
         TimelineBlockDiscard,
         TimelineTimestep,

@@ -415,6 +415,9 @@ fn install_api(global: &JsValue) -> Result<(), JsValue> {
             set(&out, "numSteps", &p.num_steps().into());
             set(&out, "blockRequests", &(s.block_requests as f64).into());
             set(&out, "blocksReceived", &(s.blocks_received as f64).into());
+            set(&out, "stateRequests", &(s.state_requests as f64).into());
+            set(&out, "statesReceived", &(s.states_received as f64).into());
+            set(&out, "bytesReceived", &(s.bytes_received as f64).into());
             set(&out, "stepsApplied", &(s.steps_applied as f64).into());
             set(&out, "maxLagSteps", &s.max_lag_steps.into());
             set(

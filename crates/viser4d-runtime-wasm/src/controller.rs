@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use viser4d_proto::timeline::{
     ClientMessage, PROTOCOL_REVISION, ServerMessage, TimelineBlockDiscard, TimelineBlockRequest,
-    TimelinePlaybackState, TimelineReady, TimelineTimestep,
+    TimelinePlaybackState, TimelineReady, TimelineStateRequest, TimelineTimestep,
 };
 use viser4d_timeline::{Block, BlockLayout, Cursor, Emit, Overrides};
 
@@ -19,6 +19,11 @@ use crate::player::{Player, Position};
 
 /// Size assumed for a block whose size is not known yet.
 const UNKNOWN_BLOCK_BYTES: u64 = 1 << 20;
+
+/// A seek to a block not held asks for the step's state first when the
+/// block is at least this big; a smaller one comes whole in one round trip.
+/// (A fresh tab asks for its first block whole: it will play from it.)
+const STATE_FIRST_MIN_BYTES: u64 = 256 << 10;
 
 /// Most steps applied in one animation frame while moving forward.
 pub const MAX_STEPS_PER_TICK: u32 = 256;
@@ -54,6 +59,12 @@ pub struct Stats {
     pub block_requests: u64,
     /// Blocks received.
     pub blocks_received: u64,
+    /// One-step states asked for (seeks to a block not held).
+    pub state_requests: u64,
+    /// One-step states received.
+    pub states_received: u64,
+    /// Bytes of blocks, their audio and states received.
+    pub bytes_received: u64,
     /// Time from the last seek until its step was applied, ms.
     pub last_seek_ms: Option<f64>,
     /// Steps applied.
@@ -84,6 +95,12 @@ pub struct Controller {
     jump: bool,
     /// Blocks requested and not received, with when they were asked for.
     in_flight: BTreeMap<u32, f64>,
+    /// The state of one step, sent for a seek to a block not held: shown
+    /// until the block comes (a one-step block with the real block's index
+    /// and revision, so the cursor steps on into the real one).
+    state: Option<Block<Bytes>>,
+    /// The step whose state was asked for last.
+    state_requested: Option<u32>,
     speculative: Option<u32>,
     seek_started: Option<f64>,
     /// No server: nothing is requested or reported.
@@ -232,6 +249,8 @@ impl Controller {
                 self.cache.reset(m.cache_bytes);
                 self.in_flight.clear();
                 self.speculative = None;
+                self.state = None;
+                self.state_requested = None;
                 // `check` passed, so the starts are valid; a layout that
                 // still fails is refused like a bad configuration.
                 self.layout = match BlockLayout::from_starts(m.starts(), m.num_steps) {
@@ -314,6 +333,11 @@ impl Controller {
                     return;
                 }
                 self.stats.last_block_decode_ms = Some(sink.now_ms() - now);
+                self.stats.bytes_received += bytes;
+                if self.state.as_ref().is_some_and(|s| s.index() == m.index) {
+                    // The block itself is here: its state is not needed.
+                    self.state = None;
+                }
                 if let Some(size) = self.sizes.get_mut(m.index as usize) {
                     *size = Some(bytes);
                 }
@@ -333,6 +357,41 @@ impl Controller {
                 for evicted in self.cache.insert(cached, bytes, keep) {
                     self.tell(sink, TimelineBlockDiscard { index: evicted }.into());
                 }
+                self.sync(sink);
+            }
+            ServerMessage::TimelineState(m) => {
+                self.stats.states_received += 1;
+                self.stats.bytes_received += m.data.len() as u64;
+                if self.state_requested == Some(m.step) {
+                    self.state_requested = None;
+                }
+                let block = match Block::<Bytes>::decode_shared(m.data.into_bytes()) {
+                    Ok(b) => b,
+                    Err(error) => {
+                        log(&format!(
+                            "viser4d: dropping an undecodable state of step {}: {error}",
+                            m.step
+                        ));
+                        return;
+                    }
+                };
+                let index = self.layout.block_of(m.step);
+                if block.steps() != (m.step..m.step + 1) || Some(block.index()) != index {
+                    log(&format!(
+                        "viser4d: dropping the state of step {}: it is not one step of block {index:?}",
+                        m.step
+                    ));
+                    return;
+                }
+                if index.is_some_and(|k| self.cache.contains(k)) {
+                    return;
+                }
+                if self.shown == Some(m.step) {
+                    // An edit of the step shown from its state: show it again.
+                    self.needs_show = true;
+                    self.jump = true;
+                }
+                self.state = Some(block);
                 self.sync(sink);
             }
             ServerMessage::TimelineOverrides(m) => match Overrides::decode(m.data.bytes()) {
@@ -384,6 +443,8 @@ impl Controller {
         self.cache.reset(budget);
         self.in_flight.clear();
         self.speculative = None;
+        self.state = None;
+        self.state_requested = None;
         self.needs_show = true;
         self.jump = true;
     }
@@ -404,6 +465,8 @@ impl Controller {
         self.cache.reset(budget);
         self.in_flight.clear();
         self.speculative = None;
+        self.state = None;
+        self.state_requested = None;
         self.needs_show = true;
         self.jump = true;
         self.jumps += 1;
@@ -583,17 +646,42 @@ impl Controller {
         }
     }
 
-    /// Applies `step` from its block; requests the block if missing.
+    /// Applies `step` from its block, or from its state after a seek; asks
+    /// for what is missing.
     fn show(&mut self, step: u32, sink: &mut dyn Sink) -> bool {
         let Some(index) = self.layout.block_of(step) else {
             return false;
         };
-        let Some(block) = self.cache.get(index) else {
-            self.request(index, sink);
+        let cached = self.cache.contains(index);
+        let from_state = !cached && self.state.as_ref().is_some_and(|s| s.contains(step));
+        if !cached && !from_state {
+            let worth_a_state = self.shown.is_some()
+                && !self.standalone
+                && self
+                    .known_size(index)
+                    .is_some_and(|b| b >= STATE_FIRST_MIN_BYTES)
+                && self.layout.steps(index).len() > 1;
+            if self.jump && worth_a_state {
+                // A jump to a block not held: one step's state shows it at a
+                // fraction of the block's bytes. The block itself is needed
+                // only to play on.
+                self.request_state(step, sink);
+                if self.player.playing() {
+                    self.request(index, sink);
+                }
+            } else {
+                self.request(index, sink);
+            }
             return false;
+        }
+        let cached_block = if cached { self.cache.get(index) } else { None };
+        let block: &Block<Bytes> = match (&cached_block, self.state.as_ref()) {
+            (Some(c), _) => &c.block,
+            (None, Some(state)) => state,
+            (None, None) => return false,
         };
         let start = sink.now_ms();
-        let out: Vec<SceneOut> = match self.cursor.seek(&block.block, step) {
+        let out: Vec<SceneOut> = match self.cursor.seek(block, step) {
             Ok(emits) => emits
                 .iter()
                 .filter_map(|e| scene_out(&self.defaults, e))
@@ -619,6 +707,14 @@ impl Controller {
         true
     }
 
+    fn request_state(&mut self, step: u32, sink: &mut dyn Sink) {
+        if self.state_requested != Some(step) {
+            self.state_requested = Some(step);
+            self.stats.state_requests += 1;
+            self.tell(sink, TimelineStateRequest { step }.into());
+        }
+    }
+
     fn request(&mut self, index: u32, sink: &mut dyn Sink) {
         if let std::collections::btree_map::Entry::Vacant(slot) = self.in_flight.entry(index) {
             slot.insert(sink.now_ms());
@@ -628,15 +724,17 @@ impl Controller {
     }
 
     fn estimated_size(&self, index: u32) -> u64 {
+        self.known_size(index).unwrap_or(UNKNOWN_BLOCK_BYTES)
+    }
+
+    /// The block's size, or the mean of those known; `None` when no size
+    /// is known yet.
+    fn known_size(&self, index: u32) -> Option<u64> {
         if let Some(Some(size)) = self.sizes.get(index as usize) {
-            return *size;
+            return Some(*size);
         }
         let known: Vec<u64> = self.sizes.iter().flatten().copied().collect();
-        if known.is_empty() {
-            UNKNOWN_BLOCK_BYTES
-        } else {
-            known.iter().sum::<u64>() / known.len() as u64
-        }
+        (!known.is_empty()).then(|| known.iter().sum::<u64>() / known.len() as u64)
     }
 
     /// While playing: requests the next block ahead that fits the budget,

@@ -115,18 +115,54 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// A cold export into memory and one to a file, each with the process's
+/// peak RSS and how far it rose above the RSS before the export (the
+/// recording itself, in the store, is the rest).
 fn cold(name: &str, server: &Server) {
+    let mb = |b: u64| b as f64 / 1e6;
     reset_peak_rss();
+    let before = rss_bytes().unwrap_or(0);
     let started = Instant::now();
     let bytes = server.serialize(0, None).unwrap_or_else(|e| panic!("{e}"));
     let took = started.elapsed();
     let peak = peak_rss_bytes().unwrap_or(0);
+    let out = bytes.len().max(1) as f64;
     println!(
-        "MEASURED export/{name}: cold serialize {:.0} ms, {} bytes out, process peak RSS {:.0} MB ({:.2}x the output)",
+        "MEASURED export/{name}: cold serialize {:.0} ms, {} bytes out, process peak RSS {:.0} MB ({:.2}x the output), {:.0} MB above the {:.0} MB before ({:.2}x)",
         took.as_secs_f64() * 1000.0,
         bytes.len(),
-        peak as f64 / 1e6,
-        peak as f64 / bytes.len().max(1) as f64
+        mb(peak),
+        peak as f64 / out,
+        mb(peak.saturating_sub(before)),
+        mb(before),
+        peak.saturating_sub(before) as f64 / out,
+    );
+    drop(bytes);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("export.viser");
+    reset_peak_rss();
+    let before = rss_bytes().unwrap_or(0);
+    let started = Instant::now();
+    let written = server
+        .write_recording(&path, 0, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let took = started.elapsed();
+    let peak = peak_rss_bytes().unwrap_or(0);
+    println!(
+        "MEASURED export/{name}: cold write_recording {:.0} ms, {written} bytes, process peak RSS {:.0} MB ({:.2}x the output), {:.0} MB above the {:.0} MB before ({:.2}x)",
+        took.as_secs_f64() * 1000.0,
+        mb(peak),
+        peak as f64 / written.max(1) as f64,
+        mb(peak.saturating_sub(before)),
+        mb(before),
+        peak.saturating_sub(before) as f64 / written.max(1) as f64,
     );
 }
 

@@ -117,6 +117,11 @@ impl StoreConfig {
         self
     }
 
+    /// How block sections are compressed.
+    pub fn get_compression(&self) -> Compression {
+        self.compression
+    }
+
     /// Steps per block.
     pub fn get_block_size(&self) -> u32 {
         self.block_size
@@ -759,6 +764,30 @@ impl<P: Payload> Store<P> {
         self.touch(k);
         self.enforce_budget(&[k]);
         Ok(block)
+    }
+
+    /// The state at `step` as a block of its own: one step, whose
+    /// checkpoint is the folded state at `step` and whose delta is empty,
+    /// with the index and revision of the block holding `step`. A viewer
+    /// jumping to `step` shows it at the cost of one state instead of a
+    /// whole block, and a cursor moved with it steps on into the real
+    /// block (same index and revision) by that block's deltas.
+    pub fn state_block(&mut self, step: u32) -> Result<Block<P>, StoreError> {
+        let k = self.block_of(step)? as usize;
+        let block = self.block(k as u32)?;
+        let state = block
+            .state_at(step)
+            .map_err(|_| self.step_out_of_range(step))?;
+        let meta = BlockMeta {
+            first_step: step,
+            num_steps: 1,
+            ..block.meta
+        };
+        Ok(Block {
+            meta,
+            checkpoint: Arc::new(state),
+            deltas: Deltas::Decoded(Arc::new(vec![StepDelta::new()])),
+        })
     }
 
     /// Block `index`, encoded for sending. Encoded once and cached until the

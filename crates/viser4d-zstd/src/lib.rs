@@ -45,27 +45,92 @@ pub fn compress(data: &[u8], level: i32) -> Result<Vec<u8>, ZstdError> {
 /// peak memory of an export), on every core natively.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn compress_parts(parts: &[&[u8]], level: i32) -> Result<Vec<u8>, ZstdError> {
-    use std::io::Write;
     let total: usize = parts.iter().map(|p| p.len()).sum();
-    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), level).map_err(codec)?;
-    encoder
-        .set_pledged_src_size(Some(total as u64))
-        .map_err(codec)?;
-    encoder.include_contentsize(true).map_err(codec)?;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-    if workers > 1 {
-        encoder.multithread(workers).map_err(codec)?;
-    }
+    let mut stream = StreamCompressor::new(Vec::new(), total as u64, level)?;
     for part in parts {
-        encoder.write_all(part).map_err(codec)?;
+        stream.write_all(part).map_err(codec)?;
     }
-    encoder.finish().map_err(codec)
+    stream.finish().map_err(codec)
 }
 
 /// Compresses the concatenation of `parts`.
 #[cfg(target_arch = "wasm32")]
 pub fn compress_parts(parts: &[&[u8]], level: i32) -> Result<Vec<u8>, ZstdError> {
     compress(&parts.concat(), level)
+}
+
+/// Compresses a stream of known total length into `out` as it is written
+/// (a recording of gigabytes never sits in memory compressed or not), on
+/// every core natively. Write exactly the pledged bytes, then
+/// [`StreamCompressor::finish`].
+#[cfg(not(target_arch = "wasm32"))]
+pub struct StreamCompressor<W: std::io::Write> {
+    encoder: zstd::stream::write::Encoder<'static, W>,
+}
+
+/// Compresses a stream of known total length into `out`. On wasm32 the
+/// input is gathered and compressed at [`StreamCompressor::finish`].
+#[cfg(target_arch = "wasm32")]
+pub struct StreamCompressor<W: std::io::Write> {
+    out: W,
+    data: Vec<u8>,
+}
+
+impl<W: std::io::Write> std::fmt::Debug for StreamCompressor<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamCompressor").finish_non_exhaustive()
+    }
+}
+
+impl<W: std::io::Write> StreamCompressor<W> {
+    /// A compressor at `level` into `out`, for `total` bytes of input.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new(out: W, total: u64, level: i32) -> Result<StreamCompressor<W>, ZstdError> {
+        let mut encoder = zstd::stream::write::Encoder::new(out, level).map_err(codec)?;
+        encoder.set_pledged_src_size(Some(total)).map_err(codec)?;
+        encoder.include_contentsize(true).map_err(codec)?;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+        if workers > 1 {
+            encoder.multithread(workers).map_err(codec)?;
+        }
+        Ok(StreamCompressor { encoder })
+    }
+
+    /// A compressor at `level` into `out`, for `total` bytes of input.
+    #[cfg(target_arch = "wasm32")]
+    pub fn new(out: W, total: u64, level: i32) -> Result<StreamCompressor<W>, ZstdError> {
+        let _ = level;
+        let data = Vec::with_capacity(usize::try_from(total).unwrap_or(0).min(MAX_PREALLOC));
+        Ok(StreamCompressor { out, data })
+    }
+
+    /// Compresses `data` (errors of `out` come back as I/O errors).
+    pub fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.encoder.write_all(data)
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.data.write_all(data)
+        }
+    }
+
+    /// Ends the stream and returns `out`.
+    pub fn finish(self) -> std::io::Result<W> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.encoder.finish()
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let mut out = self.out;
+            let compressed = compress(&self.data, 0).map_err(std::io::Error::other)?;
+            out.write_all(&compressed)?;
+            Ok(out)
+        }
+    }
 }
 
 /// A compressor to reuse across many small inputs: setting a context up

@@ -7,3 +7,4 @@ mod hostile;
 mod roundtrip;
 mod snapshots;
 mod strategies;
+mod stream;

@@ -155,6 +155,8 @@ fn a_seek_far_away_fetches_only_its_block_and_evicts_within_budget() {
     c.handle(block(&mut store, 0), &mut page);
     shown_payloads(&mut page);
 
+    // Blocks this small are asked for whole, even paused (see the cold-seek
+    // tests for heavy ones).
     c.seek(63, &mut page);
     assert_eq!(page.take_requests(), vec![7]);
     c.handle(block(&mut store, 7), &mut page);
@@ -418,4 +420,105 @@ fn new_block_starts_drop_the_cache_but_keep_the_scene() {
     c.handle(block(&mut store, 1), &mut page);
     assert_eq!(c.shown(), Some(1));
     assert_eq!(step_shown(&mut page), ["1"]);
+}
+
+fn state(store: &mut Store<Bytes>, step: u32) -> ServerMessage {
+    use viser4d_proto::timeline::TimelineState;
+    let block = store.state_block(step).expect("a state");
+    TimelineState {
+        step,
+        revision: block.revision(),
+        data: TypedArray::from_u8(
+            block
+                .encode(viser4d_timeline::Compression::None)
+                .expect("encoded"),
+        ),
+    }
+    .into()
+}
+
+fn state_requests(page: &FakePage) -> Vec<u32> {
+    page.sent
+        .iter()
+        .filter_map(|m| match m {
+            ClientMessage::TimelineStateRequest(r) => Some(r.step),
+            _ => None,
+        })
+        .collect()
+}
+
+/// [`configure`] with the blocks' sizes known to be `block_bytes` each,
+/// as a server says them once it encoded them.
+fn configure_heavy(num_steps: u32, block_size: u32, block_bytes: u64) -> ServerMessage {
+    let ServerMessage::TimelineConfigure(mut m) = configure(num_steps, block_size, 64 << 20) else {
+        unreachable!("configure builds a TimelineConfigure")
+    };
+    m.block_bytes = vec![Some(block_bytes); num_steps.div_ceil(block_size) as usize];
+    m.into()
+}
+
+#[test]
+fn a_cold_seek_while_paused_asks_for_one_step_and_play_fetches_the_block() {
+    let mut store = store(64, 16);
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    c.handle(configure_heavy(64, 16, 8 << 20), &mut page);
+    assert_eq!(
+        page.take_requests(),
+        [0],
+        "a fresh tab asks for its first block"
+    );
+    c.handle(block(&mut store, 0), &mut page);
+    shown_payloads(&mut page);
+    page.sent.clear();
+
+    c.seek(50, &mut page);
+    assert_eq!(state_requests(&page), [50], "the step's state");
+    assert!(page.take_requests().is_empty(), "no block while paused");
+    c.tick(&mut page);
+    assert!(state_requests(&page).is_empty(), "asked once");
+    c.handle(state(&mut store, 50), &mut page);
+    assert_eq!(shown_payloads(&mut page), ["50"]);
+    assert_eq!(c.shown(), Some(50));
+    assert_eq!(c.stats().states_received, 1);
+    assert_eq!(c.stats().blocks_received, 1);
+
+    // Playing on needs the block: the clock holds at 50 until it comes,
+    // then steps on from the state without a jump.
+    c.play(None, None, &mut page);
+    page.now = 200.0;
+    c.tick(&mut page);
+    assert_eq!(page.take_requests(), [3]);
+    assert_eq!(c.shown(), Some(50));
+    c.handle(block(&mut store, 3), &mut page);
+    page.now = 300.0;
+    c.tick(&mut page);
+    assert_eq!(shown_payloads(&mut page), ["51"], "one step on, not a diff");
+}
+
+#[test]
+fn a_cold_seek_while_playing_asks_for_the_state_and_the_block() {
+    let mut store = store(64, 16);
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    c.handle(configure_heavy(64, 16, 8 << 20), &mut page);
+    c.handle(block(&mut store, 0), &mut page);
+    c.play(None, None, &mut page);
+    page.sent.clear();
+    c.seek(40, &mut page);
+    assert_eq!(state_requests(&page), [40]);
+    assert_eq!(page.take_requests(), [2]);
+    // A state for a step the tab left is kept, not shown.
+    c.seek(45, &mut page);
+    c.handle(state(&mut store, 40), &mut page);
+    assert_ne!(c.shown(), Some(40));
+
+    // Light blocks are asked for whole: a state would save nothing.
+    let mut c = Controller::new();
+    c.handle(configure(64, 16, 1 << 20), &mut page);
+    c.handle(block(&mut store, 0), &mut page);
+    page.sent.clear();
+    c.seek(40, &mut page);
+    assert!(state_requests(&page).is_empty());
+    assert_eq!(page.take_requests(), [2]);
 }

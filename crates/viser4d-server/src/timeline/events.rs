@@ -52,6 +52,7 @@ pub(crate) fn handle(
         let handled = state.with_timeline(|t, out| match message {
             ClientMessage::TimelineReady(_) => t.on_ready(id, out),
             ClientMessage::TimelineBlockRequest(m) => t.on_block_request(id, m.index, out),
+            ClientMessage::TimelineStateRequest(m) => t.on_state_request(id, m.step, out),
             ClientMessage::TimelineBlockDiscard(m) => {
                 if let Some(s) = t.sessions.get_mut(&id) {
                     s.held.remove(&m.index);

@@ -6,11 +6,16 @@
 //! messages: a standalone `TimelineConfigure` for the range, the overrides,
 //! and every block the range touches as a binary buffer (with the audio of
 //! its steps), exactly the bytes a live tab is sent. Blocks come from the
-//! store's cache (encoded once, shared, not copied), one lock hold each.
+//! store's cache (encoded once, shared, not copied), one lock hold each,
+//! and go to a spool file as they are gathered; the file is then streamed
+//! from the spool through the compressor into the output, so an export
+//! holds about one block in memory however long it is.
 
+use std::io::Write as _;
 use viser4d_proto::messages::RunJavascriptMessage;
 use viser4d_proto::timeline::ServerMessage;
-use viser4d_proto::{AnyMessage, Message};
+
+use viser4d_proto::{AnyMessage, Message, RecordingEncoder};
 
 use crate::error::{Result, ServerError};
 use crate::server::Server;
@@ -39,16 +44,52 @@ impl Server {
     /// at all: the bytes go to a temporary file beside it, which replaces
     /// `path` only once complete, so a full disk or an interrupted export
     /// never leaves a truncated recording (or destroys an older one) under
-    /// that name. Returns the bytes written.
+    /// that name. Block by block: memory stays at about one block however
+    /// long the recording. Returns the bytes written.
     pub fn write_recording(
         &self,
         path: impl AsRef<std::path::Path>,
         start: u32,
         end: Option<u32>,
     ) -> Result<u64> {
-        let bytes = self.serialize(start, end)?;
-        write_atomically(path.as_ref(), &bytes)?;
-        Ok(bytes.len() as u64)
+        self.write_recording_with_progress(path, start, end, |_, _| {})
+    }
+
+    /// [`Server::write_recording`], calling `progress(blocks_done,
+    /// blocks_total)` as blocks are gathered.
+    pub fn write_recording_with_progress(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        start: u32,
+        end: Option<u32>,
+        progress: impl FnMut(u32, u32),
+    ) -> Result<u64> {
+        let path = path.as_ref();
+        let failed = |source: std::io::Error| ServerError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => std::path::Path::new("."),
+        };
+        let file = tempfile::Builder::new()
+            .prefix(".viser4d-write-")
+            .tempfile_in(dir)
+            .map_err(failed)?;
+        let spool = tempfile::tempfile_in(dir).map_err(failed)?;
+        let counted = Counted::new(std::io::BufWriter::new(file));
+        let mut counted = self.stream_recording(counted, spool, start, end, progress)?;
+        counted.inner.flush().map_err(failed)?;
+        let written = counted.written;
+        let file = counted
+            .inner
+            .into_inner()
+            .map_err(|e| failed(e.into_error()))?;
+        file.as_file().sync_all().map_err(failed)?;
+        // On any error above the temporary file is deleted when dropped.
+        file.persist(path).map_err(|e| failed(e.error))?;
+        Ok(written)
     }
 
     /// [`Server::serialize`], calling `progress(blocks_done, blocks_total)`
@@ -57,15 +98,35 @@ impl Server {
         &self,
         start: u32,
         end: Option<u32>,
-        mut progress: impl FnMut(u32, u32),
+        progress: impl FnMut(u32, u32),
     ) -> Result<Vec<u8>> {
+        let spool = tempfile::tempfile().map_err(|source| ServerError::Write {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+        self.stream_recording(Vec::new(), spool, start, end, progress)
+    }
+
+    /// Writes the recording into `out`. Every message is serialized as it
+    /// is gathered, one lock hold a block; its large buffers (the blocks)
+    /// go to `spool` and are dropped, and the file is then streamed through
+    /// the compressor from the spool. The file's layout needs every
+    /// message's msgpack before the first buffer, hence the spool.
+    fn stream_recording<W: std::io::Write>(
+        &self,
+        out: W,
+        spool: std::fs::File,
+        start: u32,
+        end: Option<u32>,
+        mut progress: impl FnMut(u32, u32),
+    ) -> Result<W> {
         let script = self
             .shared
             .bundle
             .asset(RUNTIME_SCRIPT)
             .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
             .ok_or(ServerError::RuntimeScriptMissing)?;
-        let mut messages: Vec<(f64, AnyMessage)> = vec![(
+        let mut head: Vec<(f64, AnyMessage)> = vec![(
             0.0,
             AnyMessage::Viser(Message::from(RunJavascriptMessage { source: script })),
         )];
@@ -73,7 +134,7 @@ impl Server {
             let mut state = self.shared.lock();
             for m in state.replay_messages() {
                 if m.in_scene_serialization() {
-                    messages.push((0.0, AnyMessage::Viser(m.clone())));
+                    head.push((0.0, AnyMessage::Viser(m.clone())));
                 }
             }
             let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
@@ -107,26 +168,144 @@ impl Server {
             )
         };
         let total = last_block - first_block + 1;
-        let mut timeline: Vec<ServerMessage> = vec![configure.into(), overrides.into()];
+        let custom = |m: ServerMessage| -> Result<AnyMessage> {
+            let value = m
+                .to_value()
+                .map_err(|e| ServerError::invalid("timeline", e.to_string()))?;
+            Ok(AnyMessage::Custom(value))
+        };
+        head.push((TIMELINE_AT_SEC, custom(configure.into())?));
+        head.push((TIMELINE_AT_SEC, custom(overrides.into())?));
+        let count = u32::try_from(head.len() + total as usize)
+            .map_err(|_| ServerError::invalid("recording", "too many messages"))?;
+        let encode =
+            |e: viser4d_proto::EncodeError| ServerError::invalid("recording", e.to_string());
+        let mut encoder = RecordingEncoder::new(TIMELINE_AT_SEC, count)
+            .map_err(encode)?
+            .forget_buffers_from(SPOOL_FROM_BYTES);
+        let mut spool = Spool::new(spool);
+        for (t, m) in &head {
+            spool.keep(encoder.push(*t, m).map_err(encode)?)?;
+        }
+        drop(head);
         for (done, index) in (first_block..=last_block).enumerate() {
             let block = {
                 let mut state = self.shared.lock();
                 let t = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
                 t.block_message(index)?
             };
-            timeline.push(block.into());
+            let message = custom(block.into())?;
+            spool.keep(encoder.push(TIMELINE_AT_SEC, &message).map_err(encode)?)?;
             progress(done as u32 + 1, total);
         }
-        for m in timeline {
-            let value = m
-                .to_value()
-                .map_err(|e| ServerError::invalid("timeline", e.to_string()))?;
-            messages.push((TIMELINE_AT_SEC, AnyMessage::Custom(value)));
-        }
+        let mut reader = spool.into_reader()?;
         // Blocks are zstd-compressed already; viser's level 12 over them
         // costs seconds on a big recording and saves a few percent.
-        viser4d_proto::encode_recording_at_level(TIMELINE_AT_SEC, &messages, EXPORT_ZSTD_LEVEL)
-            .map_err(|e| ServerError::invalid("recording", e.to_string()))
+        encoder
+            .finish(out, EXPORT_ZSTD_LEVEL, |i| reader.next(i))
+            .map_err(encode)
+    }
+}
+
+/// Buffers at least this large go to the spool; smaller ones stay in memory.
+const SPOOL_FROM_BYTES: usize = 64 << 10;
+
+/// The buffers of a recording being written, in order: the large ones in
+/// a file (written once, read back once, in order), the rest in memory.
+struct Spool {
+    file: std::io::BufWriter<std::fs::File>,
+    buffers: Vec<Spooled>,
+}
+
+enum Spooled {
+    Memory(bytes::Bytes),
+    File(usize),
+}
+
+impl Spool {
+    fn new(file: std::fs::File) -> Spool {
+        Spool {
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
+            buffers: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, added: Vec<bytes::Bytes>) -> Result<()> {
+        use std::io::Write;
+        for b in added {
+            if b.len() >= SPOOL_FROM_BYTES {
+                self.file.write_all(&b).map_err(spool_error)?;
+                self.buffers.push(Spooled::File(b.len()));
+            } else {
+                self.buffers.push(Spooled::Memory(b));
+            }
+        }
+        Ok(())
+    }
+
+    fn into_reader(self) -> Result<SpoolReader> {
+        use std::io::Seek;
+        let mut file = self
+            .file
+            .into_inner()
+            .map_err(|e| spool_error(e.into_error()))?;
+        file.rewind().map_err(spool_error)?;
+        Ok(SpoolReader {
+            file: std::io::BufReader::with_capacity(1 << 20, file),
+            buffers: self.buffers,
+        })
+    }
+}
+
+struct SpoolReader {
+    file: std::io::BufReader<std::fs::File>,
+    buffers: Vec<Spooled>,
+}
+
+impl SpoolReader {
+    /// Buffer `i`, asked for in order.
+    fn next(&mut self, i: usize) -> std::io::Result<bytes::Bytes> {
+        use std::io::Read;
+        match self.buffers.get_mut(i) {
+            Some(Spooled::Memory(b)) => Ok(std::mem::take(b)),
+            Some(Spooled::File(len)) => {
+                let mut bytes = vec![0; *len];
+                self.file.read_exact(&mut bytes)?;
+                Ok(bytes.into())
+            }
+            None => Err(std::io::Error::other(format!("no spooled buffer {i}"))),
+        }
+    }
+}
+
+fn spool_error(source: std::io::Error) -> ServerError {
+    ServerError::Write {
+        path: std::env::temp_dir(),
+        source,
+    }
+}
+
+/// A writer that counts what passes through it.
+struct Counted<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W> Counted<W> {
+    fn new(inner: W) -> Counted<W> {
+        Counted { inner, written: 0 }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -165,27 +344,4 @@ pub fn recording_to_html(
 ) -> Result<String> {
     let bundle = crate::bundle::Bundle::resolve(bundle_dir, false)?;
     Ok(embed_in_page(&bundle.client_page, recording, dark_mode))
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// and a rename, so `path` holds either its old content or all of `bytes`.
-pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let failed = |source: std::io::Error| ServerError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => std::path::Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".viser4d-write-")
-        .tempfile_in(dir)
-        .map_err(failed)?;
-    file.write_all(bytes).map_err(failed)?;
-    file.as_file().sync_all().map_err(failed)?;
-    // On any error above the temporary file is deleted when dropped.
-    file.persist(path).map_err(|e| failed(e.error))?;
-    Ok(())
 }

@@ -23,10 +23,12 @@ use bytes::Bytes;
 use tokio::sync::Notify;
 use viser4d_proto::timeline::{
     AudioSlice, GlobalDefault, ServerMessage, TimelineBlock, TimelineConfigure, TimelineManifest,
-    TimelineOverrides, pack,
+    TimelineOverrides, TimelineState, pack,
 };
 use viser4d_proto::{AnyMessage, Message, TypedArray};
-use viser4d_timeline::{BlockJob, EncodedBlock, Encoding, Op, Store, StoreConfig, StoreError};
+use viser4d_timeline::{
+    Block, BlockJob, Compression, EncodedBlock, Encoding, Op, Store, StoreConfig, StoreError,
+};
 
 pub use audio::{AudioApi, AudioHandle};
 pub use export::recording_to_html;
@@ -92,6 +94,60 @@ pub(crate) struct Session {
     pub(crate) transport: Transport,
     /// Block requests answered (for tests and stats).
     pub(crate) blocks_sent: u64,
+    /// The step whose state it was last sent, with its revision (kept
+    /// current by the refresh while the tab may be showing it).
+    state: Option<(u32, u64)>,
+    /// State requests answered (for tests and stats).
+    pub(crate) states_sent: u64,
+}
+
+/// Work for the encoder task, off the state lock.
+pub(crate) enum Job {
+    /// A block's encoding, for the tabs waiting for it.
+    Block(BlockJob<Bytes>),
+    /// One step's state, for the tab that asked.
+    State {
+        client: ClientId,
+        step: u32,
+        block: Block<Bytes>,
+        compression: Compression,
+    },
+}
+
+/// A finished [`Job`], for [`Timeline::finish`].
+pub(crate) enum Done {
+    Block {
+        index: u32,
+        done: std::result::Result<EncodedBlock, StoreError>,
+    },
+    State {
+        client: ClientId,
+        step: u32,
+        revision: u64,
+        done: std::result::Result<Vec<u8>, viser4d_timeline::EncodeError>,
+    },
+}
+
+impl Job {
+    pub(crate) fn run(self) -> Done {
+        match self {
+            Job::Block(job) => Done::Block {
+                index: job.index(),
+                done: job.run(),
+            },
+            Job::State {
+                client,
+                step,
+                block,
+                compression,
+            } => Done::State {
+                client,
+                step,
+                revision: block.revision(),
+                done: block.encode(compression),
+            },
+        }
+    }
 }
 
 pub(crate) struct Timeline {
@@ -123,9 +179,9 @@ pub(crate) struct Timeline {
     /// (`true`: the tab asked for it, not a refresh).
     encoding: BTreeMap<u32, BTreeMap<ClientId, bool>>,
     /// Where encoding work goes: the server's encoder task.
-    jobs: tokio::sync::mpsc::UnboundedSender<BlockJob<Bytes>>,
+    jobs: tokio::sync::mpsc::UnboundedSender<Job>,
     /// The other end, until the server starts its encoder task.
-    pub(crate) jobs_rx: Option<tokio::sync::mpsc::UnboundedReceiver<BlockJob<Bytes>>>,
+    pub(crate) jobs_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Job>>,
 }
 
 impl std::fmt::Debug for Timeline {
@@ -369,6 +425,7 @@ impl Timeline {
         };
         session.ready = true;
         session.held.clear();
+        session.state = None;
         out.push((client, configure.into()));
         match overrides {
             Ok(m) => out.push((client, m.into())),
@@ -410,15 +467,104 @@ impl Timeline {
             Ok(Encoding::Job(job)) => {
                 self.encoding
                     .insert(index, BTreeMap::from([(client, requested)]));
-                if let Err(unsent) = self.jobs.send(job) {
-                    // No encoder task (the server is stopping): encode here.
-                    let done = unsent.0.run();
-                    self.finish_block(index, done, out);
-                }
+                self.queue(Job::Block(job), out);
             }
             Err(error) => tracing::error!(%error, index, "cannot encode a block"),
         }
         self.report_spill_error();
+    }
+
+    /// Hands `job` to the encoder task.
+    fn queue(&mut self, job: Job, out: &mut Outgoing) {
+        if let Err(unsent) = self.jobs.send(job) {
+            // No encoder task (the server is stopping): do it here.
+            let done = unsent.0.run();
+            self.finish(done, out);
+        }
+    }
+
+    /// What the encoder task finished.
+    pub(crate) fn finish(&mut self, done: Done, out: &mut Outgoing) {
+        match done {
+            Done::Block { index, done } => self.finish_block(index, done, out),
+            Done::State {
+                client,
+                step,
+                revision,
+                done,
+            } => self.finish_state(client, step, revision, done, out),
+        }
+    }
+
+    /// A tab asks for the state at `step` (a seek to a block it lacks): the
+    /// one-step block is built here and encoded by the encoder task.
+    pub(crate) fn on_state_request(&mut self, client: ClientId, step: u32, out: &mut Outgoing) {
+        if !self.sessions.get(&client).is_some_and(|s| s.ready) {
+            return;
+        }
+        let num_steps = self.store.num_steps();
+        if step >= num_steps {
+            tracing::warn!(
+                client,
+                step,
+                num_steps,
+                "tab asked for a state past the end"
+            );
+            return;
+        }
+        match self.store.state_block(step) {
+            Ok(block) => {
+                let compression = self.store.config().get_compression();
+                self.queue(
+                    Job::State {
+                        client,
+                        step,
+                        block,
+                        compression,
+                    },
+                    out,
+                );
+            }
+            Err(error) => tracing::error!(%error, step, "cannot fold a step's state"),
+        }
+        self.report_spill_error();
+    }
+
+    /// A state the encoder task finished: sent if the step's block did not
+    /// change meanwhile, else built again.
+    fn finish_state(
+        &mut self,
+        client: ClientId,
+        step: u32,
+        revision: u64,
+        done: std::result::Result<Vec<u8>, viser4d_timeline::EncodeError>,
+        out: &mut Outgoing,
+    ) {
+        if !self.sessions.get(&client).is_some_and(|s| s.ready) {
+            return;
+        }
+        let current = self
+            .store
+            .block_of(step)
+            .and_then(|k| self.store.block_revision(k));
+        match (done, current) {
+            (Ok(data), Ok(now)) if now == revision => {
+                if let Some(session) = self.sessions.get_mut(&client) {
+                    session.state = Some((step, revision));
+                    session.states_sent += 1;
+                }
+                let state = TimelineState {
+                    step,
+                    revision,
+                    data: TypedArray::from_u8(data),
+                };
+                out.push((client, state.into()));
+            }
+            (Ok(_), Ok(_)) => self.on_state_request(client, step, out),
+            (Err(error), _) => tracing::error!(%error, step, "cannot encode a step's state"),
+            // The timeline shrank past the step; the tab was reconfigured.
+            (_, Err(_)) => {}
+        }
     }
 
     /// An encoding the encoder task finished: cached and sent to the tabs
@@ -479,6 +625,27 @@ impl Timeline {
         out.push((client, block.into()));
     }
 
+    /// Sends `client` its state again if the step's block changed.
+    fn refresh_state(
+        &mut self,
+        client: ClientId,
+        changes: &viser4d_timeline::Changes,
+        out: &mut Outgoing,
+    ) {
+        let Some((step, revision)) = self.sessions.get(&client).and_then(|s| s.state) else {
+            return;
+        };
+        let Ok(index) = self.store.block_of(step) else {
+            return;
+        };
+        if !changes.affects_block(index) {
+            return;
+        }
+        if self.store.block_revision(index).ok() != Some(revision) {
+            self.on_state_request(client, step, out);
+        }
+    }
+
     fn send_overrides(&self, tabs: &[ClientId], out: &mut Outgoing) {
         match self.overrides_message() {
             Ok(m) => {
@@ -533,6 +700,7 @@ impl Timeline {
             for id in ready {
                 if let Some(session) = self.sessions.get_mut(&id) {
                     session.held.clear();
+                    session.state = None;
                 }
                 out.push((id, manifest.clone().into()));
             }
@@ -568,6 +736,7 @@ impl Timeline {
                 }
                 self.send_block(id, index, false, out);
             }
+            self.refresh_state(id, &changes, out);
         }
         let manifest = TimelineManifest {
             block_bytes: self.sizes.clone(),
@@ -626,7 +795,7 @@ pub(crate) async fn refresher(shared: Arc<Shared>, dirty: Arc<Notify>) {
 /// [`Timeline::finish_block`].
 pub(crate) async fn encoder(
     shared: Arc<Shared>,
-    mut jobs: tokio::sync::mpsc::UnboundedReceiver<BlockJob<Bytes>>,
+    mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>,
 ) {
     let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
     let slots = Arc::new(tokio::sync::Semaphore::new(parallel));
@@ -641,12 +810,11 @@ pub(crate) async fn encoder(
         };
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || {
-            let index = job.index();
             let done = job.run();
             drop(slot);
             shared
                 .lock()
-                .with_timeline(|t, out| t.finish_block(index, done, out))
+                .with_timeline(|t, out| t.finish(done, out))
                 .ok();
         });
     }
@@ -725,15 +893,63 @@ mod tests {
         let mut rx = t.jobs_rx.take().expect("the receiver");
         let mut ran = 0;
         while let Ok(job) = rx.try_recv() {
-            let index = job.index();
             let done = std::thread::spawn(move || job.run())
                 .join()
                 .expect("the job thread");
-            t.finish_block(index, done, out);
+            t.finish(done, out);
             ran += 1;
         }
         t.jobs_rx = Some(rx);
         ran
+    }
+
+    fn states(out: &Outgoing) -> Vec<(ClientId, u32, u64, usize)> {
+        out.iter()
+            .filter_map(|(client, m)| match m {
+                ServerMessage::TimelineState(s) => {
+                    Some((*client, s.step, s.revision, s.data.len()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_state_is_one_step_encoded_off_the_lock_and_kept_current_by_the_refresh() {
+        let mut t = timeline();
+        let mut out = Vec::new();
+        t.on_state_request(1, 6, &mut out);
+        assert!(states(&out).is_empty(), "encoded under the lock");
+        assert_eq!(run_jobs(&mut t, &mut out), 1);
+        let sent = states(&out);
+        let [(1, 6, revision, bytes)] = sent[..] else {
+            panic!("one state for tab 1: {sent:?}");
+        };
+        let block = t.store.encoded_block(1).expect("encoded").len();
+        assert!(
+            bytes * 2 < block,
+            "a state of {bytes} bytes, a block of {block}"
+        );
+        assert_eq!(t.sessions[&1].states_sent, 1);
+
+        // An edit before the step changes it: the tab gets it again.
+        t.store.take_changes();
+        let key = Key::create("/m").expect("a key");
+        t.store
+            .put(5, key, Bytes::from_static(b"new"))
+            .expect("recorded");
+        out.clear();
+        t.flush(&mut out);
+        assert_eq!(run_jobs(&mut t, &mut out), 1);
+        let resent = states(&out);
+        assert!(
+            matches!(resent[..], [(1, 6, r, _)] if r > revision),
+            "{resent:?}"
+        );
+        // Past the end: nothing.
+        out.clear();
+        t.on_state_request(2, 8, &mut out);
+        assert_eq!(run_jobs(&mut t, &mut out), 0);
     }
 
     #[test]
@@ -771,7 +987,7 @@ mod tests {
             .put(5, key, Bytes::from_static(b"edited"))
             .expect("recorded");
         let done = job.run();
-        t.finish_block(1, done, &mut out);
+        t.finish(done, &mut out);
         assert!(blocks(&out).is_empty(), "a stale block was sent");
         assert_eq!(run_jobs(&mut t, &mut out), 1);
         let sent = out

@@ -364,3 +364,34 @@ fn set_steps_keeps_split_blocks_and_grows_the_last_to_a_whole_block() -> Result<
     assert_eq!(s.num_steps(), 7);
     Ok(())
 }
+
+#[test]
+fn a_state_block_shows_one_step_for_a_fraction_of_its_block_and_steps_on_into_it()
+-> Result<(), Box<dyn std::error::Error>> {
+    use viser4d_timeline::{Block, Compression, Cursor};
+    let mut s = heavy_store(32, usize::MAX);
+    s.put(0, key("create:/cloud"), vec![0; 16])?;
+    for step in 0..32 {
+        s.put(step, key("update:/cloud:points"), vec![step as u8; 3 << 10])?;
+    }
+    let whole = s.encoded_block(0)?;
+    let state = s.state_block(20)?;
+    let bytes = state.encode(Compression::None)?;
+    assert!(
+        bytes.len() < 2 * (3 << 10) && whole.len() > 10 * bytes.len(),
+        "one step's state ({} bytes), not the block ({} bytes)",
+        bytes.len(),
+        whole.len()
+    );
+    let state = Block::<Vec<u8>>::decode(&bytes)?;
+    assert_eq!((state.index(), state.steps()), (0, 20..21));
+    assert_eq!(state.state_at(20)?, s.state_at(20)?);
+
+    let mut cursor = Cursor::new();
+    cursor.seek(&state, 20)?;
+    let block = s.block(0)?;
+    let on = cursor.seek(&block, 21)?.len();
+    assert_eq!(on, 1, "one step forward, not a diff");
+    assert_eq!(cursor.state(), &s.state_at(21)?);
+    Ok(())
+}
