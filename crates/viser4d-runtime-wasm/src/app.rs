@@ -227,6 +227,7 @@ fn render(app: &mut App) {
         looping: player.looping(),
         dark: dark_theme(),
         audio_prompt: app.page.engine.suspended(),
+        held: app.controller.held_revision(),
     };
     if app.bar.is_none() {
         match Bar::new(on_intent) {
@@ -238,7 +239,8 @@ fn render(app: &mut App) {
         }
     }
     if let Some(bar) = app.bar.as_mut() {
-        bar.render(view);
+        let controller = &app.controller;
+        bar.render(view, || controller.buffered());
     }
 }
 

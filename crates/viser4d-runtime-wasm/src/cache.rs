@@ -96,10 +96,18 @@ impl BlockCache {
     }
 
     /// Holds `block` (`bytes` is its encoded size), replacing any copy;
-    /// returns the blocks evicted to stay within the budget. The block
-    /// `keep` (the one shown) and the new one are never evicted, so a
-    /// budget smaller than one block still works, one block at a time.
-    pub fn insert(&mut self, block: Cached, bytes: u64, keep: Option<u32>) -> Vec<u32> {
+    /// returns the blocks evicted to stay within the budget: the farthest
+    /// by `distance` (from the playhead, in playing order) first, then the
+    /// least recently used. The block `keep` (the one shown) and the new
+    /// one are never evicted, so a budget smaller than one block still
+    /// works, one block at a time.
+    pub fn insert(
+        &mut self,
+        block: Cached,
+        bytes: u64,
+        keep: Option<u32>,
+        distance: impl Fn(u32) -> u64,
+    ) -> Vec<u32> {
         self.clock += 1;
         let index = block.block.index();
         if let Some(old) = self.slots.insert(
@@ -119,7 +127,7 @@ impl BlockCache {
                 .slots
                 .iter()
                 .filter(|(i, _)| **i != index && Some(**i) != keep)
-                .min_by_key(|(_, s)| s.last_used)
+                .max_by_key(|(i, s)| (distance(**i), std::cmp::Reverse(s.last_used)))
                 .map(|(i, _)| *i);
             let Some(victim) = victim else { break };
             if let Some(slot) = self.slots.remove(&victim) {
@@ -128,6 +136,11 @@ impl BlockCache {
             evicted.push(victim);
         }
         evicted
+    }
+
+    /// The block indices held, in order.
+    pub fn indices(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots.keys().copied()
     }
 
     /// Every held block, without marking it used.
@@ -165,14 +178,29 @@ mod tests {
         let mut cache = BlockCache::new(250);
         let mut b = blocks(4).into_iter();
         let mut next = || b.next().unwrap_or_else(|| panic!("no block"));
-        assert!(cache.insert(next(), 100, None).is_empty());
-        assert!(cache.insert(next(), 100, Some(0)).is_empty());
+        assert!(cache.insert(next(), 100, None, |_| 0).is_empty());
+        assert!(cache.insert(next(), 100, Some(0), |_| 0).is_empty());
         cache.get(0);
         // Block 1 is the least recently used; 0 is shown.
-        assert_eq!(cache.insert(next(), 100, Some(0)), vec![1]);
+        assert_eq!(cache.insert(next(), 100, Some(0), |_| 0), vec![1]);
         assert_eq!(cache.used(), 200);
-        assert_eq!(cache.insert(next(), 100, Some(0)), vec![2]);
+        assert_eq!(cache.insert(next(), 100, Some(0), |_| 0), vec![2]);
         assert!(cache.contains(0) && cache.contains(3));
+    }
+
+    #[test]
+    fn evicts_the_farthest_from_the_playhead_first() {
+        let mut cache = BlockCache::new(250);
+        let mut b = blocks(4).into_iter();
+        let mut next = || b.next().unwrap_or_else(|| panic!("no block"));
+        // The playhead is in block 2: block 0 is farthest, behind it.
+        let distance = |i: u32| [10, 5, 0, 1][i as usize];
+        cache.insert(next(), 100, Some(2), distance);
+        cache.insert(next(), 100, Some(2), distance);
+        cache.get(0);
+        assert_eq!(cache.insert(next(), 100, Some(2), distance), vec![0]);
+        assert_eq!(cache.insert(next(), 100, Some(2), distance), vec![1]);
+        assert_eq!(cache.indices().collect::<Vec<_>>(), [2, 3]);
     }
 
     #[test]
@@ -180,8 +208,8 @@ mod tests {
         let mut cache = BlockCache::new(10);
         let mut b = blocks(2).into_iter();
         let mut next = || b.next().unwrap_or_else(|| panic!("no block"));
-        cache.insert(next(), 100, None);
-        assert_eq!(cache.insert(next(), 100, None), vec![0]);
+        cache.insert(next(), 100, None, |_| 0);
+        assert_eq!(cache.insert(next(), 100, None, |_| 0), vec![0]);
         assert_eq!(cache.len(), 1);
         cache.reset(5);
         assert!(cache.is_empty() && cache.used() == 0 && cache.budget() == 5);

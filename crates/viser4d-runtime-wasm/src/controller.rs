@@ -25,6 +25,18 @@ const UNKNOWN_BLOCK_BYTES: u64 = 1 << 20;
 /// (A fresh tab asks for its first block whole: it will play from it.)
 const STATE_FIRST_MIN_BYTES: u64 = 256 << 10;
 
+/// While playing, the blocks of the next this many seconds are kept in
+/// flight or cached (within the cache budget).
+pub const READ_AHEAD_SEC: f64 = 4.0;
+
+/// After running dry, playback holds until this many seconds ahead are
+/// buffered (or the rest of the timeline), instead of stuttering step by
+/// step as each block lands.
+pub const RESUME_AFTER_SEC: f64 = 1.0;
+
+/// Most blocks asked for and not yet received at once.
+const MAX_IN_FLIGHT: usize = 4;
+
 /// Most steps applied in one animation frame while moving forward.
 pub const MAX_STEPS_PER_TICK: u32 = 256;
 
@@ -71,6 +83,8 @@ pub struct Stats {
     pub steps_applied: u64,
     /// While playing: steps the clock was ahead of what was shown, at most.
     pub max_lag_steps: u32,
+    /// Times playback ran dry and held to buffer.
+    pub stalls: u64,
     /// For the last block received: ms from its request to its arrival.
     pub last_block_wait_ms: Option<f64>,
     /// For the last block received: ms to decode it.
@@ -101,7 +115,11 @@ pub struct Controller {
     state: Option<Block<Bytes>>,
     /// The step whose state was asked for last.
     state_requested: Option<u32>,
-    speculative: Option<u32>,
+    /// Playback ran dry: the clock holds until enough is buffered.
+    buffering: bool,
+    /// Bumped whenever the blocks held change (the bar redraws the
+    /// buffered ranges then).
+    held_revision: u64,
     seek_started: Option<f64>,
     /// No server: nothing is requested or reported.
     standalone: bool,
@@ -247,8 +265,8 @@ impl Controller {
                 self.refused = None;
                 self.clear_shown(sink);
                 self.cache.reset(m.cache_bytes);
+                self.held_revision += 1;
                 self.in_flight.clear();
-                self.speculative = None;
                 self.state = None;
                 self.state_requested = None;
                 // `check` passed, so the starts are valid; a layout that
@@ -302,9 +320,6 @@ impl Controller {
             ServerMessage::TimelineBlock(m) => {
                 self.stats.blocks_received += 1;
                 self.stats.last_block_wait_ms = self.in_flight.remove(&m.index).map(|t| now - t);
-                if self.speculative == Some(m.index) {
-                    self.speculative = None;
-                }
                 let bytes = m.data.len() as u64
                     + m.audio
                         .iter()
@@ -354,7 +369,15 @@ impl Controller {
                     audio_revision: m.audio_revision,
                     audio: m.audio,
                 };
-                for evicted in self.cache.insert(cached, bytes, keep) {
+                let distances: BTreeMap<u32, u64> = self
+                    .cache
+                    .indices()
+                    .map(|index| (index, self.distance(index, now)))
+                    .collect();
+                let distance = |index| distances.get(&index).copied().unwrap_or(0);
+                let evicted = self.cache.insert(cached, bytes, keep, distance);
+                self.held_revision += 1;
+                for evicted in evicted {
                     self.tell(sink, TimelineBlockDiscard { index: evicted }.into());
                 }
                 self.sync(sink);
@@ -441,8 +464,8 @@ impl Controller {
         self.layout = layout;
         let budget = self.cache.budget();
         self.cache.reset(budget);
+        self.held_revision += 1;
         self.in_flight.clear();
-        self.speculative = None;
         self.state = None;
         self.state_requested = None;
         self.needs_show = true;
@@ -463,8 +486,8 @@ impl Controller {
     fn drop_blocks(&mut self) {
         let budget = self.cache.budget();
         self.cache.reset(budget);
+        self.held_revision += 1;
         self.in_flight.clear();
-        self.speculative = None;
         self.state = None;
         self.state_requested = None;
         self.needs_show = true;
@@ -586,6 +609,15 @@ impl Controller {
         }
         let now = sink.now_ms();
         let last = self.player.num_steps() - 1;
+        if self.buffering {
+            match self.shown {
+                Some(shown) if self.player.playing() && !self.buffered_enough(shown) => {
+                    self.player.hold(shown, now);
+                    return;
+                }
+                _ => self.buffering = false,
+            }
+        }
         match self.player.position(now) {
             Position::At(step) => {
                 if self.player.playing()
@@ -627,10 +659,15 @@ impl Controller {
                 let end = target.min(shown.saturating_add(MAX_STEPS_PER_TICK));
                 for step in shown + 1..=end {
                     if !self.show(step, sink) {
-                        // Wait for the block, then go on from here.
+                        // Wait for the block, then go on from here once a
+                        // little is buffered.
                         let now = sink.now_ms();
                         self.player.hold(step - 1, now);
                         self.jumps += 1;
+                        if self.player.playing() && !self.buffering {
+                            self.buffering = true;
+                            self.stats.stalls += 1;
+                        }
                         return false;
                     }
                 }
@@ -737,38 +774,126 @@ impl Controller {
         (!known.is_empty()).then(|| known.iter().sum::<u64>() / known.len() as u64)
     }
 
-    /// While playing: requests the next block ahead that fits the budget,
-    /// one speculative request at a time.
+    /// While playing: keeps the blocks of the next [`READ_AHEAD_SEC`] in
+    /// flight or cached, nearest first, a few requests at a time, as long
+    /// as that window fits the cache budget.
     fn prefetch(&mut self, sink: &mut dyn Sink) {
-        if self.speculative.is_some() {
-            return;
-        }
         let Some(shown) = self.shown else { return };
-        let num_blocks = self.layout.num_blocks();
-        let Some(current) = self.layout.block_of(shown) else {
-            return;
-        };
-        let mut total = self.estimated_size(current);
-        for ahead in 1..num_blocks {
-            let index = current + ahead;
-            let index = if index < num_blocks {
-                index
-            } else if self.player.looping() {
-                index - num_blocks
-            } else {
-                break;
-            };
-            total += self.estimated_size(index);
-            if total > self.cache.budget() {
+        let ahead = (self.player.rate() * READ_AHEAD_SEC).ceil().max(1.0) as u64;
+        let mut window_bytes = 0;
+        for index in self.blocks_ahead(shown, ahead) {
+            window_bytes += self.estimated_size(index);
+            if window_bytes > self.cache.budget() {
                 break;
             }
             if self.cache.contains(index) || self.in_flight.contains_key(&index) {
                 continue;
             }
-            self.speculative = Some(index);
+            if self.in_flight.len() >= MAX_IN_FLIGHT {
+                break;
+            }
             self.request(index, sink);
-            break;
         }
+    }
+
+    /// The blocks holding the `steps` steps after `from`, in playing order
+    /// (wrapping when looping), starting with `from`'s own; each at most
+    /// once.
+    fn blocks_ahead(&self, from: u32, steps: u64) -> Vec<u32> {
+        let (first, num_steps) = (self.player.first(), self.player.num_steps());
+        let mut out: Vec<u32> = Vec::new();
+        let mut step = from;
+        let mut covered = 0u64;
+        while covered <= steps {
+            let Some(index) = self.layout.block_of(step) else {
+                break;
+            };
+            if out.contains(&index) {
+                break;
+            }
+            out.push(index);
+            let end = self.layout.steps(index).end.min(num_steps);
+            covered += u64::from(end - step);
+            step = end;
+            if step >= num_steps {
+                if !self.player.looping() {
+                    break;
+                }
+                step = first;
+            }
+        }
+        out
+    }
+
+    /// Whether playback may go on from `shown`: the next
+    /// [`RESUME_AFTER_SEC`] of steps (or all that is left) are held.
+    fn buffered_enough(&self, shown: u32) -> bool {
+        let want = (self.player.rate() * RESUME_AFTER_SEC).ceil().max(1.0) as u64;
+        let last = self.player.num_steps() - 1;
+        let need = if self.player.looping() {
+            want
+        } else {
+            want.min(u64::from(last - shown.min(last)))
+        };
+        let mut held = 0u64;
+        for index in self.blocks_ahead(shown, need) {
+            if held >= need {
+                break;
+            }
+            if !self.cache.contains(index) {
+                return false;
+            }
+            let steps = self.layout.steps(index);
+            let from = if steps.contains(&shown) {
+                shown + 1
+            } else {
+                steps.start
+            };
+            held += u64::from(steps.end.saturating_sub(from));
+        }
+        true
+    }
+
+    /// How far block `index` is from the playhead in playing order, for
+    /// eviction: blocks ahead by the steps until they start; blocks behind
+    /// (played again only when looping) past everything ahead.
+    fn distance(&self, index: u32, now: f64) -> u64 {
+        let (first, num_steps) = (self.player.first(), self.player.num_steps());
+        let at = self.step(now);
+        let steps = self.layout.steps(index);
+        if steps.contains(&at) {
+            return 0;
+        }
+        if steps.start > at {
+            u64::from(steps.start - at)
+        } else if self.player.looping() {
+            u64::from(num_steps - at) + u64::from(steps.start.saturating_sub(first))
+        } else {
+            u64::from(num_steps - first) + u64::from(at - steps.end.min(at))
+        }
+    }
+
+    /// The step ranges the tab holds blocks for, merged.
+    pub fn buffered(&self) -> Vec<std::ops::Range<u32>> {
+        let mut out: Vec<std::ops::Range<u32>> = Vec::new();
+        for index in self.cache.indices() {
+            let steps = self.layout.steps(index);
+            match out.last_mut() {
+                Some(last) if last.end == steps.start => last.end = steps.end,
+                _ => out.push(steps),
+            }
+        }
+        out
+    }
+
+    /// Bumped whenever the blocks held change.
+    pub fn held_revision(&self) -> u64 {
+        self.held_revision
+    }
+
+    /// Whether playback is holding until enough is buffered.
+    pub fn buffering(&self) -> bool {
+        self.buffering
     }
 }
 

@@ -4,6 +4,8 @@
 //! scheme (Mantine's `data-mantine-color-scheme`) so it matches the light
 //! and dark themes, and uses the page's font.
 
+use std::ops::Range;
+
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
@@ -48,6 +50,9 @@ pub struct View {
     pub dark: bool,
     /// Offer to enable audio (the browser holds it back until a gesture).
     pub audio_prompt: bool,
+    /// Changes whenever the blocks the tab holds change (the buffered
+    /// ranges are drawn again then).
+    pub held: u64,
 }
 
 const PLAY: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true"><path d="M4 2.8v10.4l8.5-5.2z"/></svg>"#;
@@ -64,6 +69,7 @@ struct Palette {
     dim: &'static str,
     hover: &'static str,
     accent: &'static str,
+    buffered: &'static str,
 }
 
 const LIGHT: Palette = Palette {
@@ -73,6 +79,7 @@ const LIGHT: Palette = Palette {
     dim: "#868e96",
     hover: "#f1f3f5",
     accent: "#228be6",
+    buffered: "rgba(34,139,230,0.28)",
 };
 
 const DARK: Palette = Palette {
@@ -82,6 +89,7 @@ const DARK: Palette = Palette {
     dim: "#909296",
     hover: "#2c2e33",
     accent: "#4dabf7",
+    buffered: "rgba(77,171,247,0.30)",
 };
 
 /// The bar's elements.
@@ -300,8 +308,9 @@ impl Bar {
         })
     }
 
-    /// Shows `view`, touching the DOM only where it changed.
-    pub fn render(&mut self, view: View) {
+    /// Shows `view`, touching the DOM only where it changed; `buffered`
+    /// gives the step ranges held, asked for only when they are drawn.
+    pub fn render(&mut self, view: View, buffered: impl FnOnce() -> Vec<Range<u32>>) {
         if self.shown == Some(view) {
             return;
         }
@@ -346,6 +355,11 @@ impl Bar {
             let _ = style.set_property("border-color", p.accent);
             let _ = style.set_property("color", p.accent);
         }
+        if old.map(|o| (o.held, o.first, o.num_steps, o.dark))
+            != Some((view.held, view.first, view.num_steps, view.dark))
+        {
+            self.draw_buffered(&buffered(), view, p);
+        }
         if old.map(|o| o.speed) != Some(view.speed) {
             self.speed.set_value(&view.speed.to_string());
         }
@@ -358,6 +372,41 @@ impl Bar {
                 .style()
                 .set_property("color", if view.looping { p.accent } else { p.dim });
         }
+    }
+}
+
+impl Bar {
+    /// Draws the held step ranges as a band behind the slider's track, as
+    /// video players show what is buffered, and names them in
+    /// `data-viser4d-buffered` (`a..b` half-open ranges).
+    fn draw_buffered(&self, ranges: &[Range<u32>], view: View, p: &Palette) {
+        let span = f64::from(view.num_steps.saturating_sub(view.first).max(1));
+        let at = |step: u32| f64::from(step.saturating_sub(view.first)) / span * 100.0;
+        let mut stops = vec!["transparent 0%".to_owned()];
+        let mut names = Vec::new();
+        for r in ranges {
+            let (a, b) = (r.start.max(view.first), r.end.min(view.num_steps));
+            if a >= b {
+                continue;
+            }
+            names.push(format!("{a}..{b}"));
+            stops.push(format!("transparent {:.3}%", at(a)));
+            stops.push(format!("{} {:.3}%", p.buffered, at(a)));
+            stops.push(format!("{} {:.3}%", p.buffered, at(b)));
+            stops.push(format!("transparent {:.3}%", at(b)));
+        }
+        stops.push("transparent 100%".to_owned());
+        let style = self.slider.style();
+        let _ = style.set_property(
+            "background",
+            &format!(
+                "linear-gradient(to right, {}) center / 100% 6px no-repeat",
+                stops.join(", ")
+            ),
+        );
+        let _ = self
+            .slider
+            .set_attribute("data-viser4d-buffered", &names.join(","));
     }
 }
 

@@ -93,7 +93,7 @@ fn shown_payloads(page: &mut FakePage) -> Vec<String> {
 }
 
 #[test]
-fn plays_every_crossed_step_in_order_and_prefetches_one_block_ahead() {
+fn plays_every_crossed_step_in_order_and_reads_ahead_by_time() {
     let mut store = store(40, 8);
     let mut c = Controller::new();
     let mut page = FakePage::default();
@@ -123,23 +123,39 @@ fn plays_every_crossed_step_in_order_and_prefetches_one_block_ahead() {
         })
         .collect();
     assert_eq!(commits, [1, 2, 3, 4, 5]);
-    assert_eq!(page.take_requests(), vec![1], "one speculative block ahead");
+    // 4 s ahead at 20 steps/s is the whole timeline: the nearest blocks
+    // first, at most four in flight.
+    assert_eq!(page.take_requests(), vec![1, 2, 3, 4]);
     c.tick(&mut page);
-    assert!(page.take_requests().is_empty(), "only one in flight");
+    assert!(page.take_requests().is_empty(), "four in flight at most");
 
-    // Step 8 needs block 1: the clock holds at 7 until it arrives.
+    // Step 8 needs block 1: the clock holds at 7 until it arrives, and then
+    // until a second (20 steps) is buffered, not step by step.
     page.now = 500.0;
     c.tick(&mut page);
     assert_eq!(shown_payloads(&mut page), ["6", "7"]);
     assert_eq!(c.shown(), Some(7));
+    assert!(c.buffering());
+    assert_eq!(c.stats().stalls, 1);
     c.handle(block(&mut store, 1), &mut page);
-    assert!(shown_payloads(&mut page).is_empty());
-    page.now = 550.0; // 50 ms later: one step on from the held one
+    page.now = 600.0;
     c.tick(&mut page);
+    assert_eq!(c.shown(), Some(7), "8..15 held is not a second");
+    c.handle(block(&mut store, 2), &mut page);
+    c.handle(block(&mut store, 3), &mut page);
+    assert_eq!(c.buffered(), vec![std::ops::Range { start: 0, end: 32 }]);
+    page.now = 650.0; // 50 ms after resuming: one step on from the held one
+    c.tick(&mut page);
+    c.tick(&mut page);
+    assert!(!c.buffering());
     assert_eq!(
         shown_payloads(&mut page),
         ["8"],
         "resumes from the held step"
+    );
+    assert!(
+        page.take_requests().is_empty(),
+        "block 4 is still in flight"
     );
 }
 
