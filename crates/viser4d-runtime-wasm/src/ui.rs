@@ -92,6 +92,17 @@ const DARK: Palette = Palette {
     buffered: "rgba(77,171,247,0.30)",
 };
 
+/// The slider drawn by us, not the platform: its track shows what was
+/// played and what is buffered, as video players do, which a native range
+/// input cannot.
+const SLIDER_CSS: &str = "\
+[data-viser4d-role=slider]{-webkit-appearance:none;appearance:none;height:18px;background:transparent;}\
+[data-viser4d-role=slider]:focus{outline:none;}\
+[data-viser4d-role=slider]::-webkit-slider-runnable-track{height:4px;border-radius:2px;background:var(--viser4d-track);}\
+[data-viser4d-role=slider]::-moz-range-track{height:4px;border-radius:2px;background:var(--viser4d-track);}\
+[data-viser4d-role=slider]::-webkit-slider-thumb{-webkit-appearance:none;width:14px;height:14px;margin-top:-5px;border:none;border-radius:50%;background:var(--viser4d-accent);}\
+[data-viser4d-role=slider]::-moz-range-thumb{width:14px;height:14px;border:none;border-radius:50%;background:var(--viser4d-accent);}";
+
 /// The bar's elements.
 pub struct Bar {
     root: HtmlElement,
@@ -104,6 +115,9 @@ pub struct Bar {
     looping: HtmlElement,
     audio: HtmlElement,
     shown: Option<View>,
+    /// The track's layers: what was played, and what is buffered.
+    played: String,
+    buffered: String,
     /// Event handlers, kept alive as long as the bar.
     _handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
 }
@@ -140,6 +154,9 @@ impl Bar {
         let window = web_sys::window().ok_or("viser4d: no window")?;
         let document = window.document().ok_or("viser4d: no document")?;
         let root: HtmlElement = element(&document, "div")?;
+        let style: HtmlElement = element(&document, "style")?;
+        style.set_text_content(Some(SLIDER_CSS));
+        root.append_child(&style)?;
         root.set_attribute("data-viser4d-playback", "")?;
         root.set_attribute("role", "group")?;
         root.set_attribute("aria-label", "Timeline playback")?;
@@ -294,6 +311,8 @@ impl Bar {
             handlers.push(closure);
         }
         Ok(Bar {
+            played: String::new(),
+            buffered: String::new(),
             root,
             play,
             prev,
@@ -323,7 +342,7 @@ impl Bar {
             let _ = style.set_property("background", p.background);
             let _ = style.set_property("border-color", p.border);
             let _ = style.set_property("color", p.text);
-            let _ = self.slider.style().set_property("accent-color", p.accent);
+            let _ = self.slider.style().set_property("--viser4d-accent", p.accent);
             let _ = self.label.style().set_property("color", p.dim);
             let _ = self.speed.style().set_property("border-color", p.border);
             let _ = self.speed.style().set_property("color", p.text);
@@ -343,6 +362,16 @@ impl Bar {
         if old.map(|o| (o.first, o.num_steps)) != Some((view.first, view.num_steps)) {
             self.slider.set_min(&view.first.to_string());
             self.slider.set_max(&last.to_string());
+        }
+        if old.map(|o| (o.step, o.first, o.num_steps, o.dark))
+            != Some((view.step, view.first, view.num_steps, view.dark))
+        {
+            let at = track_percent(view, view.step);
+            self.played = format!(
+                "linear-gradient(to right, {a} 0%, {a} {at:.3}%, transparent {at:.3}%)",
+                a = p.accent
+            );
+            self.draw_track(p);
         }
         if old.map(|o| (o.step, o.num_steps)) != Some((view.step, view.num_steps)) {
             self.slider.set_value(&view.step.to_string());
@@ -376,12 +405,10 @@ impl Bar {
 }
 
 impl Bar {
-    /// Draws the held step ranges as a band behind the slider's track, as
-    /// video players show what is buffered, and names them in
+    /// Draws the held step ranges in the slider's track, as video
+    /// players show what is buffered, and names them in
     /// `data-viser4d-buffered` (`a..b` half-open ranges).
-    fn draw_buffered(&self, ranges: &[Range<u32>], view: View, p: &Palette) {
-        let span = f64::from(view.num_steps.saturating_sub(view.first).max(1));
-        let at = |step: u32| f64::from(step.saturating_sub(view.first)) / span * 100.0;
+    fn draw_buffered(&mut self, ranges: &[Range<u32>], view: View, p: &Palette) {
         let mut stops = vec!["transparent 0%".to_owned()];
         let mut names = Vec::new();
         for r in ranges {
@@ -390,24 +417,35 @@ impl Bar {
                 continue;
             }
             names.push(format!("{a}..{b}"));
-            stops.push(format!("transparent {:.3}%", at(a)));
-            stops.push(format!("{} {:.3}%", p.buffered, at(a)));
-            stops.push(format!("{} {:.3}%", p.buffered, at(b)));
-            stops.push(format!("transparent {:.3}%", at(b)));
+            let (a, b) = (track_percent(view, a), track_percent(view, b));
+            stops.push(format!("transparent {a:.3}%"));
+            stops.push(format!("{} {a:.3}%", p.buffered));
+            stops.push(format!("{} {b:.3}%", p.buffered));
+            stops.push(format!("transparent {b:.3}%"));
         }
         stops.push("transparent 100%".to_owned());
-        let style = self.slider.style();
-        let _ = style.set_property(
-            "background",
-            &format!(
-                "linear-gradient(to right, {}) center / 100% 6px no-repeat",
-                stops.join(", ")
-            ),
-        );
+        self.buffered = format!("linear-gradient(to right, {})", stops.join(", "));
+        self.draw_track(p);
         let _ = self
             .slider
             .set_attribute("data-viser4d-buffered", &names.join(","));
     }
+
+    fn draw_track(&self, p: &Palette) {
+        let layers = [self.played.as_str(), self.buffered.as_str(), p.border]
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = self.slider.style().set_property("--viser4d-track", &layers);
+    }
+}
+
+/// Where `step` sits along the track, in percent (the thumb's centre
+/// travels the whole width, first step to last).
+fn track_percent(view: View, step: u32) -> f64 {
+    let span = f64::from(view.num_steps.saturating_sub(view.first + 1).max(1));
+    f64::from(step.saturating_sub(view.first)) / span * 100.0
 }
 
 /// Whether the key went to a text field (where space and arrows edit).

@@ -28,7 +28,7 @@ pub(crate) fn recorded(num_steps: u32, fps: f64) -> (Server, PointCloudHandle) {
 }
 
 /// [`recorded`], with more builder settings.
-fn recorded_with(
+pub(crate) fn recorded_with(
     num_steps: u32,
     fps: f64,
     configure: impl FnOnce(ServerBuilder) -> ServerBuilder,
@@ -70,7 +70,7 @@ const STATS: &str = "
     if (!s.configured) return null;
     return Object.assign({}, s, {applyMs: Array.from(s.applyMs)});";
 
-async fn stats(tab: &Tab) -> Json {
+pub(crate) async fn stats(tab: &Tab) -> Json {
     tab.wait_for("the runtime to be configured", STATS, vec![])
         .await
 }
