@@ -1,6 +1,12 @@
 //! `cargo xtask bench`: run the criterion benchmarks of the proto, timeline
 //! and server crates, then print our times beside upstream viser4d's and the
 //! ratios the project's goals are stated in.
+//!
+//! Upstream's figures are measured, never typed in: `--upstream` installs
+//! viser4d 0.20.0 from PyPI into a venv under `target/`, runs the same
+//! workloads through its Python API (`xtask/upstream/bench.py`) in the same
+//! run, and keeps the figures in `target/criterion/upstream.json` for
+//! `--report-only`.
 
 use std::{fs, path::Path, time::SystemTime};
 
@@ -10,23 +16,19 @@ use crate::{dist, process, workspace::Workspace};
 
 const BENCH_PACKAGES: [&str; 3] = ["viser4d-proto", "viser4d-timeline", "viser4d-server"];
 
-/// Upstream viser4d 0.20.0 (Python) on the project's machine kind, in seconds
-/// (measured once by hand). The one place these figures live.
-const UPSTREAM_SECONDS: [(&str, f64); 8] = [
-    ("timeline_heavy/build", 4.5),
-    ("timeline_heavy/seek_forward", 3.4),
-    ("timeline_heavy/random_seeks_200", 94.0),
-    ("timeline_heavy/encode_range", 2.7),
-    ("timeline_cold_seek/first_block", 0.10),
-    ("timeline_cold_seek/last_block", 1.3),
-    // The export issue's figures: serializing the heavy workload, and a
-    // 300-step x 200k-point cloud recording.
-    ("export/serialize_heavy", 3.4),
-    ("export/serialize_points_300x200k", 25.4),
+/// The upstream release measured by `--upstream`.
+const UPSTREAM: &str = "viser4d==0.20.0";
+
+/// Rows `xtask/upstream/bench.py` measures (the same workloads as ours).
+const UPSTREAM_ROWS: [&str; 4] = [
+    "record/heavy",
+    "record/points_300x200k",
+    "export/serialize_heavy",
+    "export/serialize_points_300x200k",
 ];
 
 /// Rows of the table, in order: `group/function` as criterion names them.
-const ROWS: [&str; 16] = [
+const ROWS: [&str; 19] = [
     "frame_encode/pointcloud_1m",
     "frame_encode/memcpy_1m",
     "timeline_heavy/build",
@@ -41,6 +43,9 @@ const ROWS: [&str; 16] = [
     "timeline_cold_seek/last_block",
     "server_throughput/viser4d_1m_points",
     "server_throughput/raw_tungstenite_same_bytes",
+    "record/heavy",
+    "record/points_300x200k",
+    "record/memcpy_points_300x200k",
     "export/serialize_heavy",
     "export/serialize_points_300x200k",
 ];
@@ -49,7 +54,7 @@ const ROWS: [&str; 16] = [
 const MEMCPY_ROW: &str = "frame_encode/memcpy_1m";
 
 /// Ratios with a goal: (label, numerator row, denominator row, goal).
-const GOALS: [(&str, &str, &str, f64); 3] = [
+const GOALS: [(&str, &str, &str, f64); 4] = [
     (
         "encode / memcpy",
         "frame_encode/pointcloud_1m",
@@ -70,10 +75,26 @@ const GOALS: [(&str, &str, &str, f64); 3] = [
         "server_throughput/raw_tungstenite_same_bytes",
         2.0,
     ),
+    // Recording a heavy cloud costs about what converting and copying its
+    // bytes once does.
+    (
+        "record 300 x 200k / its f16 convert + copy",
+        "record/points_300x200k",
+        "record/memcpy_points_300x200k",
+        2.0,
+    ),
 ];
 
-pub fn run(workspace: &Workspace, report_only: bool, extra_args: &[String]) -> Result<()> {
+pub fn run(
+    workspace: &Workspace,
+    report_only: bool,
+    upstream: bool,
+    extra_args: &[String],
+) -> Result<()> {
     let started = SystemTime::now();
+    if upstream && !report_only {
+        measure_upstream(workspace)?;
+    }
     if !report_only {
         // The server benchmark serves the client bundle the assets crate embeds.
         dist::run(workspace)?;
@@ -98,9 +119,79 @@ struct Estimate {
     fresh: bool,
 }
 
+/// Installs upstream in a venv under `target/` (once) and runs its side of
+/// the workloads, saving the figures beside criterion's.
+fn measure_upstream(workspace: &Workspace) -> Result<()> {
+    let venv = workspace.target_dir.join("upstream-venv");
+    let python = venv.join("bin").join("python");
+    if !python.is_file() {
+        process::run(
+            std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv),
+        )?;
+    }
+    process::run(
+        std::process::Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", UPSTREAM, "numpy"]),
+    )?;
+    let script = workspace
+        .root
+        .join("xtask")
+        .join("upstream")
+        .join("bench.py");
+    println!(
+        "measuring upstream {UPSTREAM}: {}",
+        UPSTREAM_ROWS.join(", ")
+    );
+    let output = process::capture(std::process::Command::new(&python).arg(&script))?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "upstream's benchmark failed ({}): {}",
+            output.status,
+            process::last_line(&output.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .context("upstream's benchmark printed no figures")?;
+    let figures = parse_upstream(line)?;
+    for (row, secs) in &figures {
+        println!("  upstream {row}: {}", duration(secs * 1e9));
+    }
+    let dir = workspace.criterion_dir();
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::write(dir.join("upstream.json"), line).context("saving upstream's figures")?;
+    Ok(())
+}
+
+/// `{row: seconds}` as the upstream script prints it; only known rows.
+fn parse_upstream(text: &str) -> Result<Vec<(String, f64)>> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).context("upstream figures: not JSON")?;
+    let map = value
+        .as_object()
+        .context("upstream figures: not an object")?;
+    Ok(map
+        .iter()
+        .filter(|(row, _)| UPSTREAM_ROWS.contains(&row.as_str()))
+        .filter_map(|(row, secs)| Some((row.clone(), secs.as_f64().filter(|s| *s > 0.0)?)))
+        .collect())
+}
+
 fn print_table(criterion_dir: &Path, fresh_since: Option<SystemTime>) {
     let estimate = |row: &str| read_estimate(criterion_dir, row, fresh_since);
     let memcpy = estimate(MEMCPY_ROW);
+    let upstream_figures = fs::read_to_string(criterion_dir.join("upstream.json"))
+        .ok()
+        .and_then(|text| parse_upstream(&text).ok())
+        .unwrap_or_default();
+    if upstream_figures.is_empty() {
+        println!("(no upstream figures: run `cargo xtask bench --upstream`)");
+    }
 
     println!();
     println!(
@@ -109,9 +200,9 @@ fn print_table(criterion_dir: &Path, fresh_since: Option<SystemTime>) {
     );
     for row in ROWS {
         let ours = estimate(row);
-        let upstream = UPSTREAM_SECONDS
+        let upstream = upstream_figures
             .iter()
-            .find(|(name, _)| *name == row)
+            .find(|(name, _)| name == row)
             .map(|(_, secs)| secs * 1e9);
         let ours_text = match ours {
             Some(Estimate { mean_ns, fresh }) => {
@@ -225,8 +316,18 @@ mod tests {
 
     #[test]
     fn every_upstream_figure_has_a_row() {
-        for (name, _) in UPSTREAM_SECONDS {
+        for name in UPSTREAM_ROWS {
             assert!(ROWS.contains(&name), "{name} is not a table row");
         }
+    }
+
+    #[test]
+    fn reads_upstream_figures_and_ignores_unknown_rows() {
+        let figures = parse_upstream(
+            r#"{"record/heavy": 7.5, "nonsense": 1.0, "record/points_300x200k": -1}"#,
+        )
+        .expect("parses");
+        assert_eq!(figures, [("record/heavy".to_owned(), 7.5)]);
+        assert!(parse_upstream("[1]").is_err());
     }
 }

@@ -5,8 +5,9 @@
 //!   assemble the bundle in `target/dist/`.
 //! - `test [--long]`: every check and test, cheap ones first, failing fast;
 //!   this is what `.ci/run` calls.
-//! - `bench [--report-only] [CARGO BENCH ARGS...]`: run the criterion
-//!   benchmarks and compare them with upstream viser4d's figures.
+//! - `bench [--upstream] [--report-only] [CARGO BENCH ARGS...]`: run the
+//!   criterion benchmarks and compare them with upstream viser4d's figures
+//!   (`--upstream` measures those in the same run).
 //! - `package`: package the published crates and use them from a scratch
 //!   program outside the checkout (also a stage of `test`).
 //! - `fuzz [--seconds N] [--runs N] [TARGET...]`: build the libFuzzer
@@ -52,7 +53,7 @@ commands:
                             assemble the bundle in target/dist/
   test [--long]             run every check and test (what CI runs); --long runs
                             property tests with 20000 cases
-  bench [--report-only] [ARGS...]
+  bench [--upstream] [--report-only] [ARGS...]
                             run `cargo bench -p viser4d-proto -p viser4d-timeline -p viser4d-server ARGS...`
                             and compare with upstream; --report-only prints the
                             table from the last run without running anything
@@ -106,11 +107,12 @@ fn run() -> Result<()> {
         }
         "bench" => {
             let report_only = rest.iter().any(|arg| arg == "--report-only");
+            let upstream = rest.iter().any(|arg| arg == "--upstream");
             let cargo_args: Vec<String> = rest
                 .into_iter()
-                .filter(|arg| arg != "--report-only")
+                .filter(|arg| arg != "--report-only" && arg != "--upstream")
                 .collect();
-            bench::run(&workspace, report_only, &cargo_args)
+            bench::run(&workspace, report_only, upstream, &cargo_args)
         }
         "package" => {
             no_extra_args(&command, &rest)?;

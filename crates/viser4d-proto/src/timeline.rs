@@ -546,9 +546,29 @@ impl TimelineReady {
 /// Packs a message for the timeline: msgpack with arrays inline, so one
 /// payload is self-contained and comparable as bytes.
 pub fn pack(message: &AnyMessage) -> Result<Bytes, EncodeError> {
-    rmp_serde::to_vec_named(message)
-        .map(Bytes::from)
-        .map_err(|e| EncodeError::Msgpack(e.to_string()))
+    // Sized first (counting is cheap: an array is one write of its length),
+    // so a point cloud's bytes are copied once, not again at every doubling
+    // of a growing vector.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let msgpack = |e: rmp_serde::encode::Error| EncodeError::Msgpack(e.to_string());
+    let mut count = Count(0);
+    message
+        .serialize(&mut rmp_serde::Serializer::new(&mut count).with_struct_map())
+        .map_err(msgpack)?;
+    let mut out = Vec::with_capacity(count.0);
+    message
+        .serialize(&mut rmp_serde::Serializer::new(&mut out).with_struct_map())
+        .map_err(msgpack)?;
+    Ok(Bytes::from(out))
 }
 
 /// Unpacks a [`pack`]ed message into a value tree (arrays come back as

@@ -342,7 +342,10 @@ impl Bar {
             let _ = style.set_property("background", p.background);
             let _ = style.set_property("border-color", p.border);
             let _ = style.set_property("color", p.text);
-            let _ = self.slider.style().set_property("--viser4d-accent", p.accent);
+            let _ = self
+                .slider
+                .style()
+                .set_property("--viser4d-accent", p.accent);
             let _ = self.label.style().set_property("color", p.dim);
             let _ = self.speed.style().set_property("border-color", p.border);
             let _ = self.speed.style().set_property("color", p.text);

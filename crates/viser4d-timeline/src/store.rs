@@ -63,6 +63,7 @@ pub const DEFAULT_MAX_BLOCK_BYTES: usize = 4 << 20;
 pub struct StoreConfig {
     block_size: u32,
     max_block_bytes: usize,
+    defer_encoding: bool,
     budget_bytes: usize,
     spill_dir: Option<PathBuf>,
     compression: Compression,
@@ -73,6 +74,7 @@ impl Default for StoreConfig {
         Self {
             block_size: 32,
             max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
+            defer_encoding: false,
             budget_bytes: 256 << 20,
             spill_dir: None,
             compression: Compression::default(),
@@ -94,6 +96,18 @@ impl StoreConfig {
     /// step heavier than this is a block of its own.
     pub fn max_block_bytes(mut self, bytes: usize) -> Self {
         self.max_block_bytes = bytes;
+        self
+    }
+
+    /// Leaves the encoding that memory pressure calls for to the owner
+    /// (default: off, the store encodes inline). Past the budget the store
+    /// then only drops what is already encoded and spills; the blocks that
+    /// need encoding first come from [`Store::take_encode_jobs`], so a
+    /// server compresses them on other cores while its recording thread
+    /// goes on. Past twice the budget the store encodes inline again, so
+    /// memory stays bounded however far the encoders fall behind.
+    pub fn defer_encoding(mut self, defer: bool) -> Self {
+        self.defer_encoding = defer;
         self
     }
 
@@ -181,6 +195,8 @@ pub struct Store<P> {
     spill_unavailable: bool,
     /// Why spilling failed, until the owner takes it.
     spill_error: Option<StoreError>,
+    /// Blocks handed out by [`Store::take_encode_jobs`] and not installed.
+    encoding_out: std::collections::BTreeSet<usize>,
     changes: Changes,
 }
 
@@ -401,6 +417,7 @@ impl<P: Payload> Store<P> {
             spill: None,
             spill_unavailable: false,
             spill_error: None,
+            encoding_out: std::collections::BTreeSet::new(),
             changes: Changes::default(),
         }
     }
@@ -823,22 +840,85 @@ impl<P: Payload> Store<P> {
     }
 
     /// Caches a finished [`BlockJob`] and returns its bytes, if the block is
-    /// still what the job encoded; `None` if it changed meanwhile (ask again
-    /// with [`Store::encoded_block_or_job`]).
+    /// still what the job encoded and the bytes can be sent; `None` if it
+    /// changed meanwhile, or if the encoding lacks the checkpoint a tab
+    /// needs (ask again with [`Store::encoded_block_or_job`]).
     pub fn install_encoded(&mut self, encoded: EncodedBlock) -> Option<Bytes> {
         let k = encoded.meta.index as usize;
+        self.encoding_out.remove(&k);
         let slot = self.slots.get(k)?;
-        let current = self.meta(k);
-        let fresh = current == encoded.meta
-            && k < self.valid_checkpoints
-            && encoded.checkpoint_rev == Some(slot.checkpoint_rev);
-        if !fresh {
+        if self.meta(k) != encoded.meta {
+            return None;
+        }
+        // Sent to tabs: with the current checkpoint. Kept only to free
+        // memory (from `take_encode_jobs`, for a block whose checkpoint is
+        // not computed yet): without one, never handed out as sendable.
+        let sendable =
+            k < self.valid_checkpoints && encoded.checkpoint_rev == Some(slot.checkpoint_rev);
+        let memory_only = k >= self.valid_checkpoints && encoded.checkpoint_rev.is_none();
+        if !(sendable || memory_only) {
             return None;
         }
         let bytes = self.install_packed(encoded);
         self.touch(k);
         self.enforce_budget(&[k]);
-        Some(bytes)
+        sendable.then_some(bytes)
+    }
+
+    /// With [`StoreConfig::defer_encoding`]: the encodings that would bring
+    /// memory back under the budget, least recently used blocks first, at
+    /// most `max` (none while under the budget, and none for a block whose
+    /// job is still out). Run each and hand it to
+    /// [`Store::install_encoded`]; the store then drops the decoded forms.
+    pub fn take_encode_jobs(&mut self, max: usize) -> Vec<BlockJob<P>> {
+        // What the jobs already out will free counts as freed.
+        let out: usize = self
+            .encoding_out
+            .iter()
+            .filter_map(|&k| self.slots.get(k))
+            .map(Slot::decoded_bytes)
+            .sum();
+        let over = self
+            .resident_bytes
+            .saturating_sub(self.config.budget_bytes)
+            .saturating_sub(out);
+        if over == 0 || !self.config.defer_encoding {
+            return Vec::new();
+        }
+        let mut candidates: Vec<usize> = (0..self.slots.len())
+            .filter(|&k| {
+                !self.encoding_out.contains(&k)
+                    && self.slots[k].decoded_bytes() > 0
+                    && self.needs_pack_to_demote(k)
+            })
+            .collect();
+        candidates.sort_by_key(|&k| self.slots[k].last_used);
+        let mut jobs = Vec::new();
+        let mut freed = 0;
+        for k in candidates {
+            if jobs.len() >= max || freed >= over {
+                break;
+            }
+            match self.plan_pack(k) {
+                Ok(job) => {
+                    freed += self.slots[k].decoded_bytes();
+                    self.encoding_out.insert(k);
+                    jobs.push(job);
+                }
+                Err(error) => {
+                    self.spill_error.get_or_insert(error);
+                }
+            }
+        }
+        jobs
+    }
+
+    /// Whether block `k` holds decoded forms that only an encoding can
+    /// replace.
+    fn needs_pack_to_demote(&self, k: usize) -> bool {
+        let slot = &self.slots[k];
+        let current_checkpoint = k < self.valid_checkpoints && self.decoded_checkpoint(k).is_some();
+        !self.packed_complete(k) && (slot.deltas.is_some() || current_checkpoint)
     }
 
     /// The revision of block `index` (computing its checkpoint if needed):
@@ -1221,6 +1301,34 @@ impl<P: Payload> Store<P> {
 
     fn try_enforce_budget(&mut self, pinned: &[usize]) -> Result<(), StoreError> {
         while self.resident_bytes > self.config.budget_bytes {
+            let deferring =
+                self.config.defer_encoding && self.resident_bytes <= 2 * self.config.budget_bytes;
+            if deferring {
+                // Only what needs no encoding here: decoded forms whose
+                // encoding is complete, then encoded bytes to disk. The rest
+                // waits for `take_encode_jobs`.
+                let cheap = (0..self.slots.len())
+                    .filter(|k| !pinned.contains(k))
+                    .filter(|&k| {
+                        let s = &self.slots[k];
+                        (s.deltas.is_some() || s.checkpoint.is_some())
+                            && !self.needs_pack_to_demote(k)
+                    })
+                    .min_by_key(|&k| self.slots[k].last_used);
+                if let Some(k) = cheap {
+                    self.demote(k)?;
+                    continue;
+                }
+                let resident =
+                    |s: &Slot<P>| s.packed.as_ref().is_some_and(|p| p.resident.is_some());
+                match self.lru(pinned, resident) {
+                    Some(k) if !self.spill_unavailable => {
+                        self.spill(k)?;
+                        continue;
+                    }
+                    _ => break,
+                }
+            }
             if let Some(k) = self.lru(pinned, |s| s.deltas.is_some() || s.checkpoint.is_some()) {
                 self.demote(k)?;
                 continue;

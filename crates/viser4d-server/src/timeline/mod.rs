@@ -195,7 +195,11 @@ impl std::fmt::Debug for Timeline {
 
 impl Timeline {
     pub(crate) fn new(server_id: u64, settings: &TimelineSettings) -> Result<Timeline> {
-        let mut config = StoreConfig::default().block_size(settings.block_size);
+        // Encoding past the memory budget goes to the encoder task, so the
+        // recording thread does not compress.
+        let mut config = StoreConfig::default()
+            .block_size(settings.block_size)
+            .defer_encoding(true);
         if let Some(bytes) = settings.max_block_bytes {
             config = config.max_block_bytes(bytes);
         }
@@ -269,9 +273,27 @@ impl Timeline {
             }
         }
         self.globals.extend(globals.into_iter().map(str::to_owned));
+        let mut out = Vec::new();
+        self.queue_encodings(&mut out);
+        debug_assert!(
+            out.is_empty(),
+            "no tab waits for an encoding made for memory"
+        );
         self.report_spill_error();
         self.dirty.notify_one();
         Ok(())
+    }
+
+    /// Hands the encoder task the encodings that bring the store back
+    /// under its memory budget (the store asks for them instead of
+    /// compressing under the lock); a tab asking for one of those blocks
+    /// meanwhile waits for it.
+    fn queue_encodings(&mut self, out: &mut Outgoing) {
+        let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for job in self.store.take_encode_jobs(parallel) {
+            self.encoding.entry(job.index()).or_default();
+            self.queue(Job::Block(job), out);
+        }
     }
 
     /// Says once, loudly, that the store could not spill: the recording is
@@ -588,6 +610,7 @@ impl Timeline {
             }
         };
         let installed = self.store.install_encoded(encoded);
+        self.queue_encodings(out);
         let revision = self.store.block_revision(index);
         for (client, requested) in waiters {
             if !self.sessions.get(&client).is_some_and(|s| s.ready) {

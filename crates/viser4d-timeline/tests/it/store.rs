@@ -371,8 +371,20 @@ fn a_state_block_shows_one_step_for_a_fraction_of_its_block_and_steps_on_into_it
     use viser4d_timeline::{Block, Compression, Cursor};
     let mut s = heavy_store(32, usize::MAX);
     s.put(0, key("create:/cloud"), vec![0; 16])?;
+    // Noise, as a scan is: zstd cannot shrink the block to nothing.
+    let mut seed = 7u64;
+    let mut noise = |len: usize| -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect()
+    };
     for step in 0..32 {
-        s.put(step, key("update:/cloud:points"), vec![step as u8; 3 << 10])?;
+        s.put(step, key("update:/cloud:points"), noise(3 << 10))?;
     }
     let whole = s.encoded_block(0)?;
     let state = s.state_block(20)?;
@@ -393,5 +405,51 @@ fn a_state_block_shows_one_step_for_a_fraction_of_its_block_and_steps_on_into_it
     let on = cursor.seek(&block, 21)?.len();
     assert_eq!(on, 1, "one step forward, not a diff");
     assert_eq!(cursor.state(), &s.state_at(21)?);
+    Ok(())
+}
+
+#[test]
+fn deferred_encoding_hands_the_compression_out_and_stays_within_twice_the_budget()
+-> Result<(), StoreError> {
+    let config = StoreConfig::default()
+        .block_size(4)
+        .budget_bytes(64 << 10)
+        .defer_encoding(true);
+    let mut s: Store<Vec<u8>> = Store::with_config(64, config)?;
+    for step in 0..12 {
+        s.put(step, key("update:/cloud:points"), vec![step as u8; 8 << 10])?;
+    }
+    let memory = s.memory();
+    assert!(
+        memory.resident_bytes > 64 << 10 && memory.encoded_bytes == 0,
+        "past the budget, nothing was encoded here: {memory:?}"
+    );
+    let jobs = s.take_encode_jobs(8);
+    assert!(!jobs.is_empty());
+    assert!(
+        s.take_encode_jobs(8).is_empty(),
+        "jobs out are not handed out twice"
+    );
+    for job in jobs {
+        let done = std::thread::spawn(move || job.run())
+            .join()
+            .expect("the job thread")?;
+        s.install_encoded(done);
+    }
+    // Within one block of the budget (the block installed last stays
+    // decoded until the next write lets go of it).
+    assert!(s.memory().resident_bytes <= (64 << 10) + (34 << 10), "{:?}", s.memory());
+    // Far past the budget, with no one encoding, the store does it itself.
+    for step in 12..64 {
+        s.put(step, key("update:/cloud:points"), vec![step as u8; 8 << 10])?;
+    }
+    assert!(
+        s.memory().resident_bytes <= 2 * (64 << 10),
+        "{:?}",
+        s.memory()
+    );
+    for step in [0, 11, 40, 63] {
+        assert_eq!(s.state_at(step)?.len(), 1);
+    }
     Ok(())
 }
