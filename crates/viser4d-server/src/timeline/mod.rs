@@ -182,6 +182,9 @@ pub(crate) struct Timeline {
     jobs: tokio::sync::mpsc::UnboundedSender<Job>,
     /// The other end, until the server starts its encoder task.
     pub(crate) jobs_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Job>>,
+    /// Cores to encode on (asked once: on Linux the answer reads cgroup
+    /// files, far too slow for every recorded call).
+    parallel: usize,
 }
 
 impl std::fmt::Debug for Timeline {
@@ -230,6 +233,7 @@ impl Timeline {
             encoding: BTreeMap::new(),
             jobs,
             jobs_rx: Some(jobs_rx),
+            parallel: std::thread::available_parallelism().map_or(1, |n| n.get()),
         })
     }
 
@@ -289,8 +293,7 @@ impl Timeline {
     /// compressing under the lock); a tab asking for one of those blocks
     /// meanwhile waits for it.
     fn queue_encodings(&mut self, out: &mut Outgoing) {
-        let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
-        for job in self.store.take_encode_jobs(parallel) {
+        for job in self.store.take_encode_jobs(self.parallel) {
             self.encoding.entry(job.index()).or_default();
             self.queue(Job::Block(job), out);
         }
