@@ -438,7 +438,11 @@ fn deferred_encoding_hands_the_compression_out_and_stays_within_twice_the_budget
     }
     // Within one block of the budget (the block installed last stays
     // decoded until the next write lets go of it).
-    assert!(s.memory().resident_bytes <= (64 << 10) + (34 << 10), "{:?}", s.memory());
+    assert!(
+        s.memory().resident_bytes <= (64 << 10) + (34 << 10),
+        "{:?}",
+        s.memory()
+    );
     // Far past the budget, with no one encoding, the store does it itself.
     for step in 12..64 {
         s.put(step, key("update:/cloud:points"), vec![step as u8; 8 << 10])?;
