@@ -228,17 +228,7 @@ pub(crate) fn decode_with_buffers(payload: &[u8], buffers: Vec<Bytes>) -> Result
 /// arrays. Arrays are counted, not copied, so this is cheap even for a
 /// large point cloud; servers use it to bound what a slow client may queue.
 pub fn encoded_size_bytes<T: Serialize>(message: &T) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
+    let mut count = crate::msgpack::ByteCount::default();
     let (_, arrays) = buffers::collecting(Dedup::No, || {
         message
             .serialize(&mut rmp_serde::Serializer::new(&mut count).with_struct_map())

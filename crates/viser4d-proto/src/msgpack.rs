@@ -16,3 +16,19 @@ pub(crate) fn from_slice<'a, T: Deserialize<'a>>(
     de.set_max_depth(MAX_DEPTH);
     T::deserialize(&mut de)
 }
+
+/// A writer that only counts what is written: the size of a message's
+/// msgpack, cheaply (an inline array is one write of its length).
+#[derive(Debug, Default)]
+pub(crate) struct ByteCount(pub(crate) usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

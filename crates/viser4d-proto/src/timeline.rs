@@ -549,18 +549,8 @@ pub fn pack(message: &AnyMessage) -> Result<Bytes, EncodeError> {
     // Sized first (counting is cheap: an array is one write of its length),
     // so a point cloud's bytes are copied once, not again at every doubling
     // of a growing vector.
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let msgpack = |e: rmp_serde::encode::Error| EncodeError::Msgpack(e.to_string());
-    let mut count = Count(0);
+    let mut count = crate::msgpack::ByteCount::default();
     message
         .serialize(&mut rmp_serde::Serializer::new(&mut count).with_struct_map())
         .map_err(msgpack)?;

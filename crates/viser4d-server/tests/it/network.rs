@@ -3,11 +3,9 @@
 //! counted. Bytes are asserted; times are printed as MEASURED lines, never
 //! asserted (machines are shared and noisy).
 
-use viser4d_server::scene::{PointCloudOptions, PointColors, PointPrecision};
-
 use crate::browser::new_client;
-use crate::playback::{CLOUD_X, recorded_with, stats, wait_for_step};
-use crate::support::{self, runtime};
+use crate::playback::{CLOUD_X, recorded_cloud, recorded_with, stats, wait_for_step};
+use crate::support::runtime;
 use crate::throttle::{Link, Throttle};
 use crate::webdriver::{self, ChromeDriver};
 
@@ -36,27 +34,8 @@ fn cloud_at(t: u32) -> Vec<[f32; 3]> {
 fn a_cold_seek_over_a_slow_link_moves_one_steps_state_not_its_block() {
     let _one_at_a_time = webdriver::exclusive();
     let (proxy, pending) = Throttle::bind(Link::OFFICE);
-    let server =
-        support::server_with(|b| b.num_steps(96).fps(30.0).allowed_origins([proxy.origin()]));
-    let cloud = {
-        let _step = server.at(0).expect("step 0");
-        server
-            .scene()
-            .add_point_cloud(
-                "/cloud",
-                &cloud_at(0),
-                PointColors::Uniform([255, 0, 0]),
-                PointCloudOptions {
-                    precision: PointPrecision::Float32,
-                    ..PointCloudOptions::default()
-                },
-            )
-            .expect("adding the cloud")
-    };
-    for t in 1..96 {
-        let _step = server.at(t).expect("a step");
-        cloud.set_points(&cloud_at(t)).expect("setting points");
-    }
+    let (server, _cloud) =
+        recorded_cloud(96, 30.0, cloud_at, |b| b.allowed_origins([proxy.origin()]));
     pending.forward_to(server.port());
     let url = proxy.url(&server.url());
     let driver = ChromeDriver::start();

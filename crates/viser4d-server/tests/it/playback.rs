@@ -33,6 +33,17 @@ pub(crate) fn recorded_with(
     fps: f64,
     configure: impl FnOnce(ServerBuilder) -> ServerBuilder,
 ) -> (Server, PointCloudHandle) {
+    recorded_cloud(num_steps, fps, points_at, configure)
+}
+
+/// A timeline of `num_steps` steps whose `/cloud` (f32 positions) is
+/// `points(t)` at step `t`.
+pub(crate) fn recorded_cloud(
+    num_steps: u32,
+    fps: f64,
+    points_at: impl Fn(u32) -> Vec<[f32; 3]>,
+    configure: impl FnOnce(ServerBuilder) -> ServerBuilder,
+) -> (Server, PointCloudHandle) {
     let server = support::server_with(|b| configure(b.num_steps(num_steps).fps(fps)));
     let cloud = {
         let _step = server.at(0).expect("step 0");
