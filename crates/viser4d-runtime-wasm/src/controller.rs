@@ -307,7 +307,7 @@ impl Controller {
                         }
                     }
                 }
-                let num_blocks = self.sizes.len();
+                let num_blocks = self.layout.num_blocks() as usize;
                 self.sizes = m.block_bytes;
                 self.sizes.resize(num_blocks, None);
             }
@@ -553,6 +553,8 @@ impl Controller {
         }
         let now = sink.now_ms();
         self.player.seek(step, now);
+        // A seek is a new place to buffer for, not the old one.
+        self.buffering = false;
         self.jumps += 1;
         self.seek_started = Some(now);
         self.needs_show = true;
@@ -575,6 +577,7 @@ impl Controller {
         let now = sink.now_ms();
         let step = (self.step(now) + 1).min(self.player.num_steps() - 1);
         self.player.seek(step, now);
+        self.buffering = false;
         self.sync(sink);
     }
 
@@ -783,13 +786,14 @@ impl Controller {
         let mut window_bytes = 0;
         for index in self.blocks_ahead(shown, ahead) {
             window_bytes += self.estimated_size(index);
-            if window_bytes > self.cache.budget() {
-                break;
-            }
             if self.cache.contains(index) || self.in_flight.contains_key(&index) {
                 continue;
             }
-            if self.in_flight.len() >= MAX_IN_FLIGHT {
+            // Past the budget only the nearest missing block is asked for
+            // (nothing else in flight): playback needs it whatever the
+            // budget, one block at a time.
+            let over_budget = window_bytes > self.cache.budget() && !self.in_flight.is_empty();
+            if over_budget || self.in_flight.len() >= MAX_IN_FLIGHT {
                 break;
             }
             self.request(index, sink);
@@ -836,12 +840,16 @@ impl Controller {
             want.min(u64::from(last - shown.min(last)))
         };
         let mut held = 0u64;
+        let mut window_bytes = 0;
         for index in self.blocks_ahead(shown, need) {
             if held >= need {
                 break;
             }
+            window_bytes += self.estimated_size(index);
             if !self.cache.contains(index) {
-                return false;
+                // A second ahead does not fit the cache: go on with what
+                // does, as long as the next step is here.
+                return held > 0 && window_bytes > self.cache.budget();
             }
             let steps = self.layout.steps(index);
             let from = if steps.contains(&shown) {

@@ -604,6 +604,9 @@ impl<P: Payload> Store<P> {
             slot.last_used = self.slots[k].last_used;
             self.resident_bytes += slot.resident_bytes();
             self.slots.insert(k + 1, slot);
+            // Jobs out name blocks by index; those indices moved. A job
+            // that comes back is checked against the block's place anyway.
+            self.encoding_out.clear();
             self.valid_checkpoints = self.valid_checkpoints.min(k + 1);
             // Every later block has a new index.
             for index in k..self.slots.len() {
@@ -680,6 +683,7 @@ impl<P: Payload> Store<P> {
     /// Empties every step and drops the overrides; the number of steps stays.
     pub fn clear(&mut self) {
         let num_steps = self.num_steps();
+        let split = self.layout != BlockLayout::fixed(num_steps, self.config.block_size);
         for k in (0..self.slots.len()).rev() {
             self.drop_slot(k);
         }
@@ -688,6 +692,10 @@ impl<P: Payload> Store<P> {
             self.changes.set_overrides();
         }
         self.build_slots(num_steps);
+        if split {
+            // Whole blocks again: indices tabs hold mean other steps.
+            self.changes.set_layout();
+        }
     }
 
     fn build_slots(&mut self, num_steps: u32) {
@@ -713,6 +721,7 @@ impl<P: Payload> Store<P> {
         let Some(slot) = self.slots.pop() else {
             return;
         };
+        self.encoding_out.remove(&k);
         self.layout.pop();
         self.resident_bytes = self.resident_bytes.saturating_sub(slot.resident_bytes());
         if let (Some(spill), Some(file)) = (&self.spill, slot.packed.and_then(|p| p.file)) {
@@ -861,7 +870,10 @@ impl<P: Payload> Store<P> {
         }
         let bytes = self.install_packed(encoded);
         self.touch(k);
-        self.enforce_budget(&[k]);
+        // A block about to be sent stays; one encoded to free memory may
+        // go at once.
+        let pinned = if sendable { vec![k] } else { Vec::new() };
+        self.enforce_budget(&pinned);
         sendable.then_some(bytes)
     }
 
@@ -911,6 +923,12 @@ impl<P: Payload> Store<P> {
             }
         }
         jobs
+    }
+
+    /// A job from [`Store::take_encode_jobs`] that will not be installed
+    /// (it failed): the block may be handed out again.
+    pub fn abandon_encoding(&mut self, index: u32) {
+        self.encoding_out.remove(&(index as usize));
     }
 
     /// Whether block `k` holds decoded forms that only an encoding can

@@ -538,3 +538,42 @@ fn a_cold_seek_while_playing_asks_for_the_state_and_the_block() {
     assert!(state_requests(&page).is_empty());
     assert_eq!(page.take_requests(), [2]);
 }
+
+#[test]
+fn a_seek_while_buffering_goes_where_asked() {
+    let mut store = store(40, 8);
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    c.handle(configure(40, 8, 1 << 20), &mut page);
+    c.handle(block(&mut store, 0), &mut page);
+    c.play(None, None, &mut page);
+    page.now = 1000.0; // 10 steps/s: step 10 is due, block 1 is not here
+    c.tick(&mut page);
+    assert!(c.buffering());
+    assert_eq!(c.shown(), Some(7));
+    c.seek(2, &mut page);
+    page.now = 1010.0;
+    c.tick(&mut page);
+    assert_eq!(c.shown(), Some(2), "the seek is not undone by the hold");
+}
+
+#[test]
+fn a_cache_smaller_than_a_second_of_blocks_still_plays() {
+    let mut store = store(40, 8);
+    let size = store.encoded_block(0).expect("encoded").len() as u64;
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    // Room for one block and a bit: a second at 10 steps/s needs two.
+    c.handle(configure(40, 8, size + size / 2), &mut page);
+    c.handle(block(&mut store, 0), &mut page);
+    c.play(None, None, &mut page);
+    page.sent.clear();
+    for tick in 1..=80u32 {
+        page.now = f64::from(tick) * 100.0;
+        c.tick(&mut page);
+        for index in page.take_requests() {
+            c.handle(block(&mut store, index), &mut page);
+        }
+    }
+    assert_eq!(c.shown(), Some(39), "played to the end one block at a time");
+}

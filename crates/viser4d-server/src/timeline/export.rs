@@ -130,7 +130,7 @@ impl Server {
             0.0,
             AnyMessage::Viser(Message::from(RunJavascriptMessage { source: script })),
         )];
-        let (first_block, last_block, configure, overrides) = {
+        let (first_block, last_block, starts, configure, overrides) = {
             let mut state = self.shared.lock();
             for m in state.replay_messages() {
                 if m.in_scene_serialization() {
@@ -163,6 +163,7 @@ impl Server {
             (
                 first_block,
                 last_block,
+                timeline.store.layout().starts()[..=last_block as usize].to_vec(),
                 configure,
                 timeline.overrides_message()?,
             )
@@ -192,6 +193,14 @@ impl Server {
             let block = {
                 let mut state = self.shared.lock();
                 let t = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+                if t.store.layout().starts().get(..starts.len()) != Some(&starts[..]) {
+                    // A heavy block split while recording: the file's
+                    // configuration would name other steps than its blocks.
+                    return Err(ServerError::invalid(
+                        "recording",
+                        "the timeline's blocks moved during the export (steps were recorded meanwhile); export again",
+                    ));
+                }
                 t.block_message(index)?
             };
             let message = custom(block.into())?;

@@ -609,6 +609,7 @@ impl Timeline {
             Ok(encoded) => encoded,
             Err(error) => {
                 tracing::error!(%error, index, "cannot encode a block");
+                self.store.abandon_encoding(index);
                 return;
             }
         };

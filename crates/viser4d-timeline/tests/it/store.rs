@@ -359,7 +359,12 @@ fn set_steps_keeps_split_blocks_and_grows_the_last_to_a_whole_block() -> Result<
     assert_eq!(s.layout().starts(), [0, 3, 6]);
     assert_eq!(s.block_steps(2), 6..7);
     assert_eq!(s.state_at(6)?.len(), 1);
+    s.take_changes();
     s.clear();
+    assert!(
+        s.take_changes().layout_changed(),
+        "whole blocks again: held indices mean other steps"
+    );
     assert_eq!(s.layout().starts(), [0]);
     assert_eq!(s.num_steps(), 7);
     Ok(())
