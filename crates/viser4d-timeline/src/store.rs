@@ -565,7 +565,11 @@ impl<P: Payload> Store<P> {
         // its encoding has every step allocated; one being recorded only
         // those up to the last written), so a recording splits the same
         // whatever the memory budget did to it.
+        // `deltas_bytes` (content plus bookkeeping) bounds the content from
+        // above: under the limit, nothing to count, so a light recording
+        // pays one comparison an edit, not a walk over its block.
         while let Some(slot) = self.slots.get(k)
+            && slot.deltas_bytes > max
             && let Some(deltas) = &slot.deltas
         {
             let mut sum = 0usize;
