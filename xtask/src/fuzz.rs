@@ -16,7 +16,8 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 use bytes::Bytes;
 use viser4d_proto::timeline::{
-    ServerMessage, TimelineBlock, TimelineConfigure, TimelineOverrides, TimelinePlay, TimelineSeek,
+    ServerMessage, TimelineBlock, TimelineConfigure, TimelineFollow, TimelineManifest,
+    TimelineOverrides, TimelinePlay, TimelineSeek,
 };
 use viser4d_proto::{AnyMessage, TypedArray};
 use viser4d_timeline::{Compression, Key, NodeName, Store, StoreConfig};
@@ -297,6 +298,7 @@ fn timeline_messages() -> Result<Vec<ServerMessage>> {
             cache_bytes: 1 << 20,
             block_bytes: Vec::new(),
             global_defaults: Vec::new(),
+            live: false,
         }
         .into(),
         TimelineOverrides {
@@ -323,6 +325,16 @@ fn timeline_messages() -> Result<Vec<ServerMessage>> {
             .into(),
         );
     }
+    // A live timeline growing under a following tab.
+    out.push(TimelineFollow {}.into());
+    out.push(
+        TimelineManifest {
+            block_bytes: Vec::new(),
+            block_starts: Some(Vec::new()),
+            num_steps: Some(STEPS + 3),
+        }
+        .into(),
+    );
     out.push(TimelineSeek { step: 17 }.into());
     out.push(
         TimelinePlay {

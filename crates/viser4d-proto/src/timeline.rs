@@ -17,12 +17,13 @@
 //!                                     <---  TimelineBlockRequest {index}
 //!   TimelineBlock {index, revision, data} ->
 //!                                     <---  TimelineTimestep {step} (each new step shown)
-//!                                     <---  TimelinePlaybackState {playing, step, speed, loop}
+//!                                     <---  TimelinePlaybackState {playing, step, speed, loop, following}
 //!                                     <---  TimelineBlockDiscard {index} (evicted)
 //!   TimelineBlock (a held block edited) --->
-//!   TimelineManifest (sizes changed,  --->  (new starts: drops its blocks, keeps what it shows)
-//!     or blocks start elsewhere)
-//!   TimelineSeek / Play / Pause / SetSpeed / Refresh / Clear --->
+//!   TimelineManifest (sizes changed,  --->  (new length or starts: drops the blocks
+//!     blocks start elsewhere, or the          whose steps moved, keeps what it shows)
+//!     timeline grew or shrank)
+//!   TimelineSeek / Play / Pause / SetSpeed / Follow / Refresh / Clear --->
 //! ```
 //!
 //! Blocks and overrides travel as one binary field (`|u1`), which the
@@ -49,7 +50,7 @@ use crate::value::Value;
 /// old bundle, a page cached by the browser) would otherwise sit inert or
 /// misread blocks. Bump it with any change a peer of the old revision would
 /// misread.
-pub const PROTOCOL_REVISION: u32 = 3;
+pub const PROTOCOL_REVISION: u32 = 4;
 
 /// Every viser4d message type starts with this.
 pub const TIMELINE_TYPE_PREFIX: &str = "Timeline";
@@ -158,6 +159,11 @@ timeline_messages! {
         /// For each global message type the timeline uses, the packed
         /// message that restores viser's default once no step sets it.
         global_defaults: Vec<GlobalDefault>,
+        /// The timeline is being recorded and grows: a new tab follows its
+        /// newest step, and a tab playing into the end follows on instead
+        /// of stopping. Absent (false) in recordings.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        live: bool,
     }
 
     /// New encoded sizes of the blocks (after edits or first encodings).
@@ -166,9 +172,16 @@ timeline_messages! {
         block_bytes: Vec<Option<u64>>,
         /// The new first step of every block, when blocks now start
         /// elsewhere (a heavy block split while recording): the indices the
-        /// tab holds mean other steps, so it drops its blocks.
+        /// tab holds mean other steps, so it drops its blocks. Empty means
+        /// every block is whole (`block_size` steps, the last one shorter).
         #[serde(default)]
         block_starts: Option<Vec<u32>>,
+        /// The new number of steps, when the timeline grew or shrank (steps
+        /// recorded live, `set_steps`): the tab keeps its transport, clamped,
+        /// and the blocks whose steps did not move. `block_starts` comes
+        /// with it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        num_steps: Option<u32>,
     }
 
     /// One block's bytes and the audio of its steps; replaces any copy
@@ -223,6 +236,10 @@ timeline_messages! {
 
     /// Stop playing, staying on the current step.
     TimelinePause = "TimelinePause" {}
+
+    /// Follow the newest step: show each step as soon as it is recorded,
+    /// until the tab seeks, pauses or plays.
+    TimelineFollow = "TimelineFollow" {}
 
     /// Change the speed (a factor on `fps`).
     TimelineSetSpeed = "TimelineSetSpeed" {
@@ -306,6 +323,9 @@ timeline_messages! {
         speed: f64,
         /// Whether it loops.
         r#loop: bool,
+        /// Whether it follows the newest step (absent before revision 4).
+        #[serde(default)]
+        following: bool,
     }
 }
 
@@ -408,6 +428,7 @@ message_enum! {
         TimelineSeek,
         TimelinePlay,
         TimelinePause,
+        TimelineFollow,
         TimelineSetSpeed,
         TimelineClear,
         TimelineRefresh,

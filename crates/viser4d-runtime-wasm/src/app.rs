@@ -176,6 +176,8 @@ fn on_intent(intent: Intent) {
             Intent::Seek(step) => c.seek(step, p),
             Intent::Speed(s) => c.set_speed(s, p),
             Intent::Loop(l) => c.set_looping(l, p),
+            Intent::ToggleFollow => c.toggle_follow(p),
+            Intent::Follow => c.follow(p),
         }
         render(app);
     });
@@ -225,6 +227,8 @@ fn render(app: &mut App) {
         num_steps: player.num_steps(),
         speed: player.speed(),
         looping: player.looping(),
+        live: app.controller.live(),
+        following: player.following(),
         dark: dark_theme(),
         audio_prompt: app.page.engine.suspended(),
         held: app.controller.held_revision(),
@@ -395,7 +399,7 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
     Ok(true)
 }
 
-/// `stats()`, `play()`, `pause()`, `seek(step)` on the global object.
+/// `stats()`, `play()`, `pause()`, `seek(step)`, `follow()` on the global object.
 fn install_api(global: &JsValue) -> Result<(), JsValue> {
     let stats = Closure::<dyn Fn() -> JsValue>::new(|| {
         let out = Object::new();
@@ -414,6 +418,8 @@ fn install_api(global: &JsValue) -> Result<(), JsValue> {
             set(&out, "playing", &p.playing().into());
             set(&out, "speed", &p.speed().into());
             set(&out, "loop", &p.looping().into());
+            set(&out, "following", &p.following().into());
+            set(&out, "live", &c.live().into());
             set(&out, "numSteps", &p.num_steps().into());
             set(&out, "blockRequests", &(s.block_requests as f64).into());
             set(&out, "blocksReceived", &(s.blocks_received as f64).into());
@@ -488,6 +494,9 @@ fn install_api(global: &JsValue) -> Result<(), JsValue> {
     });
     set(global, "seek", seek.as_ref());
     seek.forget();
+    let follow = Closure::<dyn Fn()>::new(|| on_intent(Intent::Follow));
+    set(global, "follow", follow.as_ref());
+    follow.forget();
     Ok(())
 }
 

@@ -148,6 +148,17 @@ impl BlockCache {
         self.slots.values().map(|s| &s.block)
     }
 
+    /// Drops block `index`; whether it was held.
+    pub fn remove(&mut self, index: u32) -> bool {
+        match self.slots.remove(&index) {
+            Some(slot) => {
+                self.used -= slot.bytes;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Drops everything (and sets a new budget).
     pub fn reset(&mut self, budget: u64) {
         self.slots.clear();

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use viser4d_proto::timeline::{
-    ClientMessage, PROTOCOL_REVISION, ServerMessage, TimelineBlockDiscard, TimelineBlockRequest,
-    TimelinePlaybackState, TimelineReady, TimelineStateRequest, TimelineTimestep,
+    ClientMessage, MAX_STEPS, PROTOCOL_REVISION, ServerMessage, TimelineBlockDiscard,
+    TimelineBlockRequest, TimelinePlaybackState, TimelineReady, TimelineStateRequest,
+    TimelineTimestep,
 };
 use viser4d_timeline::{Block, BlockLayout, Cursor, Emit, Overrides};
 
@@ -97,6 +98,10 @@ pub struct Controller {
     configured: bool,
     /// Where each block starts (blocks are not all the same length).
     layout: BlockLayout,
+    /// The most steps a block holds (the layout of whole blocks).
+    block_size: u32,
+    /// The timeline is being recorded and grows.
+    live: bool,
     sizes: Vec<Option<u64>>,
     defaults: HashMap<String, Bytes>,
     cache: BlockCache,
@@ -169,6 +174,11 @@ impl Controller {
     /// The cache (for stats).
     pub fn cache(&self) -> &BlockCache {
         &self.cache
+    }
+
+    /// Whether the timeline is being recorded and grows.
+    pub fn live(&self) -> bool {
+        self.live
     }
 
     /// The step the transport is on (the one shown once its block is here).
@@ -287,8 +297,14 @@ impl Controller {
                     .map(|d| (d.message_type, d.message.into_bytes()))
                     .collect();
                 self.standalone = m.standalone;
+                self.block_size = m.block_size;
                 self.player
                     .configure_range(m.first_step, m.num_steps, m.fps, now);
+                if m.live && !self.configured && !self.live {
+                    // A new tab of a live recording watches it grow.
+                    self.player.follow(now);
+                }
+                self.live = m.live;
                 self.configured = true;
                 self.shown = None;
                 self.needs_show = true;
@@ -298,18 +314,32 @@ impl Controller {
                 self.sync(sink);
             }
             ServerMessage::TimelineManifest(m) => {
-                if let Some(starts) = m.block_starts {
-                    match BlockLayout::from_starts(starts, self.layout.num_steps()) {
-                        Ok(layout) => self.relayout(layout),
-                        Err(reason) => {
-                            log(&format!("viser4d: ignoring a manifest: {reason}"));
-                            return;
-                        }
+                let num_steps = m.num_steps.unwrap_or(self.layout.num_steps());
+                let layout = match m.block_starts {
+                    _ if num_steps == 0 || num_steps > MAX_STEPS => {
+                        Err(format!("num_steps {num_steps} is outside 1..={MAX_STEPS}"))
+                    }
+                    Some(starts) if !starts.is_empty() => {
+                        BlockLayout::from_starts(starts, num_steps).map(Some)
+                    }
+                    Some(_) => Ok(Some(BlockLayout::fixed(num_steps, self.block_size))),
+                    None if m.num_steps.is_some() => {
+                        Ok(Some(BlockLayout::fixed(num_steps, self.block_size)))
+                    }
+                    None => Ok(None),
+                };
+                match layout {
+                    Ok(Some(layout)) => self.relayout(layout, sink),
+                    Ok(None) => {}
+                    Err(reason) => {
+                        log(&format!("viser4d: ignoring a manifest: {reason}"));
+                        return;
                     }
                 }
                 let num_blocks = self.layout.num_blocks() as usize;
                 self.sizes = m.block_bytes;
                 self.sizes.resize(num_blocks, None);
+                self.sync(sink);
             }
             ServerMessage::TimelineBlock(m)
                 if self.standalone
@@ -336,7 +366,7 @@ impl Controller {
                     }
                 };
                 let place = self.layout.steps(m.index);
-                if block.index() != m.index || block.first_step() != place.start {
+                if block.index() != m.index || !covers(&block, &place) {
                     // Sent under another layout (it crossed a manifest);
                     // asked for again when needed.
                     log(&format!(
@@ -431,6 +461,7 @@ impl Controller {
             ServerMessage::TimelineSeek(m) => self.seek(m.step, sink),
             ServerMessage::TimelinePlay(m) => self.play(m.speed, m.r#loop, sink),
             ServerMessage::TimelinePause(_) => self.pause(sink),
+            ServerMessage::TimelineFollow(_) => self.follow(sink),
             ServerMessage::TimelineSetSpeed(m) => self.set_speed(m.speed, sink),
             ServerMessage::TimelineClear(_) => {
                 self.clear_shown(sink);
@@ -457,19 +488,66 @@ impl Controller {
         self.configured = false;
     }
 
-    /// Blocks start elsewhere now: the cached ones are dropped (their
-    /// indices mean other steps), and the step shown is shown again from
-    /// the new blocks by a diff, so nothing on screen flickers.
-    fn relayout(&mut self, layout: BlockLayout) {
-        self.layout = layout;
-        let budget = self.cache.budget();
-        self.cache.reset(budget);
+    /// The timeline grew, shrank, or its blocks start elsewhere: the
+    /// cached blocks whose steps moved are dropped (a block that only grew
+    /// or shrank at its end is on its way again: the server re-sends what
+    /// the tab holds), the rest stay; the transport keeps its step,
+    /// clamped, and what is shown stays on screen until the next step
+    /// replaces it by a diff, so nothing flickers.
+    fn relayout(&mut self, layout: BlockLayout, sink: &mut dyn Sink) {
+        let now = sink.now_ms();
+        let old = std::mem::replace(&mut self.layout, layout);
+        let num_blocks = self.layout.num_blocks();
+        let moved: Vec<(u32, u32)> = self
+            .cache
+            .blocks()
+            .map(|c| (c.block.index(), c.block.first_step()))
+            .filter(|&(k, _)| {
+                k >= num_blocks
+                    || !self
+                        .cache
+                        .peek(k)
+                        .is_some_and(|c| covers(&c.block, &self.layout.steps(k)))
+            })
+            .collect();
+        for (k, start) in moved {
+            self.cache.remove(k);
+            if k < num_blocks && self.layout.steps(k).start == start {
+                self.in_flight.insert(k, now);
+            }
+        }
+        self.in_flight.retain(|&k, _| k < num_blocks);
+        if self
+            .state
+            .as_ref()
+            .is_some_and(|s| self.layout.steps(s.index()) != old.steps(s.index()))
+        {
+            self.state = None;
+            self.state_requested = None;
+        }
         self.held_revision += 1;
-        self.in_flight.clear();
-        self.state = None;
-        self.state_requested = None;
-        self.needs_show = true;
-        self.jump = true;
+        let num_steps = self.layout.num_steps();
+        if num_steps != self.player.num_steps() {
+            let (first, fps) = (self.player.first(), self.player.fps());
+            self.player.configure_range(first, num_steps, fps, now);
+            if self.shown.is_some_and(|s| s >= num_steps) {
+                // The step shown was cut: show the new last one by a diff.
+                self.needs_show = true;
+                self.jump = true;
+                self.jumps += 1;
+            }
+            self.report(sink);
+        }
+        if self
+            .shown
+            .and_then(|s| self.layout.block_of(s))
+            .is_some_and(|k| !self.cache.contains(k))
+        {
+            // The cursor holds the shown step's scene, which stays on
+            // screen; it is shown again, by a diff, once its block is here.
+            self.needs_show = true;
+            self.jump = true;
+        }
     }
 
     /// Removes everything the timeline shows (and clears its globals).
@@ -504,6 +582,7 @@ impl Controller {
                 step: self.step(now),
                 speed: self.player.speed(),
                 r#loop: self.player.looping(),
+                following: self.player.following(),
             }
             .into(),
         );
@@ -537,9 +616,38 @@ impl Controller {
         self.report(sink);
     }
 
-    /// Play or pause.
+    /// Follows the newest step (the live edge) until a seek, pause or
+    /// play.
+    pub fn follow(&mut self, sink: &mut dyn Sink) {
+        if !self.configured {
+            return;
+        }
+        let now = sink.now_ms();
+        let was = self.step(now);
+        self.player.follow(now);
+        self.buffering = false;
+        if self.step(now) != was {
+            self.jumps += 1;
+            self.seek_started = Some(now);
+            self.needs_show = true;
+            self.jump = true;
+        }
+        self.report(sink);
+        self.sync(sink);
+    }
+
+    /// Follow mode on, or off (staying on the step).
+    pub fn toggle_follow(&mut self, sink: &mut dyn Sink) {
+        if self.player.following() {
+            self.pause(sink);
+        } else {
+            self.follow(sink);
+        }
+    }
+
+    /// Play or pause (a following tab pauses on its step).
     pub fn toggle(&mut self, sink: &mut dyn Sink) {
-        if self.player.playing() {
+        if self.player.playing() || self.player.following() {
             self.pause(sink);
         } else {
             self.play(None, None, sink);
@@ -552,7 +660,11 @@ impl Controller {
             return;
         }
         let now = sink.now_ms();
+        let was_following = self.player.following();
         self.player.seek(step, now);
+        if was_following {
+            self.report(sink);
+        }
         // A seek is a new place to buffer for, not the old one.
         self.buffering = false;
         self.jumps += 1;
@@ -576,7 +688,11 @@ impl Controller {
         }
         let now = sink.now_ms();
         let step = (self.step(now) + 1).min(self.player.num_steps() - 1);
+        let was_following = self.player.following();
         self.player.seek(step, now);
+        if was_following {
+            self.report(sink);
+        }
         self.buffering = false;
         self.sync(sink);
     }
@@ -642,7 +758,13 @@ impl Controller {
             }
             Position::Ended => {
                 if self.advance_to(last, sink) {
-                    self.player.end(now);
+                    if self.live {
+                        // Played into the edge of a recording that grows:
+                        // watch it grow instead of stopping.
+                        self.player.follow(now);
+                    } else {
+                        self.player.end(now);
+                    }
                     self.report(sink);
                 }
             }
@@ -903,6 +1025,14 @@ impl Controller {
     pub fn buffering(&self) -> bool {
         self.buffering
     }
+}
+
+/// Whether `block` holds every step of the layout's place for it: it
+/// starts there and ends there or later (an exported range, or a timeline
+/// that shrank, ends inside its last block; a block that ends earlier was
+/// sent before the timeline grew).
+fn covers(block: &Block<Bytes>, place: &std::ops::Range<u32>) -> bool {
+    block.first_step() == place.start && block.steps().end >= place.end
 }
 
 /// The viser message for one emitted change; `None` for a global without

@@ -15,6 +15,9 @@ pub struct Player {
     speed: f64,
     looping: bool,
     playing: bool,
+    /// On the newest step, whatever the length becomes (a live timeline's
+    /// edge); not playing meanwhile.
+    following: bool,
     /// The (fractional) step at `anchor_ms`.
     anchor_step: f64,
     anchor_ms: f64,
@@ -40,6 +43,7 @@ impl Default for Player {
             speed: 1.0,
             looping: false,
             playing: false,
+            following: false,
             anchor_step: 0.0,
             anchor_ms: 0.0,
         }
@@ -84,6 +88,19 @@ impl Player {
         self.playing
     }
 
+    /// Whether it follows the newest step.
+    pub fn following(&self) -> bool {
+        self.following
+    }
+
+    /// Follows the newest step: the clock stays on the last step however
+    /// the length changes, until a seek, pause or play.
+    pub fn follow(&mut self, now_ms: f64) {
+        self.playing = false;
+        self.following = true;
+        self.anchor(f64::from(self.num_steps - 1), now_ms);
+    }
+
     /// The speed factor.
     pub fn speed(&self) -> f64 {
         self.speed
@@ -111,7 +128,9 @@ impl Player {
     }
 
     fn fractional(&self, now_ms: f64) -> f64 {
-        if self.playing {
+        if self.following {
+            f64::from(self.num_steps - 1)
+        } else if self.playing {
             self.anchor_step + (now_ms - self.anchor_ms).max(0.0) / 1000.0 * self.rate()
         } else {
             self.anchor_step
@@ -146,6 +165,7 @@ impl Player {
         if let Some(l) = looping {
             self.looping = l;
         }
+        self.following = false;
         let last = f64::from(self.num_steps - 1);
         let start = if step >= last {
             f64::from(self.first)
@@ -160,12 +180,14 @@ impl Player {
     pub fn pause(&mut self, now_ms: f64) {
         let step = self.fractional(now_ms).min(f64::from(self.num_steps - 1));
         self.playing = false;
+        self.following = false;
         self.anchor(step.floor(), now_ms);
     }
 
     /// Jumps to `step` (clamped), playing on if it was.
     pub fn seek(&mut self, step: u32, now_ms: f64) -> u32 {
         let step = step.clamp(self.first, self.num_steps - 1);
+        self.following = false;
         self.anchor(f64::from(step), now_ms);
         step
     }
@@ -253,5 +275,34 @@ mod tests {
         assert_eq!(p.position(0.0), Position::At(0));
         p.configure(3, 30.0, 0.0);
         assert!(p.num_steps() == 3);
+    }
+
+    #[test]
+    fn following_stays_on_the_newest_step_until_a_seek_pause_or_play() {
+        let mut p = Player::new();
+        p.configure(5, 10.0, 0.0);
+        p.play(None, None, 0.0);
+        p.follow(100.0);
+        assert!(p.following() && !p.playing());
+        assert_eq!(p.position(5000.0), Position::At(4));
+        p.configure(9, 10.0, 6000.0);
+        assert_eq!(
+            p.position(6000.0),
+            Position::At(8),
+            "it grows with the timeline"
+        );
+        p.configure(3, 10.0, 7000.0);
+        assert_eq!(p.position(7000.0), Position::At(2), "and shrinks with it");
+        p.seek(1, 7000.0);
+        assert!(!p.following());
+        assert_eq!(p.position(9000.0), Position::At(1));
+        p.follow(9000.0);
+        p.pause(9000.0);
+        assert!(!p.following());
+        p.configure(6, 10.0, 9000.0);
+        assert_eq!(p.position(9000.0), Position::At(2), "paused holds its step");
+        p.follow(9000.0);
+        p.play(None, None, 9000.0);
+        assert!(!p.following() && p.playing(), "play leaves it");
     }
 }

@@ -1,6 +1,7 @@
 //! The playback bar: play/pause, previous, next, a step slider with the
-//! step number, a speed selector and a loop toggle, plus the keyboard
-//! (space, left, right). Plain DOM built from Rust; it reads viser's colour
+//! step number, a speed selector, a loop toggle and, for a timeline being
+//! recorded, a live toggle that follows the newest step; plus the keyboard
+//! (space, left, right, End to follow). Plain DOM built from Rust; it reads viser's colour
 //! scheme (Mantine's `data-mantine-color-scheme`) so it matches the light
 //! and dark themes, and uses the page's font.
 
@@ -27,6 +28,10 @@ pub enum Intent {
     Speed(f64),
     /// Loop on or off.
     Loop(bool),
+    /// Follow the newest step, or stop following.
+    ToggleFollow,
+    /// Follow the newest step.
+    Follow,
     /// Let the page play audio (a user gesture).
     EnableAudio,
 }
@@ -46,6 +51,10 @@ pub struct View {
     pub speed: f64,
     /// Looping.
     pub looping: bool,
+    /// The timeline is being recorded (the live toggle is shown).
+    pub live: bool,
+    /// Following the newest step.
+    pub following: bool,
     /// Dark theme.
     pub dark: bool,
     /// Offer to enable audio (the browser holds it back until a gesture).
@@ -59,6 +68,7 @@ const PLAY: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="curr
 const PAUSE: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true"><rect x="3.5" y="3" width="3" height="10" rx="1"/><rect x="9.5" y="3" width="3" height="10" rx="1"/></svg>"#;
 const PREV: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true"><path d="M5 3v10H3.5V3zm8 0v10L6 8z"/></svg>"#;
 const NEXT: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true"><path d="M11 3v10h1.5V3zM3 3v10l7-5z"/></svg>"#;
+const LIVE: &str = r#"<svg width="8" height="8" viewBox="0 0 8 8" fill="currentColor" aria-hidden="true"><circle cx="4" cy="4" r="4"/></svg>LIVE"#;
 const LOOP: &str = r#"<svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M2.5 7V6a2.5 2.5 0 0 1 2.5-2.5h7.5M10.5 1.5l2 2-2 2M13.5 9v1a2.5 2.5 0 0 1-2.5 2.5H3.5M5.5 14.5l-2-2 2-2"/></svg>"#;
 
 /// Mantine's palette, as viser's UI uses it.
@@ -113,6 +123,7 @@ pub struct Bar {
     label: HtmlElement,
     speed: HtmlSelectElement,
     looping: HtmlElement,
+    follow: HtmlElement,
     audio: HtmlElement,
     shown: Option<View>,
     /// The track's layers: what was played, and what is buffered.
@@ -171,6 +182,15 @@ impl Bar {
         let prev = button(&document, PREV, "Previous step", "prev")?;
         let next = button(&document, NEXT, "Next step", "next")?;
         let looping = button(&document, LOOP, "Loop", "loop")?;
+        let follow = button(&document, LIVE, "Follow the newest step (End)", "live")?;
+        follow.style().set_property("width", "auto")?;
+        follow.style().set_property("padding", "0 6px")?;
+        follow.style().set_property("gap", "4px")?;
+        follow.style().set_property("font", "inherit")?;
+        follow.style().set_property("font-size", "11px")?;
+        follow.style().set_property("font-weight", "600")?;
+        follow.style().set_property("letter-spacing", "0.04em")?;
+        follow.style().set_property("display", "none")?;
         let audio = button(
             &document,
             "&#128264; Click to enable audio",
@@ -218,6 +238,7 @@ impl Bar {
         root.append_child(&label)?;
         root.append_child(&speed)?;
         root.append_child(&looping)?;
+        root.append_child(&follow)?;
         root.append_child(&audio)?;
         document
             .body()
@@ -238,6 +259,7 @@ impl Bar {
             (&play, Intent::Toggle),
             (&prev, Intent::Prev),
             (&next, Intent::Next),
+            (&follow, Intent::ToggleFollow),
             (&audio, Intent::EnableAudio),
         ] {
             let f = on_intent.clone();
@@ -295,6 +317,7 @@ impl Bar {
                     " " => Intent::Toggle,
                     "ArrowLeft" => Intent::Prev,
                     "ArrowRight" => Intent::Next,
+                    "End" => Intent::Follow,
                     _ => return,
                 };
                 event.prevent_default();
@@ -321,6 +344,7 @@ impl Bar {
             label,
             speed,
             looping,
+            follow,
             audio,
             shown: None,
             _handlers: handlers,
@@ -350,14 +374,20 @@ impl Bar {
             let _ = self.speed.style().set_property("border-color", p.border);
             let _ = self.speed.style().set_property("color", p.text);
             let _ = self.speed.style().set_property("background", p.background);
-            for b in [&self.play, &self.prev, &self.next, &self.looping] {
+            for b in [
+                &self.play,
+                &self.prev,
+                &self.next,
+                &self.looping,
+                &self.follow,
+            ] {
                 let _ = b.style().set_property("--viser4d-hover", p.hover);
             }
         }
-        if old.map(|o| o.playing) != Some(view.playing) {
-            self.play
-                .set_inner_html(if view.playing { PAUSE } else { PLAY });
-            let label = if view.playing { "Pause" } else { "Play" };
+        let moving = view.playing || view.following;
+        if old.map(|o| o.playing || o.following) != Some(moving) {
+            self.play.set_inner_html(if moving { PAUSE } else { PLAY });
+            let label = if moving { "Pause" } else { "Play" };
             let _ = self.play.set_attribute("aria-label", label);
             let _ = self.play.set_attribute("title", label);
         }
@@ -394,6 +424,17 @@ impl Bar {
         }
         if old.map(|o| o.speed) != Some(view.speed) {
             self.speed.set_value(&view.speed.to_string());
+        }
+        if old.map(|o| (o.live, o.following, o.dark))
+            != Some((view.live, view.following, view.dark))
+        {
+            let style = self.follow.style();
+            let _ = style.set_property("display", if view.live { "flex" } else { "none" });
+            let _ = style.set_property("color", if view.following { p.accent } else { p.dim });
+            let _ = self.follow.set_attribute(
+                "aria-pressed",
+                if view.following { "true" } else { "false" },
+            );
         }
         if old.map(|o| (o.looping, o.dark)) != Some((view.looping, view.dark)) {
             let _ = self

@@ -78,10 +78,14 @@ pub enum ServerError {
     #[error("the server is stopped")]
     Stopped,
     /// A timeline call on a server built without `num_steps`.
-    #[error("this server has no timeline: give the builder `num_steps(n)`")]
+    #[error(
+        "this server has no timeline: give the builder `num_steps(n)`, or `fps(f)` for one that grows"
+    )]
     NoTimeline,
     /// A step past the end of the timeline.
-    #[error("step {step} is out of range: the timeline has {num_steps} steps (0..{num_steps})")]
+    #[error(
+        "step {step} is out of range: the timeline has {num_steps} steps (0..{num_steps}; `at({num_steps})` or `append_step()` adds one)"
+    )]
     StepOutOfRange {
         /// The step asked for.
         step: u32,

@@ -29,6 +29,7 @@ pub struct ServerBuilder {
     bundle_dir: Option<PathBuf>,
     client_backlog_bytes: usize,
     num_steps: Option<u32>,
+    open_ended: bool,
     fps: Option<f64>,
     block_size: Option<u32>,
     max_block_bytes: Option<usize>,
@@ -85,6 +86,7 @@ impl Default for ServerBuilder {
             bundle_dir: None,
             client_backlog_bytes: 256 << 20,
             num_steps: None,
+            open_ended: false,
             fps: None,
             block_size: None,
             max_block_bytes: None,
@@ -131,16 +133,31 @@ impl ServerBuilder {
 
     /// Gives the server a timeline of `num_steps` steps (> 0): scene calls
     /// inside [`Server::at`] record into it, and every tab gets a playback
-    /// bar. Without it the server is live only.
+    /// bar. Without it (and without [`ServerBuilder::fps`] or
+    /// [`ServerBuilder::open_ended`]) the server is live only.
+    /// [`Server::at`]`(num_steps)` and [`Server::append_step`] still grow
+    /// it a step at a time.
     pub fn num_steps(mut self, num_steps: u32) -> ServerBuilder {
         self.num_steps = Some(num_steps);
         self
     }
 
     /// The base step rate, steps per second (> 0; default 30). A tab plays
-    /// at `fps x` its own speed.
+    /// at `fps x` its own speed. Given without `num_steps`, the server
+    /// gets an open-ended timeline with no steps yet (see
+    /// [`ServerBuilder::open_ended`]).
     pub fn fps(mut self, fps: f64) -> ServerBuilder {
         self.fps = Some(fps);
+        self
+    }
+
+    /// The timeline is recorded while tabs watch and grows with
+    /// [`Server::append_step`] (or `at(num_steps)`): a new tab follows the
+    /// newest step, and a tab that plays into the end follows on instead
+    /// of stopping. Without `num_steps` it starts with no steps. End it
+    /// with [`Server::set_open_ended`]`(false)`.
+    pub fn open_ended(mut self) -> ServerBuilder {
+        self.open_ended = true;
         self
     }
 
@@ -261,18 +278,16 @@ impl ServerBuilder {
         self
     }
 
-    /// The timeline settings, checked; `None` without `num_steps`.
+    /// The timeline settings, checked; `None` without `num_steps`, `fps`
+    /// or `open_ended`.
     fn timeline_settings(&self) -> Result<Option<TimelineSettings>> {
-        let Some(num_steps) = self.num_steps else {
-            if let Some(fps) = self.fps {
-                return Err(ServerError::invalid(
-                    "fps",
-                    format!("{fps} given without num_steps: a timeline needs both"),
-                ));
-            }
-            return Ok(None);
+        let open_ended = self.open_ended || (self.num_steps.is_none() && self.fps.is_some());
+        let num_steps = match self.num_steps {
+            Some(n) => n,
+            None if open_ended => 0,
+            None => return Ok(None),
         };
-        if num_steps == 0 {
+        if num_steps == 0 && !open_ended {
             return Err(ServerError::invalid("num_steps", "must be positive, got 0"));
         }
         let fps = self.fps.unwrap_or(DEFAULT_FPS);
@@ -323,6 +338,7 @@ impl ServerBuilder {
         }
         Ok(Some(TimelineSettings {
             num_steps,
+            open_ended,
             fps,
             block_size,
             max_block_bytes: self.max_block_bytes,

@@ -185,6 +185,7 @@ fn a_crafted_timeline_configuration_is_one_clear_error() {
             cache_bytes: 1 << 20,
             block_bytes: Vec::new(),
             global_defaults: Vec::new(),
+            live: false,
         };
         let bytes =
             viser4d_proto::encode_recording(1.0, &[(0.0, configure.to_any().expect("encodable"))])

@@ -67,6 +67,7 @@ fn configure(num_steps: u32, block_size: u32, cache_bytes: u64) -> ServerMessage
         cache_bytes,
         block_bytes: Vec::new(),
         global_defaults: Vec::new(),
+        live: false,
     }
     .into()
 }
@@ -251,6 +252,7 @@ fn a_configuration_out_of_bounds_is_refused_before_anything_is_sized_from_it() {
         let mut page = FakePage::default();
         let mut controller = Controller::new();
         let configure = TimelineConfigure {
+            live: false,
             num_steps,
             first_step,
             standalone: false,
@@ -337,6 +339,7 @@ fn configure_layout(store: &Store<Bytes>) -> ServerMessage {
         cache_bytes: 1 << 20,
         block_bytes: Vec::new(),
         global_defaults: Vec::new(),
+        live: false,
     }
     .into()
 }
@@ -417,6 +420,7 @@ fn new_block_starts_drop_the_cache_but_keep_the_scene() {
         TimelineManifest {
             block_bytes: Vec::new(),
             block_starts: Some(store.layout().starts().to_vec()),
+            num_steps: None,
         }
         .into(),
         &mut page,
@@ -576,4 +580,144 @@ fn a_cache_smaller_than_a_second_of_blocks_still_plays() {
         }
     }
     assert_eq!(c.shown(), Some(39), "played to the end one block at a time");
+}
+
+fn grown(store: &mut Store<Bytes>, num_steps: u32) -> ServerMessage {
+    use viser4d_proto::timeline::TimelineManifest;
+    let key = Key::create("/n").expect("a key");
+    let old = store.num_steps();
+    store.set_steps(num_steps).expect("resized");
+    for t in old..num_steps {
+        store
+            .put(t, key.clone(), Bytes::from(t.to_string()))
+            .expect("recording");
+    }
+    TimelineManifest {
+        block_bytes: Vec::new(),
+        block_starts: Some(Vec::new()),
+        num_steps: Some(num_steps),
+    }
+    .into()
+}
+
+fn last_reported(page: &FakePage) -> Option<(bool, bool, u32)> {
+    page.sent.iter().rev().find_map(|m| match m {
+        ClientMessage::TimelinePlaybackState(s) => Some((s.playing, s.following, s.step)),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_live_timeline_grows_under_a_following_tab_keeping_the_blocks_whose_steps_did_not_move() {
+    let mut store = store(6, 4);
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    let ServerMessage::TimelineConfigure(mut m) = configure(6, 4, 1 << 20) else {
+        unreachable!("configure builds a TimelineConfigure")
+    };
+    m.live = true;
+    c.handle(m.into(), &mut page);
+    assert!(
+        c.player().following(),
+        "a new tab of a live timeline follows"
+    );
+    assert_eq!(last_reported(&page), Some((false, true, 5)));
+    assert_eq!(page.take_requests(), [1], "the block of the newest step");
+    c.handle(block(&mut store, 1), &mut page);
+    assert_eq!(shown_payloads(&mut page), ["5"]);
+    c.seek(1, &mut page);
+    assert!(!c.player().following(), "a seek leaves follow mode");
+    assert_eq!(page.take_requests(), [0]);
+    c.handle(block(&mut store, 0), &mut page);
+    c.follow(&mut page);
+    assert_eq!(
+        shown_payloads(&mut page).last().map(String::as_str),
+        Some("5")
+    );
+    assert_eq!(c.buffered(), [0..6]);
+
+    // Step 6 is recorded: block 1 grows (the server sends it again, as the
+    // tab holds it), block 0 stays.
+    c.handle(grown(&mut store, 7), &mut page);
+    assert_eq!(c.player().num_steps(), 7);
+    assert!(page.take_requests().is_empty(), "block 1 is on its way");
+    assert_eq!(c.buffered(), [0..4]);
+    assert!(page.scene.is_empty(), "step 5 stays on screen meanwhile");
+    c.handle(block(&mut store, 1), &mut page);
+    assert_eq!(shown_payloads(&mut page), ["6"]);
+    assert_eq!(c.shown(), Some(6));
+
+    // Two more: block 2 is new, so it is asked for.
+    c.handle(grown(&mut store, 9), &mut page);
+    c.handle(block(&mut store, 1), &mut page);
+    assert_eq!(page.take_requests(), [2]);
+    c.handle(block(&mut store, 2), &mut page);
+    assert_eq!(c.shown(), Some(8));
+    assert_eq!(shown_payloads(&mut page), ["8"]);
+
+    // Scrubbing back leaves follow mode; the step holds as steps come.
+    c.seek(2, &mut page);
+    assert_eq!(shown_payloads(&mut page), ["2"]);
+    c.handle(grown(&mut store, 10), &mut page);
+    c.handle(block(&mut store, 2), &mut page);
+    c.tick(&mut page);
+    assert_eq!(c.shown(), Some(2));
+    assert_eq!(c.step(page.now), 2);
+    assert_eq!(last_reported(&page), Some((false, false, 2)));
+
+    // Played into the edge of a live timeline, it follows on.
+    page.sent.clear();
+    c.play(Some(4.0), None, &mut page);
+    page.now += 2000.0;
+    c.tick(&mut page);
+    assert!(c.player().following());
+    assert_eq!(c.shown(), Some(9));
+    assert_eq!(last_reported(&page), Some((false, true, 9)));
+
+    // A shrink moves the tab back to the new last step, by a diff.
+    use viser4d_proto::timeline::TimelineManifest;
+    store.set_steps(3).expect("shrunk");
+    page.scene.clear();
+    c.handle(
+        TimelineManifest {
+            block_bytes: Vec::new(),
+            block_starts: Some(Vec::new()),
+            num_steps: Some(3),
+        }
+        .into(),
+        &mut page,
+    );
+    assert_eq!(c.player().num_steps(), 3);
+    assert_eq!(c.step(page.now), 2);
+    assert_eq!(
+        page.take_requests(),
+        [],
+        "block 0 (steps 0..3) was cut at its end: it comes again"
+    );
+    c.handle(block(&mut store, 0), &mut page);
+    assert_eq!(c.shown(), Some(2));
+    assert_eq!(shown_payloads(&mut page), ["2"]);
+}
+
+#[test]
+fn a_manifest_with_an_impossible_length_is_ignored() {
+    use viser4d_proto::timeline::TimelineManifest;
+    let mut store = store(4, 4);
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    c.handle(configure(4, 4, 1 << 20), &mut page);
+    c.handle(block(&mut store, 0), &mut page);
+    for bad in [0, u32::MAX] {
+        c.handle(
+            TimelineManifest {
+                block_bytes: Vec::new(),
+                block_starts: None,
+                num_steps: Some(bad),
+            }
+            .into(),
+            &mut page,
+        );
+        assert_eq!(c.player().num_steps(), 4);
+        assert_eq!(c.buffered(), [0..4]);
+    }
 }

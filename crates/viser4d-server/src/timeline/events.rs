@@ -84,6 +84,7 @@ pub(crate) fn handle(
                     s.transport.step = m.step;
                     s.transport.speed = m.speed;
                     s.transport.looping = m.r#loop;
+                    s.transport.following = m.following;
                     if was_playing != m.playing {
                         playing_changed = Some(m.playing);
                     }

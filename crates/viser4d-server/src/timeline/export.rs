@@ -138,6 +138,13 @@ impl Server {
                 }
             }
             let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+            if timeline.unstarted {
+                return Err(ServerError::invalid(
+                    "range",
+                    "the timeline has no steps yet: record one (append_step) before exporting",
+                ));
+            }
+            // An open-ended timeline exports the steps recorded so far.
             let num_steps = timeline.store.num_steps();
             let end = end.unwrap_or(num_steps - 1);
             if start > end || end >= num_steps {

@@ -52,19 +52,24 @@ impl std::fmt::Debug for StepGuard {
 }
 
 impl StepGuard {
-    pub(crate) fn enter(shared: Arc<Shared>, step: u32) -> Result<StepGuard> {
+    /// Enters `step`, or with `None` the step after the last (made under
+    /// the same lock, so threads appending at once get a step each).
+    pub(crate) fn enter(shared: Arc<Shared>, step: Option<u32>) -> Result<StepGuard> {
         if let Some(outer) = current_step(shared.id) {
-            return Err(ServerError::NestedStep { outer, inner: step });
+            let inner = match step {
+                Some(step) => step,
+                None => crate::timeline::num_steps(&shared)?,
+            };
+            return Err(ServerError::NestedStep { outer, inner });
         }
-        {
+        let step = {
             let mut state = shared.lock();
             let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
-            let num_steps = timeline.store.num_steps();
-            if step >= num_steps {
-                return Err(ServerError::StepOutOfRange { step, num_steps });
-            }
+            let step = step.unwrap_or(timeline.len());
+            timeline.make_room(step)?;
             timeline.recording += 1;
-        }
+            step
+        };
         ACTIVE.with(|a| a.borrow_mut().push((shared.id, step)));
         Ok(StepGuard {
             shared,

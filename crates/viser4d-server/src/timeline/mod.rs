@@ -43,14 +43,18 @@ use crate::shared::{ClientId, Shared, State};
 /// older ones are dropped (a newer seek or play supersedes them anyway).
 const MAX_PENDING: usize = 64;
 
-/// How long the refresh waits after an edit, so a burst of steps becomes
-/// one refresh.
-const DEBOUNCE: Duration = Duration::from_millis(50);
+/// The least time between two refreshes, so a burst of steps becomes one
+/// refresh; the first edit after a quiet spell goes out at once (a tab
+/// following a live recording sees each step with no wait).
+const DEBOUNCE: Duration = Duration::from_millis(20);
 
 /// The timeline settings a server starts with.
 #[derive(Debug, Clone)]
 pub(crate) struct TimelineSettings {
+    /// 0 only when open-ended: no steps yet.
     pub(crate) num_steps: u32,
+    /// Recorded while tabs watch, growing (see `ServerBuilder::open_ended`).
+    pub(crate) open_ended: bool,
     pub(crate) fps: f64,
     pub(crate) block_size: u32,
     /// The store's byte limit of a block (`None`: the store's default).
@@ -69,6 +73,7 @@ pub(crate) struct Transport {
     pub(crate) step: u32,
     pub(crate) speed: f64,
     pub(crate) looping: bool,
+    pub(crate) following: bool,
 }
 
 impl Default for Transport {
@@ -78,6 +83,7 @@ impl Default for Transport {
             step: 0,
             speed: 1.0,
             looping: false,
+            following: false,
         }
     }
 }
@@ -87,8 +93,8 @@ impl Default for Transport {
 pub(crate) struct Session {
     /// Whether its runtime said it is ready (and was configured).
     ready: bool,
-    /// Blocks it holds, with the revisions (timeline, audio) it holds.
-    held: BTreeMap<u32, (u64, u64)>,
+    /// Blocks it holds, with what it holds of each.
+    held: BTreeMap<u32, Held>,
     /// Commands waiting for `ready`.
     pending: Vec<ServerMessage>,
     pub(crate) transport: Transport,
@@ -99,6 +105,15 @@ pub(crate) struct Session {
     state: Option<(u32, u64)>,
     /// State requests answered (for tests and stats).
     pub(crate) states_sent: u64,
+}
+
+/// What a tab holds of one block: the revisions (timeline, audio) and
+/// the steps it covered when sent (a block that grew is sent again).
+#[derive(Debug, Clone, PartialEq)]
+struct Held {
+    revision: u64,
+    audio_revision: u64,
+    steps: std::ops::Range<u32>,
 }
 
 /// Work for the encoder task, off the state lock.
@@ -156,6 +171,15 @@ pub(crate) struct Timeline {
     pub(crate) store: Store<Bytes>,
     pub(crate) fps: f64,
     cache_bytes: u64,
+    /// Recorded while tabs watch, growing: tabs follow its newest step.
+    pub(crate) open_ended: bool,
+    /// Open-ended with nothing recorded yet: the store's one step is a
+    /// placeholder (a store has at least one), and the first
+    /// `append_step` records into it instead of adding another.
+    pub(crate) unstarted: bool,
+    /// The layout the ready tabs were last told (by a configure or a
+    /// manifest), to tell which blocks moved at the next flush.
+    told: viser4d_timeline::BlockLayout,
     /// `at` guards alive, on any thread.
     pub(crate) recording: usize,
     pub(crate) sessions: BTreeMap<ClientId, Session>,
@@ -212,7 +236,8 @@ impl Timeline {
         if let Some(dir) = &settings.spill_dir {
             config = config.spill_dir(dir);
         }
-        let store = Store::with_config(settings.num_steps, config)?;
+        let store = Store::with_config(settings.num_steps.max(1), config)?;
+        let told = store.layout().clone();
         let sizes = vec![None; store.num_blocks() as usize];
         let (jobs, jobs_rx) = tokio::sync::mpsc::unbounded_channel();
         Ok(Timeline {
@@ -220,6 +245,9 @@ impl Timeline {
             store,
             fps: settings.fps,
             cache_bytes: settings.cache_bytes,
+            open_ended: settings.open_ended,
+            unstarted: settings.num_steps == 0,
+            told,
             recording: 0,
             sessions: BTreeMap::new(),
             globals: BTreeSet::new(),
@@ -311,6 +339,37 @@ impl Timeline {
         }
     }
 
+    /// The number of steps recorded or made room for (0 for an open-ended
+    /// timeline before its first step).
+    pub(crate) fn len(&self) -> u32 {
+        if self.unstarted {
+            0
+        } else {
+            self.store.num_steps()
+        }
+    }
+
+    /// Makes room for step `step` if it is the one after the last (`at(len)`
+    /// grows the timeline by one); a step further out is an error.
+    pub(crate) fn make_room(&mut self, step: u32) -> Result<()> {
+        let len = self.len();
+        if step < len {
+            return Ok(());
+        }
+        if step > len || step >= viser4d_proto::timeline::MAX_STEPS {
+            return Err(ServerError::StepOutOfRange {
+                step,
+                num_steps: len,
+            });
+        }
+        if self.unstarted {
+            self.unstarted = false;
+        } else {
+            self.store.set_steps(step + 1)?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn configure_message(&self) -> TimelineConfigure {
         let global_defaults = self
             .globals
@@ -332,8 +391,16 @@ impl Timeline {
             block_size: self.store.block_size(),
             block_starts: self.block_starts(),
             cache_bytes: self.cache_bytes,
-            block_bytes: self.sizes.clone(),
+            // Sizes follow the layout at the next flush; never more than
+            // the blocks there are now.
+            block_bytes: self
+                .sizes
+                .iter()
+                .take(self.store.num_blocks() as usize)
+                .copied()
+                .collect(),
             global_defaults,
+            live: self.open_ended,
         }
     }
 
@@ -438,6 +505,23 @@ impl Timeline {
                 session.pending.remove(0);
             }
             session.pending.push(message);
+        }
+    }
+
+    /// Marks the timeline open-ended or finished, and tells the ready tabs.
+    pub(crate) fn set_open_ended(&mut self, open_ended: bool, out: &mut Outgoing) {
+        if self.open_ended == open_ended {
+            return;
+        }
+        self.open_ended = open_ended;
+        let ready: Vec<ClientId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.ready)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ready {
+            self.on_ready(id, out);
         }
     }
 
@@ -642,9 +726,12 @@ impl Timeline {
     ) {
         let block = self.block_message_from(index, data, revision);
         if let Some(session) = self.sessions.get_mut(&client) {
-            session
-                .held
-                .insert(index, (block.revision, block.audio_revision));
+            let held = Held {
+                revision: block.revision,
+                audio_revision: block.audio_revision,
+                steps: self.store.layout().steps(index),
+            };
+            session.held.insert(index, held);
             if requested {
                 session.blocks_sent += 1;
             }
@@ -684,9 +771,9 @@ impl Timeline {
         }
     }
 
-    /// Sends what changed since the last flush to the ready tabs: a new
-    /// configuration when the number of steps changed, the overrides, the
-    /// held blocks whose revision moved, and the sizes.
+    /// Sends what changed since the last flush to the ready tabs: the new
+    /// length and layout when they changed, the overrides, the held blocks
+    /// whose revision moved or whose steps grew or shrank, and the sizes.
     fn flush(&mut self, out: &mut Outgoing) {
         if self.recording > 0 {
             // Half a step is not sent; the guard's drop wakes us again.
@@ -703,35 +790,10 @@ impl Timeline {
             .filter(|(_, s)| s.ready)
             .map(|(id, _)| *id)
             .collect();
+        // Blocks re-sent because their steps grew or shrank, by tab.
+        let mut resent: BTreeMap<ClientId, BTreeSet<u32>> = BTreeMap::new();
         if changes.layout_changed() {
-            // Block indices mean other steps now: every tab drops its blocks
-            // and asks again. A new length reconfigures the tab; new starts
-            // alone keep what it shows, so a tab watching a recording does
-            // not flicker when a heavy block splits.
-            self.sizes = vec![None; self.store.num_blocks() as usize];
-            self.audio_rev_counter += 1;
-            self.audio_revs = vec![self.audio_rev_counter; self.sizes.len()];
-            if changes.num_steps_changed() {
-                for id in ready {
-                    self.on_ready(id, out);
-                }
-                return;
-            }
-            if changes.overrides_changed() {
-                self.send_overrides(&ready, out);
-            }
-            let manifest = TimelineManifest {
-                block_bytes: self.sizes.clone(),
-                block_starts: Some(self.store.layout().starts().to_vec()),
-            };
-            for id in ready {
-                if let Some(session) = self.sessions.get_mut(&id) {
-                    session.held.clear();
-                    session.state = None;
-                }
-                out.push((id, manifest.clone().into()));
-            }
-            return;
+            self.relayout(&ready, &mut resent, out);
         }
         for (index, size) in self.sizes.iter_mut().enumerate() {
             if changes.affects_block(index as u32) || audio_changed.contains(&(index as u32)) {
@@ -742,12 +804,24 @@ impl Timeline {
             self.send_overrides(&ready, out);
         }
         for &id in &ready {
-            let held: Vec<(u32, (u64, u64))> = self
+            let held: Vec<(u32, Held)> = self
                 .sessions
                 .get(&id)
-                .map(|s| s.held.iter().map(|(i, r)| (*i, *r)).collect())
+                .map(|s| s.held.iter().map(|(i, h)| (*i, h.clone())).collect())
                 .unwrap_or_default();
-            for (index, (revision, audio_revision)) in held {
+            let resent = resent.remove(&id).unwrap_or_default();
+            for (
+                index,
+                Held {
+                    revision,
+                    audio_revision,
+                    ..
+                },
+            ) in held
+            {
+                if resent.contains(&index) {
+                    continue;
+                }
                 let audio_now = self.audio_revs.get(index as usize).copied().unwrap_or(0);
                 let audio_moved = audio_now != audio_revision;
                 if !changes.affects_block(index) && !audio_moved {
@@ -768,9 +842,74 @@ impl Timeline {
         let manifest = TimelineManifest {
             block_bytes: self.sizes.clone(),
             block_starts: None,
+            num_steps: None,
         };
         for id in ready {
             out.push((id, manifest.clone().into()));
+        }
+    }
+}
+
+impl Timeline {
+    /// The timeline grew, shrank, or its blocks start elsewhere (a heavy
+    /// block split): tells the ready tabs the new length and starts. A
+    /// block whose steps did not move stays held and keeps its size; one
+    /// that only grew or shrank at its end (the last block, as steps are
+    /// recorded) is sent again to the tabs holding it; one that starts
+    /// elsewhere is dropped on both sides. What a tab shows stays on screen,
+    /// so a tab watching a recording grow does not flicker.
+    fn relayout(
+        &mut self,
+        ready: &[ClientId],
+        resent: &mut BTreeMap<ClientId, BTreeSet<u32>>,
+        out: &mut Outgoing,
+    ) {
+        let layout = self.store.layout().clone();
+        let old = std::mem::replace(&mut self.told, layout.clone());
+        let num_blocks = layout.num_blocks();
+        let unmoved = |k: u32| k < old.num_blocks() && old.steps(k) == layout.steps(k);
+        self.sizes = (0..num_blocks)
+            .map(|k| {
+                let size = self.sizes.get(k as usize).copied().flatten();
+                size.filter(|_| unmoved(k))
+            })
+            .collect();
+        self.audio_rev_counter += 1;
+        let fresh = self.audio_rev_counter;
+        self.audio_revs = (0..num_blocks)
+            .map(|k| match self.audio_revs.get(k as usize) {
+                Some(&rev) if unmoved(k) => rev,
+                _ => fresh,
+            })
+            .collect();
+        let manifest = TimelineManifest {
+            block_bytes: self.sizes.clone(),
+            block_starts: Some(self.block_starts()),
+            num_steps: (layout.num_steps() != old.num_steps()).then_some(layout.num_steps()),
+        };
+        for &id in ready {
+            let Some(session) = self.sessions.get_mut(&id) else {
+                continue;
+            };
+            session
+                .held
+                .retain(|&k, h| k < num_blocks && layout.steps(k).start == h.steps.start);
+            let grown: Vec<u32> = session
+                .held
+                .iter()
+                .filter(|(k, h)| layout.steps(**k) != h.steps)
+                .map(|(k, _)| *k)
+                .collect();
+            if let Some((step, _)) = session.state
+                && layout.block_of(step).is_none_or(|k| !unmoved(k))
+            {
+                session.state = None;
+            }
+            out.push((id, manifest.clone().into()));
+            for &index in &grown {
+                self.send_block(id, index, false, out);
+            }
+            resent.insert(id, grown.into_iter().collect());
         }
     }
 }
@@ -810,9 +949,12 @@ pub(crate) async fn refresher(shared: Arc<Shared>, dirty: Arc<Notify>) {
             () = dirty.notified() => {}
             () = shared.shutdown.notified() => break,
         }
+        {
+            let mut state = shared.lock();
+            state.with_timeline(|t, out| t.flush(out)).ok();
+        }
+        // Edits made meanwhile left a permit: they go out after the pause.
         tokio::time::sleep(DEBOUNCE).await;
-        let mut state = shared.lock();
-        state.with_timeline(|t, out| t.flush(out)).ok();
     }
 }
 
@@ -851,7 +993,7 @@ pub(crate) async fn encoder(
 pub(crate) fn num_steps(shared: &Shared) -> Result<u32> {
     let state = shared.lock();
     let timeline = state.timeline.as_ref().ok_or(ServerError::NoTimeline)?;
-    Ok(timeline.store.num_steps())
+    Ok(timeline.len())
 }
 
 /// Sends pending edits now instead of after the debounce.
@@ -880,6 +1022,7 @@ mod tests {
     fn timeline() -> Timeline {
         let settings = TimelineSettings {
             num_steps: 8,
+            open_ended: false,
             fps: 10.0,
             block_size: 4,
             max_block_bytes: None,
@@ -939,6 +1082,80 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    fn manifests(out: &Outgoing) -> Vec<(ClientId, Option<u32>)> {
+        out.iter()
+            .filter_map(|(client, m)| match m {
+                ServerMessage::TimelineManifest(m) if m.block_starts.is_some() => {
+                    Some((*client, m.num_steps))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_growing_timeline_sends_again_only_the_held_blocks_whose_steps_grew() {
+        let mut t = timeline();
+        let mut out = Vec::new();
+        for index in [0, 1] {
+            t.on_block_request(1, index, &mut out);
+        }
+        run_jobs(&mut t, &mut out);
+        assert_eq!(blocks(&out), [(1, 0), (1, 1)]);
+        t.store.take_changes();
+        out.clear();
+
+        // Step 8 opens block 2; blocks 0 and 1 did not move.
+        t.make_room(8).expect("room");
+        let key = Key::create("/n").expect("a key");
+        t.store
+            .put(8, key.clone(), Bytes::from_static(b"8"))
+            .expect("recorded");
+        t.flush(&mut out);
+        run_jobs(&mut t, &mut out);
+        assert_eq!(manifests(&out), [(1, Some(9)), (2, Some(9))]);
+        assert!(
+            blocks(&out).is_empty(),
+            "nothing held moved: {:?}",
+            blocks(&out)
+        );
+        t.on_block_request(2, 2, &mut out);
+        run_jobs(&mut t, &mut out);
+        assert_eq!(blocks(&out), [(2, 2)]);
+        out.clear();
+
+        // Step 9 grows block 2: tab 2 holds it and gets it again.
+        assert!(
+            matches!(
+                t.make_room(11),
+                Err(ServerError::StepOutOfRange {
+                    step: 11,
+                    num_steps: 9
+                })
+            ),
+            "no gaps"
+        );
+        t.make_room(9).expect("room");
+        t.store
+            .put(9, key, Bytes::from_static(b"9"))
+            .expect("recorded");
+        t.flush(&mut out);
+        run_jobs(&mut t, &mut out);
+        assert_eq!(manifests(&out), [(1, Some(10)), (2, Some(10))]);
+        assert_eq!(blocks(&out), [(2, 2)]);
+        let sent = out.iter().find_map(|(_, m)| match m {
+            ServerMessage::TimelineBlock(b) => Some(b.clone()),
+            _ => None,
+        });
+        let block = viser4d_timeline::Block::<Bytes>::decode_shared(
+            sent.expect("a block").data.into_bytes(),
+        )
+        .expect("decoded");
+        assert_eq!(block.steps(), 8..10);
+        assert_eq!(t.sessions[&2].held[&2].steps, 8..10);
+        assert_eq!(t.sessions[&1].held.len(), 2, "tab 1 keeps blocks 0 and 1");
     }
 
     #[test]

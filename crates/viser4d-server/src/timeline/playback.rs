@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use viser4d_proto::timeline::{
-    ServerMessage, TimelinePause, TimelinePlay, TimelineRefresh, TimelineSeek, TimelineSetSpeed,
+    ServerMessage, TimelineFollow, TimelinePause, TimelinePlay, TimelineRefresh, TimelineSeek,
+    TimelineSetSpeed,
 };
 
 use crate::client::ClientHandle;
@@ -144,6 +145,18 @@ impl ClientPlayback {
             }
             .into(),
         )
+    }
+
+    /// Makes the tab follow the newest step: it shows each step as soon as
+    /// it is recorded, until it seeks, pauses or plays (in the page, or
+    /// from here). The live toggle and the End key do the same.
+    pub fn follow(&self) -> Result<()> {
+        self.send(TimelineFollow {}.into())
+    }
+
+    /// Whether the tab last reported following the newest step.
+    pub fn is_following(&self) -> Result<bool> {
+        self.transport().map(|t| t.following)
     }
 
     /// Pauses the tab.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use viser4d_proto::timeline::{
-    TimelineClear, TimelinePause, TimelinePlay, TimelineRefresh, TimelineSetSpeed,
+    TimelineClear, TimelineFollow, TimelinePause, TimelinePlay, TimelineRefresh, TimelineSetSpeed,
 };
 
 use crate::client::ClientHandle;
@@ -17,8 +17,10 @@ impl Server {
     /// Records at step `step` until the returned guard is dropped: on this
     /// thread, scene calls (`server.scene()`, and setters of handles
     /// created inside any step) record into the timeline instead of acting
-    /// live. Errors: no timeline configured, `step` past the end, or
-    /// already inside a step on this thread.
+    /// live. `at(num_steps)` adds a step at the end first (so does
+    /// [`Server::append_step`]); tabs see the timeline grow. Errors: no
+    /// timeline configured, `step` further past the end, or already inside
+    /// a step on this thread.
     ///
     /// ```no_run
     /// # use viser4d_server::{Server, scene::{PointCloudOptions, PointColors}};
@@ -34,12 +36,52 @@ impl Server {
     /// # Ok::<(), viser4d_server::ServerError>(())
     /// ```
     pub fn at(&self, step: u32) -> Result<StepGuard> {
-        StepGuard::enter(self.shared.clone(), step)
+        StepGuard::enter(self.shared.clone(), Some(step))
     }
 
-    /// The number of steps (`None` without a timeline).
+    /// Records at a new step after the last, until the returned guard is
+    /// dropped (the first step of an open-ended timeline with none yet is
+    /// step 0). Threads appending at once each get their own step. Tabs
+    /// following the newest step show it once the guard is dropped.
+    ///
+    /// ```no_run
+    /// # use viser4d_server::{Server, scene::{PointCloudOptions, PointColors}};
+    /// let server = Server::builder().fps(30.0).start()?; // open-ended
+    /// for frame in 0..3 {
+    ///     let step = server.append_step()?;
+    ///     assert_eq!(step.step(), frame);
+    ///     server.scene().add_point_cloud("/cloud", &[[frame as f32, 0.0, 0.0]], PointColors::Uniform([255, 0, 0]), PointCloudOptions::default())?;
+    /// }
+    /// assert_eq!(server.num_steps(), Some(3));
+    /// # Ok::<(), viser4d_server::ServerError>(())
+    /// ```
+    pub fn append_step(&self) -> Result<StepGuard> {
+        StepGuard::enter(self.shared.clone(), None)
+    }
+
+    /// The number of steps (`None` without a timeline; 0 for an open-ended
+    /// timeline before its first step).
     pub fn num_steps(&self) -> Option<u32> {
         crate::timeline::num_steps(&self.shared).ok()
+    }
+
+    /// Whether the timeline is open-ended (being recorded while tabs watch).
+    pub fn is_open_ended(&self) -> bool {
+        self.shared
+            .lock()
+            .timeline
+            .as_ref()
+            .is_some_and(|t| t.open_ended)
+    }
+
+    /// Marks the timeline as being recorded while tabs watch (`true`) or
+    /// finished (`false`): new tabs of an open-ended timeline follow its
+    /// newest step, those of a finished one start paused at step 0, and a
+    /// tab playing into the end of a finished one stops there. Connected
+    /// tabs are told (they keep their transport).
+    pub fn set_open_ended(&self, open_ended: bool) -> Result<()> {
+        let mut state = self.shared.lock();
+        state.with_timeline(|t, out| t.set_open_ended(open_ended, out))
     }
 
     /// The base step rate (`None` without a timeline).
@@ -66,7 +108,11 @@ impl Server {
         if num_steps == 0 {
             return Err(ServerError::invalid("num_steps", "must be at least 1"));
         }
-        self.idle_timeline(|t| Ok(t.store.set_steps(num_steps)?))?;
+        self.idle_timeline(|t| {
+            t.store.set_steps(num_steps)?;
+            t.unstarted = false;
+            Ok(())
+        })?;
         flush_now(&self.shared)
     }
 
@@ -99,6 +145,12 @@ impl Server {
             }
             .into(),
         )
+    }
+
+    /// Every connected tab follows the newest step (see
+    /// [`ClientPlayback::follow`]).
+    pub fn follow(&self) -> Result<()> {
+        command(&self.shared, None, TimelineFollow {}.into())
     }
 
     /// Pauses every connected tab.

@@ -5,6 +5,7 @@ mod backpressure;
 mod browser;
 mod export;
 mod http;
+mod live;
 mod load;
 mod network;
 mod playback;

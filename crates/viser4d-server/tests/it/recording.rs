@@ -378,6 +378,7 @@ fn reported_steps_and_speeds_outside_the_timeline_are_ignored() {
                 step: 3,
                 speed: f64::NAN,
                 r#loop: false,
+                following: false,
             }
             .to_any()
             .expect("encodable"),
@@ -386,6 +387,7 @@ fn reported_steps_and_speeds_outside_the_timeline_are_ignored() {
                 step: 11,
                 speed: 2.0,
                 r#loop: false,
+                following: false,
             }
             .to_any()
             .expect("encodable"),
@@ -412,6 +414,7 @@ fn reported_steps_and_speeds_outside_the_timeline_are_ignored() {
                     step: 4,
                     speed: 2.0,
                     r#loop: true,
+                    following: false,
                 }
                 .to_any()
                 .expect("encodable"),
