@@ -149,6 +149,14 @@ pub enum StoreError {
         /// Steps in the timeline.
         num_steps: u32,
     },
+    /// The step was dropped by [`Store::retire_before`](crate::Store::retire_before).
+    #[error("step {step} was dropped to bound the recording: the oldest step kept is {first_step}")]
+    Retired {
+        /// The step asked for.
+        step: u32,
+        /// The oldest step kept.
+        first_step: u32,
+    },
     /// More steps than a store takes.
     #[error("{num_steps} steps is more than the {max} a timeline may have")]
     TooManySteps {

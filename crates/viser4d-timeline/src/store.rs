@@ -25,6 +25,14 @@
 //! checkpoint equal to the one it replaces (when that one is still decoded)
 //! keeps its revision, so its block's encoding stays valid.
 //!
+//! Retention: [`Store::retire_before`] drops whole blocks from the front
+//! of a long recording (a live stream kept to its last minutes). Blocks
+//! `0..retired` are then tombstones: their slots stay, so indices and
+//! steps keep their numbers, but their content is gone and reads and
+//! edits of their steps are refused ([`StoreError::Retired`]). The first
+//! kept block's checkpoint is computed before the drop and stays valid,
+//! since no edit can reach a block before it.
+//!
 //! Revisions: one counter stamps every recorded write, and a block's deltas
 //! carry the revision of their last write. A checkpoint's revision is the
 //! newest deltas revision before it. A block's revision, the larger of its
@@ -197,6 +205,8 @@ pub struct Store<P> {
     spill_error: Option<StoreError>,
     /// Blocks handed out by [`Store::take_encode_jobs`] and not installed.
     encoding_out: std::collections::BTreeSet<usize>,
+    /// Blocks `0..retired` were dropped by [`Store::retire_before`].
+    retired: usize,
     changes: Changes,
 }
 
@@ -418,6 +428,7 @@ impl<P: Payload> Store<P> {
             spill_unavailable: false,
             spill_error: None,
             encoding_out: std::collections::BTreeSet::new(),
+            retired: 0,
             changes: Changes::default(),
         }
     }
@@ -430,6 +441,52 @@ impl<P: Payload> Store<P> {
     /// Steps in the timeline.
     pub fn num_steps(&self) -> u32 {
         self.layout.num_steps()
+    }
+
+    /// The first step kept: 0, or the first step of the oldest block that
+    /// [`Store::retire_before`] kept.
+    pub fn first_step(&self) -> u32 {
+        match self.retired {
+            0 => 0,
+            k => self.layout.steps(k as u32).start,
+        }
+    }
+
+    /// Blocks dropped from the front (`0..retired_blocks()` hold nothing).
+    pub fn retired_blocks(&self) -> u32 {
+        self.retired as u32
+    }
+
+    /// Drops every block before the one holding `step`, with everything
+    /// recorded in them, to bound a long recording's memory and disk; steps
+    /// keep their numbers. Steps before [`Store::first_step`] are refused
+    /// from then on. Returns the first step kept. The kept block's
+    /// checkpoint (the state its first step starts from) is computed first,
+    /// which may read spilled blocks; nothing is dropped if that fails.
+    pub fn retire_before(&mut self, step: u32) -> Result<u32, StoreError> {
+        let k = self.block_of(step.max(self.first_step()))? as usize;
+        if k <= self.retired {
+            return Ok(self.first_step());
+        }
+        self.compute_checkpoints(k)?;
+        self.load_checkpoint(k)?;
+        for j in self.retired..k {
+            self.encoding_out.remove(&j);
+            let slot = &mut self.slots[j];
+            self.resident_bytes = self.resident_bytes.saturating_sub(slot.resident_bytes());
+            let file = slot.packed.take().and_then(|p| p.file);
+            slot.deltas = None;
+            slot.deltas_bytes = 0;
+            slot.checkpoint = None;
+            slot.checkpoint_bytes = 0;
+            if let (Some(spill), Some(file)) = (&self.spill, file) {
+                spill.remove(file);
+            }
+            self.changes.edit(j as u32);
+        }
+        self.retired = k;
+        self.changes.set_layout();
+        Ok(self.first_step())
     }
 
     /// Where every block starts.
@@ -631,6 +688,12 @@ impl<P: Payload> Store<P> {
         if num_steps == old_steps {
             return Ok(());
         }
+        if self.retired > 0 && num_steps <= self.first_step() {
+            return Err(StoreError::Retired {
+                step: num_steps.saturating_sub(1),
+                first_step: self.first_step(),
+            });
+        }
         let bs = self.config.block_size;
         // The block that changes length: when shrinking, the one that will
         // be last, unless it ends there already; when growing, the last one,
@@ -705,6 +768,7 @@ impl<P: Payload> Store<P> {
     fn build_slots(&mut self, num_steps: u32) {
         self.layout = BlockLayout::fixed(num_steps, self.config.block_size);
         self.valid_checkpoints = 1;
+        self.retired = 0;
         for k in 0..self.layout.num_blocks() as usize {
             self.push_slot(k);
         }
@@ -1005,10 +1069,16 @@ impl<P: Payload> Store<P> {
     // ------------------------------------------------------------ internals
 
     fn check_step(&self, step: u32) -> Result<(), StoreError> {
-        if step < self.num_steps() {
-            return Ok(());
+        if step >= self.num_steps() {
+            return Err(self.step_out_of_range(step));
         }
-        Err(self.step_out_of_range(step))
+        if self.retired > 0 && step < self.first_step() {
+            return Err(StoreError::Retired {
+                step,
+                first_step: self.first_step(),
+            });
+        }
+        Ok(())
     }
 
     fn step_out_of_range(&self, step: u32) -> StoreError {
@@ -1019,6 +1089,12 @@ impl<P: Payload> Store<P> {
     }
 
     fn check_block(&self, index: u32) -> Result<usize, StoreError> {
+        if (index as usize) < self.retired {
+            return Err(StoreError::Retired {
+                step: self.layout.steps(index).start,
+                first_step: self.first_step(),
+            });
+        }
         if (index as usize) < self.slots.len() {
             return Ok(index as usize);
         }

@@ -9,7 +9,7 @@ use viser4d_timeline::{Block, Cursor, Overrides, State, StepDelta, diff};
 
 use crate::client::Client;
 use crate::model::{Flat, Model, V, apply, flatten};
-use crate::script::{Run, config, run, script};
+use crate::script::{Run, config, retiring_script, run, script};
 
 fn fail(e: impl std::fmt::Display) -> TestCaseError {
     TestCaseError::fail(e.to_string())
@@ -60,6 +60,35 @@ proptest! {
             }
             let bytes = run.store.encoded_block(block.index()).map_err(fail)?;
             prop_assert_eq!(&Block::decode(&bytes).map_err(fail)?, &block);
+        }
+    }
+
+    /// (e) Retiring blocks from the front keeps every later step as a full
+    /// replay has it, in memory or spilled, and frees what it dropped.
+    #[test]
+    fn e_retired_blocks_leave_the_kept_steps_as_a_full_replay_has_them(script in retiring_script(), budget in prop::sample::select(&[usize::MAX, 0, 300][..])) {
+        let mut run = run(&script, budget)?;
+        let n = run.store.num_steps();
+        let first = run.store.first_step();
+        let retired = run.store.retired_blocks();
+        prop_assert_eq!(first, if retired == 0 { 0 } else { run.store.layout().steps(retired).start });
+        for s in first..n {
+            let state = run.store.state_at(s).map_err(fail)?;
+            prop_assert_eq!(flatten(&state), run.model.state_at(s), "step {}", s);
+            let shown = run.store.shown_state_at(s).map_err(fail)?;
+            prop_assert_eq!(flatten(&shown), run.model.shown_at(s), "shown step {}", s);
+        }
+        for k in retired..run.store.num_blocks() {
+            let block = run.store.block(k).map_err(fail)?;
+            let bytes = run.store.encoded_block(k).map_err(fail)?;
+            prop_assert_eq!(&Block::decode(&bytes).map_err(fail)?, &block);
+        }
+        for s in 0..first {
+            prop_assert!(run.store.state_at(s).is_err(), "retired step {} is refused", s);
+        }
+        if budget == 0 {
+            let memory = run.store.memory();
+            prop_assert!(memory.spilled_blocks <= (run.store.num_blocks() - retired) as usize, "{:?}", memory);
         }
     }
 

@@ -71,11 +71,15 @@ pub enum Action {
     Clear,
     /// Read a state (and encode its block) mid-way, checked against the model.
     Read(u32),
+    /// Drop the blocks before the one holding step `step % num_steps`.
+    Retire(u32),
 }
 
-fn action(overrides: bool) -> impl Strategy<Value = Action> {
+fn action(overrides: bool, retire: bool) -> impl Strategy<Value = Action> {
     let ov_weight = if overrides { 3 } else { 0 };
+    let retire_weight = if retire { 2 } else { 0 };
     prop_oneof![
+        retire_weight => any::<u32>().prop_map(Action::Retire),
         20 => (any::<u32>(), mop_strategy()).prop_map(|(s, op)| Action::Record(s, op)),
         1 => (any::<u32>(), value()).prop_map(|(s, v)| Action::Audio(s, v)),
         ov_weight => ovop().prop_map(Action::Override),
@@ -95,11 +99,21 @@ pub struct Script {
 }
 
 pub fn script(overrides: bool) -> impl Strategy<Value = Script> {
+    script_with(overrides, false)
+}
+
+/// [`script`] that also retires blocks from the front, as a bounded live
+/// recording does.
+pub fn retiring_script() -> impl Strategy<Value = Script> {
+    script_with(true, true)
+}
+
+fn script_with(overrides: bool, retire: bool) -> impl Strategy<Value = Script> {
     (
         1..=4u32,
         prop::sample::select(&[usize::MAX, usize::MAX, 0, 150, 400][..]),
         1..=12u32,
-        prop::collection::vec(action(overrides), 0..48),
+        prop::collection::vec(action(overrides, retire), 0..48),
     )
         .prop_map(|(block_size, max_block_bytes, num_steps, actions)| Script {
             block_size,
@@ -130,10 +144,31 @@ fn fail(e: impl std::fmt::Display) -> TestCaseError {
     TestCaseError::fail(e.to_string())
 }
 
+/// Whether a store with these retired steps takes the action (records
+/// into retired steps, and shrinking into them, are refused; the model
+/// skips what the store refuses).
+pub fn allowed(store: &Store<V>, action: &Action) -> bool {
+    let (n, first) = (store.num_steps(), store.first_step());
+    match action {
+        Action::Record(step, _) | Action::Audio(step, _) | Action::Read(step) if n > 0 => {
+            step % n >= first
+        }
+        Action::SetSteps(new) => first == 0 || *new > first,
+        _ => true,
+    }
+}
+
 /// Applies one action to a store alone.
 pub fn apply_to_store(store: &mut Store<V>, action: &Action) -> Result<(), StoreError> {
     let n = store.num_steps();
+    if !allowed(store, action) {
+        return Ok(());
+    }
     match action {
+        Action::Retire(step) if n > 0 => {
+            store.retire_before(step % n)?;
+        }
+        Action::Retire(_) => {}
         Action::Record(step, m) if n > 0 => store.record(step % n, op(m))?,
         Action::Audio(step, v) if n > 0 => store.record_audio(step % n, *v)?,
         Action::Read(step) if n > 0 => {
@@ -163,7 +198,7 @@ fn apply_to_model(model: &mut Model, num_steps: u32, action: &Action) {
     match action {
         Action::Record(step, m) if n > 0 => model.steps[(step % n) as usize].push(m.clone()),
         Action::Audio(step, v) if n > 0 => model.audio[(step % n) as usize].push(*v),
-        Action::Record(..) | Action::Audio(..) | Action::Read(_) => {}
+        Action::Record(..) | Action::Audio(..) | Action::Read(_) | Action::Retire(_) => {}
         Action::Override(o) => model.overrides.push(o.clone()),
         Action::SetSteps(new) => {
             model.steps.resize(*new as usize, Vec::new());
@@ -188,6 +223,9 @@ pub fn run(script: &Script, budget_bytes: usize) -> Result<Run, TestCaseError> {
     let mut model = Model::new(script.num_steps);
     for action in &script.actions {
         let n = store.num_steps();
+        if !allowed(&store, action) {
+            continue;
+        }
         apply_to_store(&mut store, action).map_err(fail)?;
         apply_to_model(&mut model, n, action);
         if let Action::Read(step) = action

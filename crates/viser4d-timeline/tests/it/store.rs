@@ -462,3 +462,74 @@ fn deferred_encoding_hands_the_compression_out_and_stays_within_twice_the_budget
     }
     Ok(())
 }
+
+#[test]
+fn retired_blocks_free_their_memory_and_the_kept_ones_fold_as_before() -> Result<(), StoreError> {
+    // Spill everything: the retired blocks' files go too.
+    let config = StoreConfig::default().block_size(4).budget_bytes(0);
+    let mut s: Store<u32> = Store::with_config(12, config)?;
+    let mut reference = store(12, 4);
+    for step in 0..12 {
+        for store in [&mut s, &mut reference] {
+            if step == 0 {
+                store.put(0, key("create:/a"), 0)?;
+            }
+            store.put(step, key("update:/a:p"), step)?;
+            if step % 3 == 0 {
+                store.put(step, key(&format!("create:/b{step}")), step)?;
+            }
+        }
+    }
+    for k in 0..3 {
+        s.encoded_block(k)?;
+    }
+    let before = s.memory();
+    assert!(before.spilled_blocks >= 2, "{before:?}");
+    s.take_changes();
+
+    assert_eq!(s.retire_before(9)?, 8, "the block holding step 9 starts at 8");
+    assert_eq!(s.first_step(), 8);
+    assert_eq!(s.retired_blocks(), 2);
+    let after = s.memory();
+    assert!(after.spilled_blocks < before.spilled_blocks, "{after:?}");
+    assert!(after.spilled_bytes < before.spilled_bytes);
+    assert!(after.resident_bytes <= before.resident_bytes);
+    let changes = s.take_changes();
+    assert!(changes.layout_changed());
+    for step in 8..12 {
+        assert_eq!(
+            flatten(&s.state_at(step)?),
+            flatten(&reference.state_at(step)?),
+            "step {step}"
+        );
+    }
+    // Steps before the first kept are refused, to read and to record.
+    assert!(matches!(
+        s.state_at(3),
+        Err(StoreError::Retired {
+            step: 3,
+            first_step: 8
+        })
+    ));
+    assert!(matches!(s.put(7, key("update:/a:p"), 1), Err(StoreError::Retired { .. })));
+    assert!(matches!(s.block(1), Err(StoreError::Retired { .. })));
+    assert!(matches!(s.set_steps(8), Err(StoreError::Retired { .. })));
+    // Retiring less than before, or again, changes nothing.
+    assert_eq!(s.retire_before(2)?, 8);
+    // The kept block takes edits, and the timeline grows and retires on.
+    s.put(8, key("update:/a:p"), 80)?;
+    reference.put(8, key("update:/a:p"), 80)?;
+    s.set_steps(20)?;
+    reference.set_steps(20)?;
+    s.put(17, key("create:/c"), 17)?;
+    reference.put(17, key("create:/c"), 17)?;
+    assert_eq!(s.retire_before(16)?, 16);
+    for step in 16..20 {
+        assert_eq!(flatten(&s.state_at(step)?), flatten(&reference.state_at(step)?));
+    }
+    // Clearing starts over from step 0.
+    s.clear();
+    assert_eq!(s.first_step(), 0);
+    s.put(0, key("create:/a"), 1)?;
+    Ok(())
+}
