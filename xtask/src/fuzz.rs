@@ -332,6 +332,7 @@ fn timeline_messages() -> Result<Vec<ServerMessage>> {
             block_bytes: Vec::new(),
             block_starts: Some(Vec::new()),
             num_steps: Some(STEPS + 3),
+            first_step: Some(BLOCK),
         }
         .into(),
     );

@@ -182,6 +182,11 @@ timeline_messages! {
         /// with it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         num_steps: Option<u32>,
+        /// The new first step kept, when the server dropped the oldest
+        /// blocks of a long recording (its retention): the tab drops them
+        /// too, and a tab on a dropped step moves to this one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_step: Option<u32>,
     }
 
     /// One block's bytes and the audio of its steps; replaces any copy

@@ -229,6 +229,7 @@ fn render(app: &mut App) {
         looping: player.looping(),
         live: app.controller.live(),
         following: player.following(),
+        dropped_before: app.controller.dropped_before(),
         dark: dark_theme(),
         audio_prompt: app.page.engine.suspended(),
         held: app.controller.held_revision(),
@@ -420,6 +421,12 @@ fn install_api(global: &JsValue) -> Result<(), JsValue> {
             set(&out, "loop", &p.looping().into());
             set(&out, "following", &p.following().into());
             set(&out, "live", &c.live().into());
+            set(&out, "first", &p.first().into());
+            set(
+                &out,
+                "droppedBefore",
+                &c.dropped_before().map_or(JsValue::NULL, JsValue::from),
+            );
             set(&out, "numSteps", &p.num_steps().into());
             set(&out, "blockRequests", &(s.block_requests as f64).into());
             set(&out, "blocksReceived", &(s.blocks_received as f64).into());

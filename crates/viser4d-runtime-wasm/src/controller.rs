@@ -102,6 +102,9 @@ pub struct Controller {
     block_size: u32,
     /// The timeline is being recorded and grows.
     live: bool,
+    /// The tab was moved off steps the server dropped (retention), to this
+    /// first kept one; the bar says so until the user moves it.
+    dropped_before: Option<u32>,
     sizes: Vec<Option<u64>>,
     defaults: HashMap<String, Bytes>,
     cache: BlockCache,
@@ -179,6 +182,12 @@ impl Controller {
     /// Whether the timeline is being recorded and grows.
     pub fn live(&self) -> bool {
         self.live
+    }
+
+    /// Set when the tab was moved off steps the server dropped: the first
+    /// step kept. Cleared by the next seek, play or follow.
+    pub fn dropped_before(&self) -> Option<u32> {
+        self.dropped_before
     }
 
     /// The step the transport is on (the one shown once its block is here).
@@ -315,10 +324,15 @@ impl Controller {
             }
             ServerMessage::TimelineManifest(m) => {
                 let num_steps = m.num_steps.unwrap_or(self.layout.num_steps());
+                let first = m.first_step.unwrap_or(self.player.first());
                 let layout = match m.block_starts {
                     _ if num_steps == 0 || num_steps > MAX_STEPS => {
                         Err(format!("num_steps {num_steps} is outside 1..={MAX_STEPS}"))
                     }
+                    _ if first >= num_steps => Err(format!(
+                        "first_step {first} is not below num_steps {num_steps}"
+                    )),
+                    None if m.first_step.is_some() => Ok(Some(self.layout.clone())),
                     Some(starts) if !starts.is_empty() => {
                         BlockLayout::from_starts(starts, num_steps).map(Some)
                     }
@@ -329,7 +343,7 @@ impl Controller {
                     None => Ok(None),
                 };
                 match layout {
-                    Ok(Some(layout)) => self.relayout(layout, sink),
+                    Ok(Some(layout)) => self.relayout(layout, first, sink),
                     Ok(None) => {}
                     Err(reason) => {
                         log(&format!("viser4d: ignoring a manifest: {reason}"));
@@ -494,16 +508,22 @@ impl Controller {
     /// the tab holds), the rest stay; the transport keeps its step,
     /// clamped, and what is shown stays on screen until the next step
     /// replaces it by a diff, so nothing flickers.
-    fn relayout(&mut self, layout: BlockLayout, sink: &mut dyn Sink) {
+    ///
+    /// Steps before `first` were dropped by the server (a long recording
+    /// keeps its newest steps): their blocks go, and a tab on one of them
+    /// moves to `first`, saying so in the bar.
+    fn relayout(&mut self, layout: BlockLayout, first: u32, sink: &mut dyn Sink) {
         let now = sink.now_ms();
         let old = std::mem::replace(&mut self.layout, layout);
         let num_blocks = self.layout.num_blocks();
+        let first_block = self.layout.block_of(first).unwrap_or(0);
         let moved: Vec<(u32, u32)> = self
             .cache
             .blocks()
             .map(|c| (c.block.index(), c.block.first_step()))
             .filter(|&(k, _)| {
                 k >= num_blocks
+                    || k < first_block
                     || !self
                         .cache
                         .peek(k)
@@ -512,26 +532,30 @@ impl Controller {
             .collect();
         for (k, start) in moved {
             self.cache.remove(k);
-            if k < num_blocks && self.layout.steps(k).start == start {
+            if k >= first_block && k < num_blocks && self.layout.steps(k).start == start {
                 self.in_flight.insert(k, now);
             }
         }
-        self.in_flight.retain(|&k, _| k < num_blocks);
-        if self
-            .state
-            .as_ref()
-            .is_some_and(|s| self.layout.steps(s.index()) != old.steps(s.index()))
-        {
+        self.in_flight
+            .retain(|&k, _| k >= first_block && k < num_blocks);
+        if self.state.as_ref().is_some_and(|s| {
+            s.first_step() < first || self.layout.steps(s.index()) != old.steps(s.index())
+        }) {
             self.state = None;
             self.state_requested = None;
         }
         self.held_revision += 1;
         let num_steps = self.layout.num_steps();
-        if num_steps != self.player.num_steps() {
-            let (first, fps) = (self.player.first(), self.player.fps());
+        if num_steps != self.player.num_steps() || first != self.player.first() {
+            let was = self.step(now);
+            let fps = self.player.fps();
             self.player.configure_range(first, num_steps, fps, now);
-            if self.shown.is_some_and(|s| s >= num_steps) {
-                // The step shown was cut: show the new last one by a diff.
+            if was < first {
+                self.dropped_before = Some(first);
+            }
+            if self.shown.is_some_and(|s| s >= num_steps || s < first) {
+                // The step shown was cut or dropped: show the one the
+                // transport is on now by a diff.
                 self.needs_show = true;
                 self.jump = true;
                 self.jumps += 1;
@@ -596,6 +620,7 @@ impl Controller {
         let now = sink.now_ms();
         let was_at_end = self.step(now) + 1 >= self.player.num_steps() && !self.player.playing();
         self.player.play(speed, looping, now);
+        self.dropped_before = None;
         if was_at_end {
             self.jump = true;
             self.jumps += 1;
@@ -625,6 +650,7 @@ impl Controller {
         let now = sink.now_ms();
         let was = self.step(now);
         self.player.follow(now);
+        self.dropped_before = None;
         self.buffering = false;
         if self.step(now) != was {
             self.jumps += 1;
@@ -662,6 +688,7 @@ impl Controller {
         let now = sink.now_ms();
         let was_following = self.player.following();
         self.player.seek(step, now);
+        self.dropped_before = None;
         if was_following {
             self.report(sink);
         }

@@ -55,6 +55,8 @@ pub struct View {
     pub live: bool,
     /// Following the newest step.
     pub following: bool,
+    /// The tab was moved off steps the server dropped, to this one.
+    pub dropped_before: Option<u32>,
     /// Dark theme.
     pub dark: bool,
     /// Offer to enable audio (the browser holds it back until a gesture).
@@ -124,6 +126,7 @@ pub struct Bar {
     speed: HtmlSelectElement,
     looping: HtmlElement,
     follow: HtmlElement,
+    dropped: HtmlElement,
     audio: HtmlElement,
     shown: Option<View>,
     /// The track's layers: what was played, and what is buffered.
@@ -201,6 +204,14 @@ impl Bar {
             "display:none;flex:none;height:26px;margin-left:4px;padding:0 8px;border:1px solid;\
              border-radius:4px;background:transparent;color:inherit;font:inherit;cursor:pointer;white-space:nowrap;",
         );
+        let dropped: HtmlElement = element(&document, "span")?;
+        dropped.set_attribute("data-viser4d-role", "dropped")?;
+        dropped.set_attribute("role", "status")?;
+        dropped.style().set_css_text(
+            // Above the bar, not in its row: the slider keeps its width.
+            "display:none;position:absolute;left:10px;bottom:100%;margin-bottom:6px;padding:3px 8px;\
+             border-radius:4px;border:1px solid;font-size:11px;white-space:nowrap;",
+        );
         let slider: HtmlInputElement = element(&document, "input")?;
         slider.set_type("range");
         slider.set_min("0");
@@ -239,6 +250,7 @@ impl Bar {
         root.append_child(&speed)?;
         root.append_child(&looping)?;
         root.append_child(&follow)?;
+        root.append_child(&dropped)?;
         root.append_child(&audio)?;
         document
             .body()
@@ -345,6 +357,7 @@ impl Bar {
             speed,
             looping,
             follow,
+            dropped,
             audio,
             shown: None,
             _handlers: handlers,
@@ -435,6 +448,26 @@ impl Bar {
                 "aria-pressed",
                 if view.following { "true" } else { "false" },
             );
+        }
+        if old.map(|o| (o.dropped_before, o.dark)) != Some((view.dropped_before, view.dark)) {
+            let style = self.dropped.style();
+            match view.dropped_before {
+                Some(first) => {
+                    let _ = style.set_property("display", "inline");
+                    let _ = style.set_property("color", p.text);
+                    let _ = style.set_property("background", p.background);
+                    let _ = style.set_property("border-color", p.border);
+                    self.dropped
+                        .set_text_content(Some(&format!("steps before {first} were dropped")));
+                    let _ = self.dropped.set_attribute(
+                        "title",
+                        "The server keeps only the newest steps of this recording: the tab moved to the oldest one kept.",
+                    );
+                }
+                None => {
+                    let _ = style.set_property("display", "none");
+                }
+            }
         }
         if old.map(|o| (o.looping, o.dark)) != Some((view.looping, view.dark)) {
             let _ = self

@@ -51,6 +51,6 @@ pub use server::{
 };
 pub use shared::ClientId;
 pub use timeline::{
-    AudioApi, AudioHandle, ClientPlayback, PlaybackCallback, StepGuard, TimestepCallback,
-    recording_to_html,
+    AudioApi, AudioHandle, ClientPlayback, PlaybackCallback, Retention, StepGuard,
+    TimestepCallback, recording_to_html,
 };

@@ -19,7 +19,7 @@ use crate::error::{Result, ServerError};
 use crate::gui::GuiApi;
 use crate::scene::{FrameOptions, SceneApi};
 use crate::shared::{Config, Scope, Shared};
-use crate::timeline::TimelineSettings;
+use crate::timeline::{Retention, TimelineSettings};
 
 /// Configures a [`Server`].
 #[derive(Debug, Clone)]
@@ -30,6 +30,7 @@ pub struct ServerBuilder {
     client_backlog_bytes: usize,
     num_steps: Option<u32>,
     open_ended: bool,
+    retention: Retention,
     fps: Option<f64>,
     block_size: Option<u32>,
     max_block_bytes: Option<usize>,
@@ -87,6 +88,7 @@ impl Default for ServerBuilder {
             client_backlog_bytes: 256 << 20,
             num_steps: None,
             open_ended: false,
+            retention: Retention::All,
             fps: None,
             block_size: None,
             max_block_bytes: None,
@@ -158,6 +160,14 @@ impl ServerBuilder {
     /// with [`Server::set_open_ended`]`(false)`.
     pub fn open_ended(mut self) -> ServerBuilder {
         self.open_ended = true;
+        self
+    }
+
+    /// What the timeline keeps as it grows (default [`Retention::All`]):
+    /// a recording that runs for hours keeps its last steps, seconds or
+    /// bytes, dropping the oldest blocks, so memory and disk stay bounded.
+    pub fn retention(mut self, retention: Retention) -> ServerBuilder {
+        self.retention = retention;
         self
     }
 
@@ -339,6 +349,7 @@ impl ServerBuilder {
         Ok(Some(TimelineSettings {
             num_steps,
             open_ended,
+            retention: self.retention.check()?,
             fps,
             block_size,
             max_block_bytes: self.max_block_bytes,

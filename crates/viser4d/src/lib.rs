@@ -98,7 +98,7 @@
 
 pub use viser4d_server::{
     BLOCK_SIZE_ENV, CLIENT_CACHE_ENV, CameraState, ClientHandle, ClientId, DEFAULT_BLOCK_SIZE,
-    DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS, Result, Server, ServerBuilder, ServerError,
+    DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS, Result, Retention, Server, ServerBuilder, ServerError,
     ServerStats, StepGuard, gui, scene,
 };
 

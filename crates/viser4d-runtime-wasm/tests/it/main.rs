@@ -421,6 +421,7 @@ fn new_block_starts_drop_the_cache_but_keep_the_scene() {
             block_bytes: Vec::new(),
             block_starts: Some(store.layout().starts().to_vec()),
             num_steps: None,
+            first_step: None,
         }
         .into(),
         &mut page,
@@ -596,6 +597,7 @@ fn grown(store: &mut Store<Bytes>, num_steps: u32) -> ServerMessage {
         block_bytes: Vec::new(),
         block_starts: Some(Vec::new()),
         num_steps: Some(num_steps),
+        first_step: None,
     }
     .into()
 }
@@ -683,6 +685,7 @@ fn a_live_timeline_grows_under_a_following_tab_keeping_the_blocks_whose_steps_di
             block_bytes: Vec::new(),
             block_starts: Some(Vec::new()),
             num_steps: Some(3),
+            first_step: None,
         }
         .into(),
         &mut page,
@@ -713,6 +716,7 @@ fn a_manifest_with_an_impossible_length_is_ignored() {
                 block_bytes: Vec::new(),
                 block_starts: None,
                 num_steps: Some(bad),
+                first_step: None,
             }
             .into(),
             &mut page,
@@ -720,4 +724,47 @@ fn a_manifest_with_an_impossible_length_is_ignored() {
         assert_eq!(c.player().num_steps(), 4);
         assert_eq!(c.buffered(), [0..4]);
     }
+}
+
+#[test]
+fn a_tab_on_steps_the_server_dropped_moves_to_the_first_kept_and_says_so() {
+    use viser4d_proto::timeline::TimelineManifest;
+    let mut store = store(12, 4);
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    c.handle(configure(12, 4, 1 << 20), &mut page);
+    for k in [0, 1] {
+        c.handle(block(&mut store, k), &mut page);
+    }
+    c.seek(2, &mut page);
+    assert_eq!(c.shown(), Some(2));
+    page.sent.clear();
+    page.scene.clear();
+
+    store.retire_before(8).expect("retired");
+    c.handle(
+        TimelineManifest {
+            block_bytes: Vec::new(),
+            block_starts: Some(Vec::new()),
+            num_steps: None,
+            first_step: Some(8),
+        }
+        .into(),
+        &mut page,
+    );
+    assert_eq!(c.player().first(), 8);
+    assert_eq!(c.step(page.now), 8);
+    assert_eq!(c.dropped_before(), Some(8));
+    assert!(c.buffered().is_empty(), "blocks 0 and 1 are gone");
+    assert_eq!(page.take_requests(), [2]);
+    c.handle(block(&mut store, 2), &mut page);
+    assert_eq!(c.shown(), Some(8));
+    assert_eq!(shown_payloads(&mut page), ["8"]);
+    c.seek(0, &mut page);
+    assert_eq!(c.step(page.now), 8, "a seek stays within what is kept");
+    assert_eq!(
+        c.dropped_before(),
+        None,
+        "the notice goes with the next move"
+    );
 }

@@ -35,7 +35,10 @@ impl Server {
     /// step) as `.viser` bytes: the live scene, the overrides, the
     /// timeline of the range and its audio (tracks started earlier play
     /// from the right offset), and the runtime that plays it. Errors name
-    /// the bounds when the range is not within the timeline.
+    /// the bounds when the range is not within the timeline. An
+    /// open-ended timeline gives the steps recorded so far; one whose
+    /// oldest steps were dropped (see [`crate::Retention`]) starts at the
+    /// oldest kept, whatever `start` says.
     pub fn serialize(&self, start: u32, end: Option<u32>) -> Result<Vec<u8>> {
         self.serialize_with_progress(start, end, |_, _| {})
     }
@@ -144,8 +147,10 @@ impl Server {
                     "the timeline has no steps yet: record one (append_step) before exporting",
                 ));
             }
-            // An open-ended timeline exports the steps recorded so far.
+            // An open-ended timeline exports the steps recorded so far, and
+            // one with a retention limit those it still keeps.
             let num_steps = timeline.store.num_steps();
+            let start = start.max(timeline.store.first_step());
             let end = end.unwrap_or(num_steps - 1);
             if start > end || end >= num_steps {
                 return Err(ServerError::InvalidRange {

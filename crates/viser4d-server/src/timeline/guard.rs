@@ -105,6 +105,10 @@ impl Drop for StepGuard {
         let mut state = self.shared.lock();
         if let Some(timeline) = state.timeline.as_mut() {
             timeline.recording = timeline.recording.saturating_sub(1);
+            if let Err(error) = timeline.apply_retention() {
+                // Nothing is lost: the blocks stay until the next step tries.
+                tracing::error!(%error, "cannot drop the oldest blocks past the retention limit");
+            }
             timeline.dirty.notify_one();
         }
     }

@@ -12,6 +12,7 @@ pub(crate) mod events;
 mod export;
 mod guard;
 mod playback;
+mod retention;
 mod server_api;
 pub(crate) mod version;
 
@@ -35,6 +36,7 @@ pub use export::recording_to_html;
 pub use guard::StepGuard;
 pub(crate) use guard::current_step;
 pub use playback::{ClientPlayback, PlaybackCallback, TimestepCallback};
+pub use retention::Retention;
 
 use crate::error::{Result, ServerError};
 use crate::shared::{ClientId, Shared, State};
@@ -55,6 +57,8 @@ pub(crate) struct TimelineSettings {
     pub(crate) num_steps: u32,
     /// Recorded while tabs watch, growing (see `ServerBuilder::open_ended`).
     pub(crate) open_ended: bool,
+    /// What the timeline keeps as it grows (checked).
+    pub(crate) retention: Retention,
     pub(crate) fps: f64,
     pub(crate) block_size: u32,
     /// The store's byte limit of a block (`None`: the store's default).
@@ -173,6 +177,7 @@ pub(crate) struct Timeline {
     cache_bytes: u64,
     /// Recorded while tabs watch, growing: tabs follow its newest step.
     pub(crate) open_ended: bool,
+    retention: Retention,
     /// Open-ended with nothing recorded yet: the store's one step is a
     /// placeholder (a store has at least one), and the first
     /// `append_step` records into it instead of adding another.
@@ -180,6 +185,8 @@ pub(crate) struct Timeline {
     /// The layout the ready tabs were last told (by a configure or a
     /// manifest), to tell which blocks moved at the next flush.
     told: viser4d_timeline::BlockLayout,
+    /// The first step kept the ready tabs were last told.
+    told_first: u32,
     /// `at` guards alive, on any thread.
     pub(crate) recording: usize,
     pub(crate) sessions: BTreeMap<ClientId, Session>,
@@ -246,8 +253,10 @@ impl Timeline {
             fps: settings.fps,
             cache_bytes: settings.cache_bytes,
             open_ended: settings.open_ended,
+            retention: settings.retention,
             unstarted: settings.num_steps == 0,
             told,
+            told_first: 0,
             recording: 0,
             sessions: BTreeMap::new(),
             globals: BTreeSet::new(),
@@ -353,6 +362,13 @@ impl Timeline {
     /// grows the timeline by one); a step further out is an error.
     pub(crate) fn make_room(&mut self, step: u32) -> Result<()> {
         let len = self.len();
+        if step < self.store.first_step() {
+            return Err(StoreError::Retired {
+                step,
+                first_step: self.store.first_step(),
+            }
+            .into());
+        }
         if step < len {
             return Ok(());
         }
@@ -385,7 +401,7 @@ impl Timeline {
             .collect();
         TimelineConfigure {
             num_steps: self.store.num_steps(),
-            first_step: 0,
+            first_step: self.store.first_step(),
             standalone: false,
             fps: self.fps,
             block_size: self.store.block_size(),
@@ -558,6 +574,11 @@ impl Timeline {
             );
             return;
         }
+        if index < self.store.retired_blocks() {
+            // Asked for before the tab heard of the drop; it will hear.
+            tracing::debug!(client, index, "tab asked for a dropped block");
+            return;
+        }
         self.send_block(client, index, true, out);
     }
 
@@ -619,6 +640,10 @@ impl Timeline {
                 num_steps,
                 "tab asked for a state past the end"
             );
+            return;
+        }
+        if step < self.store.first_step() {
+            tracing::debug!(client, step, "tab asked for the state of a dropped step");
             return;
         }
         match self.store.state_block(step) {
@@ -843,6 +868,7 @@ impl Timeline {
             block_bytes: self.sizes.clone(),
             block_starts: None,
             num_steps: None,
+            first_step: None,
         };
         for id in ready {
             out.push((id, manifest.clone().into()));
@@ -866,8 +892,12 @@ impl Timeline {
     ) {
         let layout = self.store.layout().clone();
         let old = std::mem::replace(&mut self.told, layout.clone());
+        let first_step = self.store.first_step();
+        let old_first = std::mem::replace(&mut self.told_first, first_step);
+        let retired = self.store.retired_blocks();
         let num_blocks = layout.num_blocks();
-        let unmoved = |k: u32| k < old.num_blocks() && old.steps(k) == layout.steps(k);
+        let unmoved =
+            |k: u32| k >= retired && k < old.num_blocks() && old.steps(k) == layout.steps(k);
         self.sizes = (0..num_blocks)
             .map(|k| {
                 let size = self.sizes.get(k as usize).copied().flatten();
@@ -886,14 +916,15 @@ impl Timeline {
             block_bytes: self.sizes.clone(),
             block_starts: Some(self.block_starts()),
             num_steps: (layout.num_steps() != old.num_steps()).then_some(layout.num_steps()),
+            first_step: (first_step != old_first).then_some(first_step),
         };
         for &id in ready {
             let Some(session) = self.sessions.get_mut(&id) else {
                 continue;
             };
-            session
-                .held
-                .retain(|&k, h| k < num_blocks && layout.steps(k).start == h.steps.start);
+            session.held.retain(|&k, h| {
+                k >= retired && k < num_blocks && layout.steps(k).start == h.steps.start
+            });
             let grown: Vec<u32> = session
                 .held
                 .iter()
@@ -1023,6 +1054,7 @@ mod tests {
         let settings = TimelineSettings {
             num_steps: 8,
             open_ended: false,
+            retention: Retention::All,
             fps: 10.0,
             block_size: 4,
             max_block_bytes: None,
@@ -1156,6 +1188,68 @@ mod tests {
         assert_eq!(block.steps(), 8..10);
         assert_eq!(t.sessions[&2].held[&2].steps, 8..10);
         assert_eq!(t.sessions[&1].held.len(), 2, "tab 1 keeps blocks 0 and 1");
+    }
+
+    #[test]
+    fn retention_drops_the_oldest_blocks_and_tells_the_tabs_where_steps_start_now() {
+        let mut t = timeline();
+        t.retention = Retention::LastSteps(5);
+        let mut out = Vec::new();
+        for index in [0, 1] {
+            t.on_block_request(1, index, &mut out);
+        }
+        run_jobs(&mut t, &mut out);
+        t.store.take_changes();
+        t.flush(&mut out);
+        out.clear();
+        let key = Key::create("/n").expect("a key");
+        for step in 8..12 {
+            t.make_room(step).expect("room");
+            t.store
+                .put(step, key.clone(), Bytes::from_static(b"x"))
+                .expect("recorded");
+            t.apply_retention().expect("retention");
+        }
+        // 12 steps, the newest 5 kept: the block of step 7 (4..8) stays.
+        assert_eq!(t.store.first_step(), 4);
+        t.flush(&mut out);
+        run_jobs(&mut t, &mut out);
+        let firsts: Vec<(ClientId, Option<u32>)> = out
+            .iter()
+            .filter_map(|(c, m)| match m {
+                ServerMessage::TimelineManifest(m) if m.block_starts.is_some() => {
+                    Some((*c, m.first_step))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(firsts, [(1, Some(4)), (2, Some(4))]);
+        assert_eq!(
+            t.sessions[&1].held.keys().copied().collect::<Vec<_>>(),
+            [1],
+            "block 0 is dropped, block 1 kept"
+        );
+        assert!(
+            blocks(&out).is_empty(),
+            "nothing dropped is sent: {:?}",
+            blocks(&out)
+        );
+        assert_eq!(
+            t.configure_message().first_step,
+            4,
+            "a new tab starts there"
+        );
+        assert!(
+            matches!(
+                t.make_room(2),
+                Err(ServerError::Timeline(StoreError::Retired { .. }))
+            ),
+            "recording into a dropped step is refused"
+        );
+        out.clear();
+        t.on_block_request(2, 0, &mut out);
+        run_jobs(&mut t, &mut out);
+        assert!(blocks(&out).is_empty(), "a dropped block is not sent");
     }
 
     #[test]

@@ -218,3 +218,64 @@ fn a_tab_playing_into_the_end_of_a_live_recording_follows_on() {
         tab.close().await;
     });
 }
+
+#[test]
+fn retention_drops_the_oldest_steps_without_breaking_a_tab_that_was_on_them() {
+    use viser4d_server::Retention;
+    let _one_at_a_time = webdriver::exclusive();
+    let server =
+        support::server_with(|b| b.fps(30.0).block_size(4).retention(Retention::LastSteps(8)));
+    let mut cloud = None;
+    for _ in 0..8 {
+        append(&server, &mut cloud);
+    }
+    let url = server.url();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&url).await;
+        let a = new_client(&server, &[]);
+        wait_for_step(&tab, 7).await;
+        let playback = server.client_playback(a).expect("a handle");
+        playback.seek(1).expect("seek");
+        wait_for_step(&tab, 1).await;
+
+        // Eight more steps: the newest eight are kept, from step 8.
+        for _ in 0..8 {
+            append(&server, &mut cloud);
+        }
+        wait_for_step(&tab, 8).await;
+        let s = stats(&tab).await;
+        assert_eq!(s["first"], json!(8), "{s}");
+        assert_eq!(s["droppedBefore"], json!(8), "{s}");
+        let notice = tab
+            .eval(
+                "const n = document.querySelector('[data-viser4d-role=dropped]'); return n && n.style.display !== 'none' ? n.textContent : null;",
+                vec![],
+            )
+            .await;
+        assert_eq!(notice, json!("steps before 8 were dropped"));
+        let dir = crate::browser::screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("creating the screenshot dir");
+        let png = tab.client.screenshot().await.expect("a screenshot");
+        std::fs::write(dir.join("retention_dropped.png"), &png).expect("saving the screenshot");
+        wait_until("the tab to report step 8", || {
+            playback.current_timestep().ok() == Some(8)
+        });
+        // It plays on from there.
+        playback.seek(12).expect("seek");
+        wait_for_step(&tab, 12).await;
+        // An export takes what is kept.
+        let bytes = server.serialize(0, None).expect("an export");
+        let recording = viser4d_proto::decode_recording(&bytes).expect("decodable");
+        let configure = recording.messages.iter().find_map(|(_, m)| {
+            match viser4d_proto::timeline::ServerMessage::from_any(m) {
+                Some(viser4d_proto::timeline::ServerMessage::TimelineConfigure(c)) => Some(c),
+                _ => None,
+            }
+        });
+        let configure = configure.expect("a configure");
+        assert_eq!((configure.first_step, configure.num_steps), (8, 16));
+        tab.close().await;
+    });
+}

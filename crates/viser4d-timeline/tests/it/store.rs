@@ -487,7 +487,11 @@ fn retired_blocks_free_their_memory_and_the_kept_ones_fold_as_before() -> Result
     assert!(before.spilled_blocks >= 2, "{before:?}");
     s.take_changes();
 
-    assert_eq!(s.retire_before(9)?, 8, "the block holding step 9 starts at 8");
+    assert_eq!(
+        s.retire_before(9)?,
+        8,
+        "the block holding step 9 starts at 8"
+    );
     assert_eq!(s.first_step(), 8);
     assert_eq!(s.retired_blocks(), 2);
     let after = s.memory();
@@ -511,7 +515,10 @@ fn retired_blocks_free_their_memory_and_the_kept_ones_fold_as_before() -> Result
             first_step: 8
         })
     ));
-    assert!(matches!(s.put(7, key("update:/a:p"), 1), Err(StoreError::Retired { .. })));
+    assert!(matches!(
+        s.put(7, key("update:/a:p"), 1),
+        Err(StoreError::Retired { .. })
+    ));
     assert!(matches!(s.block(1), Err(StoreError::Retired { .. })));
     assert!(matches!(s.set_steps(8), Err(StoreError::Retired { .. })));
     // Retiring less than before, or again, changes nothing.
@@ -525,7 +532,10 @@ fn retired_blocks_free_their_memory_and_the_kept_ones_fold_as_before() -> Result
     reference.put(17, key("create:/c"), 17)?;
     assert_eq!(s.retire_before(16)?, 16);
     for step in 16..20 {
-        assert_eq!(flatten(&s.state_at(step)?), flatten(&reference.state_at(step)?));
+        assert_eq!(
+            flatten(&s.state_at(step)?),
+            flatten(&reference.state_at(step)?)
+        );
     }
     // Clearing starts over from step 0.
     s.clear();
