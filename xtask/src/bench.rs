@@ -28,7 +28,7 @@ const UPSTREAM_ROWS: [&str; 4] = [
 ];
 
 /// Rows of the table, in order: `group/function` as criterion names them.
-const ROWS: [&str; 19] = [
+const ROWS: [&str; 21] = [
     "frame_encode/pointcloud_1m",
     "frame_encode/memcpy_1m",
     "timeline_heavy/build",
@@ -48,7 +48,18 @@ const ROWS: [&str; 19] = [
     "record/memcpy_points_300x200k",
     "export/serialize_heavy",
     "export/serialize_points_300x200k",
+    "live/latency_p50",
+    "live/latency_p95",
 ];
+
+/// Rows with a goal in time, not as a ratio: (label, row, most ns).
+const TIME_GOALS: [(&str, &str, f64); 1] = [(
+    // A tab following a live 100k-point cloud at 30 Hz shows each step
+    // within this of the end of its `append_step()` guard (loopback).
+    "live edge p95, 100k points at 30 Hz",
+    "live/latency_p95",
+    50e6,
+)];
 
 /// The baseline the proto rows are compared with: copying the same bytes.
 const MEMCPY_ROW: &str = "frame_encode/memcpy_1m";
@@ -230,6 +241,24 @@ fn print_table(criterion_dir: &Path, fresh_since: Option<SystemTime>) {
                 format!("{ratio:.2}x ({status} goal <= {goal}x)")
             }
             _ => "not run".to_owned(),
+        };
+        println!("{label:<46} {verdict}");
+    }
+    for (label, row, most_ns) in TIME_GOALS {
+        let verdict = match estimate(row) {
+            Some(e) => {
+                let status = if e.mean_ns <= most_ns {
+                    "meets"
+                } else {
+                    "MISSES"
+                };
+                format!(
+                    "{} ({status} goal <= {})",
+                    duration(e.mean_ns),
+                    duration(most_ns)
+                )
+            }
+            None => "not run".to_owned(),
         };
         println!("{label:<46} {verdict}");
     }

@@ -503,9 +503,9 @@ impl Controller {
     }
 
     /// The timeline grew, shrank, or its blocks start elsewhere: the
-    /// cached blocks whose steps moved are dropped (a block that only grew
-    /// or shrank at its end is on its way again: the server re-sends what
-    /// the tab holds), the rest stay; the transport keeps its step,
+    /// cached blocks that no longer hold their place's steps are dropped
+    /// (the server drops them from what it thinks the tab holds, too) and
+    /// asked for again when needed; the rest stay. The transport keeps its step,
     /// clamped, and what is shown stays on screen until the next step
     /// replaces it by a diff, so nothing flickers.
     ///
@@ -517,11 +517,10 @@ impl Controller {
         let old = std::mem::replace(&mut self.layout, layout);
         let num_blocks = self.layout.num_blocks();
         let first_block = self.layout.block_of(first).unwrap_or(0);
-        let moved: Vec<(u32, u32)> = self
+        let moved: Vec<u32> = self
             .cache
-            .blocks()
-            .map(|c| (c.block.index(), c.block.first_step()))
-            .filter(|&(k, _)| {
+            .indices()
+            .filter(|&k| {
                 k >= num_blocks
                     || k < first_block
                     || !self
@@ -530,11 +529,8 @@ impl Controller {
                         .is_some_and(|c| covers(&c.block, &self.layout.steps(k)))
             })
             .collect();
-        for (k, start) in moved {
+        for k in moved {
             self.cache.remove(k);
-            if k >= first_block && k < num_blocks && self.layout.steps(k).start == start {
-                self.in_flight.insert(k, now);
-            }
         }
         self.in_flight
             .retain(|&k, _| k >= first_block && k < num_blocks);
@@ -844,13 +840,18 @@ impl Controller {
         let cached = self.cache.contains(index);
         let from_state = !cached && self.state.as_ref().is_some_and(|s| s.contains(step));
         if !cached && !from_state {
-            let worth_a_state = self.shown.is_some()
-                && !self.standalone
+            let many_steps =
+                self.shown.is_some() && !self.standalone && self.layout.steps(index).len() > 1;
+            let worth_a_state = many_steps
                 && self
                     .known_size(index)
-                    .is_some_and(|b| b >= STATE_FIRST_MIN_BYTES)
-                && self.layout.steps(index).len() > 1;
-            if self.jump && worth_a_state {
+                    .is_some_and(|b| b >= STATE_FIRST_MIN_BYTES);
+            // Following a live recording, only the newest step is wanted:
+            // its block grows with every step recorded, and holds the
+            // steps before too, while its state is never more than one
+            // step's scene.
+            let following = self.player.following() && many_steps;
+            if (self.jump && worth_a_state) || following {
                 // A jump to a block not held: one step's state shows it at a
                 // fraction of the block's bytes. The block itself is needed
                 // only to play on.

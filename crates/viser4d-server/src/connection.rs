@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use viser4d_proto::FrameEncoder;
+use viser4d_proto::{AnyMessage, FrameEncoder};
 
 use crate::callbacks::{run_blocking, snapshot};
 use crate::client::ClientHandle;
@@ -114,9 +114,12 @@ async fn write_loop(
             }
             continue;
         }
-        if let Some(last) = last_frame.filter(|_| !backlogged) {
+        if let Some(last) = last_frame.filter(|_| !backlogged && !timeline_only(&batch)) {
             // viser sends at most ~60 frames a second; waiting also lets
-            // small updates coalesce. A backlog is sent at once instead.
+            // small updates coalesce. A backlog is sent at once instead, and
+            // so are the timeline's own messages (the runtime's answers and
+            // a live timeline's growth), which nothing would coalesce and a
+            // tab following a live recording waits for.
             tokio::time::sleep_until(last + shared.config.min_frame_interval).await;
         }
         backlogged = more;
@@ -151,6 +154,17 @@ async fn write_loop(
         .await
         .ok();
     }
+}
+
+/// Whether every message of `batch` is one of viser4d's timeline messages.
+fn timeline_only(batch: &[AnyMessage]) -> bool {
+    batch.iter().all(|m| match m {
+        AnyMessage::Custom(value) => value
+            .get("type")
+            .and_then(viser4d_proto::Value::as_str)
+            .is_some_and(|t| t.starts_with(viser4d_proto::timeline::TIMELINE_TYPE_PREFIX)),
+        AnyMessage::Viser(_) => false,
+    })
 }
 
 async fn read_loop(shared: &Arc<Shared>, client: &ClientHandle, mut stream: Stream) {

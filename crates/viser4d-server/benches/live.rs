@@ -1,0 +1,379 @@
+//! Live-edge latency: a program records a 100k-point cloud into an
+//! open-ended timeline at 30 Hz while a tab follows the newest step. For
+//! each step, the time from the end of its `append_step()` guard to the
+//! step applied by the tab's runtime.
+//!
+//! The tab is a loopback WebSocket client running the browser runtime's
+//! own [`Controller`] (its host build): the same block cache, cursor and
+//! follow logic the page runs, without Chromium's rendering, which on a
+//! machine without a GPU would measure the software rasterizer instead.
+//!
+//! Prints the figures and writes them where `cargo xtask bench` reads
+//! criterion's (`target/criterion/live/latency_{p50,p95}/new/estimates.json`).
+//! `LIVE_STEPS` sets how many steps are recorded (default 300, 10 s);
+//! `LIVE_TRACE=1` prints every timeline message the tab handles.
+//!
+//! Then an hour of the same stream in simulated time (recorded as fast as
+//! it goes, no tab), with a byte-budget retention: the process's RSS is
+//! sampled every simulated three minutes and must stay flat under the
+//! budget. `LIVE_HOUR_STEPS` sets its length (default 108,000 steps, one
+//! hour at 30 Hz; 0 skips it).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use viser4d_proto::timeline::{ClientMessage, ServerMessage};
+use viser4d_runtime_wasm::controller::{Controller, SceneOut, Sink};
+use viser4d_server::Server;
+use viser4d_server::scene::{PointCloudOptions, PointColors};
+
+const POINTS: usize = 100_000;
+const HZ: f64 = 30.0;
+/// No run lasts longer than this, whatever happens.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// The tab's side: the clock, and what the controller asks to send.
+struct Tab {
+    started: Instant,
+    outbox: Vec<ClientMessage>,
+}
+
+impl Sink for Tab {
+    fn now_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+    fn push_scene(&mut self, _messages: Vec<SceneOut>) {}
+    fn send(&mut self, message: ClientMessage) {
+        self.outbox.push(message);
+    }
+}
+
+fn cloud(t: u32) -> Vec<[f32; 3]> {
+    let phase = t as f32 * 0.05;
+    (0..POINTS)
+        .map(|i| {
+            let a = i as f32 * 0.001 + phase;
+            [
+                a.cos() * (1.0 + i as f32 * 1e-5),
+                a.sin(),
+                (i % 100) as f32 * 0.01,
+            ]
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn save(row: &str, ms: f64) {
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("criterion")
+        .join(row)
+        .join("new");
+    let json = format!("{{\"mean\":{{\"point_estimate\":{}}}}}", ms * 1e6);
+    if let Err(error) = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("estimates.json"), json))
+    {
+        eprintln!("cannot save {row}: {error}");
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs it short.
+    let quick = std::env::args().any(|a| a == "--test");
+    let steps: u32 = std::env::var("LIVE_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if quick { 20 } else { 300 });
+    let server = Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .fps(HZ)
+        .start()
+        .expect("starting the server (the bundle comes from `cargo xtask dist`)");
+    let port = server.port();
+    let clouds: Vec<Vec<[f32; 3]>> = (0..8).map(cloud).collect();
+    let shown: Arc<Mutex<BTreeMap<u32, Instant>>> = Arc::default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a client runtime");
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let tab_shown = shown.clone();
+    let tab = runtime.spawn(async move {
+        let mut request = format!("ws://127.0.0.1:{port}/")
+            .into_client_request()
+            .expect("a valid URL");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static(viser4d_proto::SUBPROTOCOL),
+        );
+        let mut config = WebSocketConfig::default();
+        config.max_message_size = Some(256 << 20);
+        config.max_frame_size = Some(256 << 20);
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+                .await
+                .expect("connecting");
+        let mut controller = Controller::new();
+        let mut sink = Tab {
+            started: Instant::now(),
+            outbox: Vec::new(),
+        };
+        controller.announce(&mut sink);
+        let mut last_shown = None;
+        let mut ready = Some(ready_tx);
+        loop {
+            for message in std::mem::take(&mut sink.outbox) {
+                let any = message.to_value().map(viser4d_proto::AnyMessage::Custom);
+                let bytes = any
+                    .ok()
+                    .and_then(|m| viser4d_proto::encode_client_message(&m).ok());
+                if let Some(bytes) = bytes {
+                    if socket.send(WsMessage::Binary(bytes.into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            // An animation frame at most every 4 ms, as a fast page would.
+            let next = tokio::time::timeout(Duration::from_millis(4), socket.next()).await;
+            match next {
+                Ok(Some(Ok(WsMessage::Binary(bytes)))) => {
+                    let Ok(frame) = viser4d_proto::decode_frame(bytes) else {
+                        continue;
+                    };
+                    for message in &frame.messages {
+                        if let Some(m) = ServerMessage::from_any(message) {
+                            let what = match &m {
+                                ServerMessage::TimelineManifest(x) => {
+                                    format!("manifest n={:?}", x.num_steps)
+                                }
+                                ServerMessage::TimelineState(x) => {
+                                    format!("state {} {}B", x.step, x.data.len())
+                                }
+                                ServerMessage::TimelineBlock(x) => {
+                                    format!("block {} {}B", x.index, x.data.len())
+                                }
+                                other => other.type_name().to_owned(),
+                            };
+                            let t0 = Instant::now();
+                            controller.handle(m, &mut sink);
+                            if std::env::var_os("LIVE_TRACE").is_some() {
+                                eprintln!(
+                                    "{:>10.1} {what} handled in {:.1} ms, shown {:?}",
+                                    sink.now_ms(),
+                                    t0.elapsed().as_secs_f64() * 1000.0,
+                                    controller.shown()
+                                );
+                            }
+                        }
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(_) => return,
+                Err(_) => {}
+            }
+            controller.tick(&mut sink);
+            if controller.configured()
+                && controller.player().following()
+                && let Some(tx) = ready.take()
+            {
+                let _ = tx.send(());
+            }
+            if controller.shown() != last_shown {
+                last_shown = controller.shown();
+                if let Some(step) = last_shown {
+                    let now = Instant::now();
+                    let mut shown = tab_shown.lock().unwrap_or_else(|p| p.into_inner());
+                    shown.entry(step).or_insert(now);
+                }
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(DEADLINE)
+        .expect("the tab to connect and follow");
+
+    // Record at 30 Hz; note when each step's guard ends.
+    let period = Duration::from_secs_f64(1.0 / HZ);
+    let started = Instant::now();
+    let mut ended = Vec::with_capacity(steps as usize);
+    let mut handle = None;
+    for t in 0..steps {
+        let due = started + period * t;
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let points = &clouds[t as usize % clouds.len()];
+        {
+            let _step = server.append_step().expect("a step");
+            match &handle {
+                None => {
+                    handle = Some(
+                        server
+                            .scene()
+                            .add_point_cloud(
+                                "/cloud",
+                                points,
+                                PointColors::Uniform([200, 80, 40]),
+                                PointCloudOptions::default(),
+                            )
+                            .expect("the cloud"),
+                    );
+                }
+                Some(cloud) => cloud.set_points(points).expect("points"),
+            }
+        }
+        ended.push(Instant::now());
+        if std::env::var_os("LIVE_TRACE").is_some() {
+            eprintln!(
+                "{:>10.1} guard {t} ended",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
+    // Wait for the last step, within the deadline.
+    let last = steps - 1;
+    let waited = Instant::now();
+    while !shown
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains_key(&last)
+        && waited.elapsed() < Duration::from_secs(10).min(DEADLINE)
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    tab.abort();
+    let shown = shown.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut latencies: Vec<f64> = ended
+        .iter()
+        .enumerate()
+        .filter_map(|(t, end)| {
+            let at = shown.get(&(t as u32))?;
+            Some(at.saturating_duration_since(*end).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let (p50, p95, max) = (
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.95),
+        latencies.last().copied().unwrap_or(f64::NAN),
+    );
+    let recorded_secs = ended
+        .last()
+        .map_or(0.0, |e| e.duration_since(started).as_secs_f64());
+    println!(
+        "live edge, {POINTS} points at {HZ} Hz, {steps} steps in {recorded_secs:.1} s: step shown {} of {steps}; latency from the guard's end to the step applied: p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms (goal p95 < 50 ms)",
+        latencies.len()
+    );
+    if !quick {
+        save("live/latency_p50", p50);
+        save("live/latency_p95", p95);
+    }
+    server.stop();
+    let hour_steps: u32 = std::env::var("LIVE_HOUR_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if quick { 600 } else { 108_000 });
+    if hour_steps > 0 {
+        hour(hour_steps, &clouds);
+    }
+}
+
+/// The retention limit of the simulated hour.
+const HOUR_RETENTION_BYTES: u64 = 192 << 20;
+
+/// The process's resident set, bytes (Linux; 0 elsewhere).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// `steps` steps of the 100k-point stream at simulated 30 Hz, kept to
+/// [`HOUR_RETENTION_BYTES`].
+fn hour(steps: u32, clouds: &[Vec<[f32; 3]>]) {
+    use viser4d_server::Retention;
+    let server = Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .fps(HZ)
+        .retention(Retention::MaxBytes(HOUR_RETENTION_BYTES))
+        .start()
+        .expect("starting the server");
+    let baseline = rss_bytes();
+    let sample_every = (HZ * 180.0) as u32; // three simulated minutes
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    let mut cloud = None;
+    for t in 0..steps {
+        let points = &clouds[t as usize % clouds.len()];
+        let _step = server.append_step().expect("a step");
+        match &cloud {
+            None => {
+                cloud = Some(
+                    server
+                        .scene()
+                        .add_point_cloud(
+                            "/cloud",
+                            points,
+                            PointColors::Uniform([200, 80, 40]),
+                            PointCloudOptions::default(),
+                        )
+                        .expect("the cloud"),
+                );
+            }
+            Some(c) => c.set_points(points).expect("points"),
+        }
+        if (t + 1) % sample_every == 0 || t + 1 == steps {
+            samples.push((t + 1, rss_bytes()));
+        }
+        if started.elapsed() > Duration::from_secs(900) {
+            println!("simulated hour: stopped at step {t} after 15 minutes");
+            break;
+        }
+    }
+    let mib = |b: u64| b as f64 / f64::from(1 << 20);
+    let line: Vec<String> = samples
+        .iter()
+        .map(|(t, rss)| format!("{:.0} min {:.0} MiB", f64::from(*t) / HZ / 60.0, mib(*rss)))
+        .collect();
+    let peak = samples.iter().map(|(_, r)| *r).max().unwrap_or(0);
+    let after_first = samples.get(1..).unwrap_or_default();
+    let (low, high) = after_first
+        .iter()
+        .fold((u64::MAX, 0), |(lo, hi), (_, r)| (lo.min(*r), hi.max(*r)));
+    println!(
+        "simulated hour, {POINTS} points at {HZ} Hz, retention {:.0} MiB: {} steps recorded in {:.0} s; RSS before {:.0} MiB, peak {:.0} MiB, from 6 min on {:.0}..{:.0} MiB; {}",
+        mib(HOUR_RETENTION_BYTES),
+        samples.last().map_or(0, |(t, _)| *t),
+        started.elapsed().as_secs_f64(),
+        mib(baseline),
+        mib(peak),
+        mib(if low == u64::MAX { 0 } else { low }),
+        mib(high),
+        line.join(", ")
+    );
+    server.stop();
+}
