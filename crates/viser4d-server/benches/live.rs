@@ -144,10 +144,10 @@ fn main() {
                 let bytes = any
                     .ok()
                     .and_then(|m| viser4d_proto::encode_client_message(&m).ok());
-                if let Some(bytes) = bytes {
-                    if socket.send(WsMessage::Binary(bytes.into())).await.is_err() {
-                        return;
-                    }
+                if let Some(bytes) = bytes
+                    && socket.send(WsMessage::Binary(bytes.into())).await.is_err()
+                {
+                    return;
                 }
             }
             // An animation frame at most every 4 ms, as a fast page would.
@@ -346,7 +346,7 @@ fn hour(steps: u32, clouds: &[Vec<[f32; 3]>]) {
             }
             Some(c) => c.set_points(points).expect("points"),
         }
-        if (t + 1) % sample_every == 0 || t + 1 == steps {
+        if (t + 1).is_multiple_of(sample_every) || t + 1 == steps {
             samples.push((t + 1, rss_bytes()));
         }
         if started.elapsed() > Duration::from_secs(900) {

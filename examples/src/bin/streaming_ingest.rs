@@ -84,7 +84,7 @@ fn main() -> anyhow::Result<()> {
         }
         let recorded = step.step();
         drop(step);
-        if recorded % 300 == 0 {
+        if recorded.is_multiple_of(300) {
             tracing::info!(step = recorded, "recorded");
         }
     }

@@ -97,7 +97,7 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        if iteration % 500 == 0 {
+        if iteration.is_multiple_of(500) {
             tracing::info!(iteration, loss, "training");
         }
         iteration += 1;
