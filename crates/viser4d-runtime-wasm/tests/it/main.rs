@@ -638,14 +638,16 @@ fn a_live_timeline_grows_under_a_following_tab_keeping_the_blocks_whose_steps_di
     );
     assert_eq!(c.buffered(), held(0, 6));
 
-    // Step 6 is recorded: block 1 grows, so the tab drops it and asks for
-    // it again (a light block comes whole); block 0 stays.
+    // Step 6 is recorded: block 1 grows, so the tab drops it; following,
+    // it asks for the newest step's state, not the growing block. Block 0
+    // stays.
     c.handle(grown(&mut store, 7), &mut page);
     assert_eq!(c.player().num_steps(), 7);
-    assert_eq!(page.take_requests(), [1]);
+    assert_eq!(state_requests(&page), [6]);
+    assert!(page.take_requests().is_empty(), "no block asked for");
     assert_eq!(c.buffered(), held(0, 4));
     assert!(page.scene.is_empty(), "step 5 stays on screen meanwhile");
-    c.handle(block(&mut store, 1), &mut page);
+    c.handle(state(&mut store, 6), &mut page);
     assert_eq!(shown_payloads(&mut page), ["6"]);
     assert_eq!(c.shown(), Some(6));
 

@@ -58,6 +58,11 @@ fn a_tab_opened_before_any_step_follows_the_live_edge_and_a_scrubbed_one_holds_i
     let server = support::server_with(|b| b.fps(30.0).block_size(4));
     assert_eq!(server.num_steps(), Some(0), "open-ended, nothing yet");
     assert!(server.is_open_ended());
+    let reported: std::sync::Arc<std::sync::Mutex<Vec<u32>>> = Default::default();
+    let sink = reported.clone();
+    server.on_timestep_change(move |_, step| {
+        sink.lock().unwrap_or_else(|p| p.into_inner()).push(step);
+    });
     let url = server.url();
     let driver = ChromeDriver::start();
     runtime().block_on(async {
@@ -82,6 +87,14 @@ fn a_tab_opened_before_any_step_follows_the_live_edge_and_a_scrubbed_one_holds_i
             playback.is_following().unwrap_or(false)
         });
         assert_eq!(slider_max(&tab).await, Some(9.0), "the slider grew");
+        wait_until("the callback to hear of step 9", || {
+            reported.lock().unwrap_or_else(|p| p.into_inner()).contains(&9)
+        });
+        let heard = reported.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert!(
+            heard.windows(2).all(|w| w[0] <= w[1]),
+            "a following tab reports its steps as it shows them, in order (a step shown again repeats): {heard:?}"
+        );
         latencies.sort();
         println!(
             "MEASURED live edge in headless Chromium (software rendering, loopback): step recorded -> shown, median {:?}, max {:?} over {} steps",

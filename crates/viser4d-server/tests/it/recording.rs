@@ -52,17 +52,35 @@ fn builder_and_recording_errors_are_typed_and_name_the_value() {
     assert!(bad(|b| b.num_steps(0)).contains("num_steps"));
     assert!(bad(|b| b.num_steps(3).fps(0.0)).contains("fps"));
     assert!(bad(|b| b.num_steps(3).fps(f64::NAN)).contains("fps"));
-    assert!(bad(|b| b.fps(10.0)).contains("num_steps"));
+    assert!(
+        bad(|b| b
+            .fps(10.0)
+            .retention(viser4d_server::Retention::LastSteps(0)))
+        .contains("retention")
+    );
+    assert!(
+        bad(|b| b
+            .fps(10.0)
+            .retention(viser4d_server::Retention::LastSeconds(f64::NAN)))
+        .contains("retention")
+    );
+    assert!(
+        bad(|b| b
+            .fps(10.0)
+            .retention(viser4d_server::Retention::MaxBytes(0)))
+        .contains("retention")
+    );
     assert!(bad(|b| b.num_steps(3).block_size(0)).contains("block_size"));
 
     let live = support::server();
     assert!(matches!(live.at(0), Err(ServerError::NoTimeline)));
 
     let (server, cloud) = cloud_server(8);
+    // `at(8)` would add a step; past that is a gap.
     assert!(matches!(
-        server.at(8),
+        server.at(9),
         Err(ServerError::StepOutOfRange {
-            step: 8,
+            step: 9,
             num_steps: 8
         })
     ));
@@ -507,4 +525,65 @@ fn a_step_that_cannot_be_recorded_is_an_error_and_nothing_of_it_lands() {
         .scene()
         .add_frame("/frame", FrameOptions::default())
         .expect("the name was never taken");
+}
+
+#[test]
+fn an_open_ended_timeline_grows_by_append_step_and_at_num_steps() {
+    let server = support::server_with(|b| b.fps(30.0));
+    assert!(server.is_open_ended());
+    assert_eq!(server.num_steps(), Some(0));
+    let empty = server.serialize(0, None);
+    assert!(
+        matches!(&empty, Err(ServerError::InvalidArgument { .. })),
+        "nothing to export yet: {empty:?}"
+    );
+    for expected in 0..3 {
+        let step = server.append_step().expect("a step");
+        assert_eq!(step.step(), expected);
+    }
+    assert_eq!(server.num_steps(), Some(3));
+    drop(server.at(3).expect("at(num_steps) adds one"));
+    assert_eq!(server.num_steps(), Some(4));
+    assert!(matches!(
+        server.at(6),
+        Err(ServerError::StepOutOfRange {
+            step: 6,
+            num_steps: 4
+        })
+    ));
+    {
+        let _outer = server.append_step().expect("a step");
+        assert!(
+            matches!(server.append_step(), Err(ServerError::NestedStep { .. })),
+            "steps do not nest"
+        );
+    }
+    // Threads appending at once each get a step of their own.
+    let steps: Vec<u32> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..50)
+                        .map(|_| server.append_step().expect("a step").step())
+                        .collect::<Vec<u32>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a worker"))
+            .collect()
+    });
+    let mut sorted = steps.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 100, "no step handed out twice");
+    assert_eq!(server.num_steps(), Some(105));
+    // An export takes the steps recorded so far.
+    assert!(server.serialize(0, None).is_ok());
+    // A fixed-length timeline grows the same way, and is not open-ended.
+    let fixed = support::server_with(|b| b.num_steps(2));
+    assert!(!fixed.is_open_ended());
+    drop(fixed.append_step().expect("a third step"));
+    assert_eq!(fixed.num_steps(), Some(3));
 }
