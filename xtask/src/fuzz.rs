@@ -333,6 +333,7 @@ fn timeline_messages() -> Result<Vec<ServerMessage>> {
             block_starts: Some(Vec::new()),
             num_steps: Some(STEPS + 3),
             first_step: Some(BLOCK),
+            from_block: Some(1),
         }
         .into(),
     );

@@ -187,6 +187,12 @@ timeline_messages! {
         /// too, and a tab on a dropped step moves to this one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         first_step: Option<u32>,
+        /// When set, `block_bytes` and `block_starts` list the blocks from
+        /// this index on, and the tab keeps what it knows of the ones
+        /// before: a live recording's manifest then costs a block or two,
+        /// not one entry per block of an hours-long timeline.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_block: Option<u32>,
     }
 
     /// One block's bytes and the audio of its steps; replaces any copy

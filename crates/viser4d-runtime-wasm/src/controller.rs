@@ -325,6 +325,8 @@ impl Controller {
             ServerMessage::TimelineManifest(m) => {
                 let num_steps = m.num_steps.unwrap_or(self.layout.num_steps());
                 let first = m.first_step.unwrap_or(self.player.first());
+                let from = m.from_block.unwrap_or(0) as usize;
+                let known = self.layout.starts();
                 let layout = match m.block_starts {
                     _ if num_steps == 0 || num_steps > MAX_STEPS => {
                         Err(format!("num_steps {num_steps} is outside 1..={MAX_STEPS}"))
@@ -332,7 +334,14 @@ impl Controller {
                     _ if first >= num_steps => Err(format!(
                         "first_step {first} is not below num_steps {num_steps}"
                     )),
+                    _ if from > known.len() => {
+                        Err(format!("it starts at block {from} of {}", known.len()))
+                    }
                     None if m.first_step.is_some() => Ok(Some(self.layout.clone())),
+                    Some(tail) if from > 0 => {
+                        let starts = known[..from].iter().copied().chain(tail).collect();
+                        BlockLayout::from_starts(starts, num_steps).map(Some)
+                    }
                     Some(starts) if !starts.is_empty() => {
                         BlockLayout::from_starts(starts, num_steps).map(Some)
                     }
@@ -351,7 +360,9 @@ impl Controller {
                     }
                 }
                 let num_blocks = self.layout.num_blocks() as usize;
-                self.sizes = m.block_bytes;
+                self.sizes.truncate(from);
+                self.sizes.resize(from, None);
+                self.sizes.extend(m.block_bytes);
                 self.sizes.resize(num_blocks, None);
                 self.sync(sink);
             }

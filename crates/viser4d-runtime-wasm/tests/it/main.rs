@@ -422,6 +422,7 @@ fn new_block_starts_drop_the_cache_but_keep_the_scene() {
             block_starts: Some(store.layout().starts().to_vec()),
             num_steps: None,
             first_step: None,
+            from_block: None,
         }
         .into(),
         &mut page,
@@ -598,6 +599,7 @@ fn grown(store: &mut Store<Bytes>, num_steps: u32) -> ServerMessage {
         block_starts: Some(Vec::new()),
         num_steps: Some(num_steps),
         first_step: None,
+        from_block: None,
     }
     .into()
 }
@@ -696,6 +698,7 @@ fn a_live_timeline_grows_under_a_following_tab_keeping_the_blocks_whose_steps_di
             block_starts: Some(Vec::new()),
             num_steps: Some(3),
             first_step: None,
+            from_block: None,
         }
         .into(),
         &mut page,
@@ -727,6 +730,7 @@ fn a_manifest_with_an_impossible_length_is_ignored() {
                 block_starts: None,
                 num_steps: Some(bad),
                 first_step: None,
+                from_block: None,
             }
             .into(),
             &mut page,
@@ -758,6 +762,7 @@ fn a_tab_on_steps_the_server_dropped_moves_to_the_first_kept_and_says_so() {
             block_starts: Some(Vec::new()),
             num_steps: None,
             first_step: Some(8),
+            from_block: None,
         }
         .into(),
         &mut page,
@@ -782,4 +787,34 @@ fn a_tab_on_steps_the_server_dropped_moves_to_the_first_kept_and_says_so() {
 /// One buffered range, as `Controller::buffered` gives it.
 fn held(start: u32, end: u32) -> Vec<std::ops::Range<u32>> {
     std::iter::once(start..end).collect()
+}
+
+#[test]
+fn a_manifest_from_a_block_on_keeps_what_the_tab_knows_of_the_blocks_before() {
+    use viser4d_proto::timeline::TimelineManifest;
+    let mut store = store(10, 4);
+    let mut c = Controller::new();
+    let mut page = FakePage::default();
+    c.handle(configure(10, 4, 1 << 20), &mut page);
+    c.handle(block(&mut store, 0), &mut page);
+    page.take_requests();
+    let manifest = |from_block, starts: Vec<u32>, num_steps| -> ServerMessage {
+        TimelineManifest {
+            block_bytes: vec![Some(7)],
+            block_starts: Some(starts),
+            num_steps: Some(num_steps),
+            first_step: Some(0),
+            from_block: Some(from_block),
+        }
+        .into()
+    };
+    // Block 2 (8..10) splits at 9 and the timeline grows to 12.
+    c.handle(manifest(2, vec![8, 9], 12), &mut page);
+    assert_eq!(c.player().num_steps(), 12);
+    assert_eq!(c.buffered(), held(0, 4), "block 0 did not move");
+    c.seek(11, &mut page);
+    assert_eq!(page.take_requests(), [3], "step 11 is in block 3 (9..12)");
+    // Past what the tab knows: ignored whole.
+    c.handle(manifest(9, vec![40], 50), &mut page);
+    assert_eq!(c.player().num_steps(), 12);
 }

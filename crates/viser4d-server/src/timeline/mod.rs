@@ -109,6 +109,10 @@ pub(crate) struct Session {
     state: Option<(u32, u64)>,
     /// State requests answered (for tests and stats).
     pub(crate) states_sent: u64,
+    /// Where the tab was last told blocks start, and their sizes: a
+    /// manifest sends only what changed from there on.
+    told_starts: Vec<u32>,
+    told_sizes: Vec<Option<u64>>,
 }
 
 /// What a tab holds of one block: the revisions (timeline, audio) and
@@ -185,8 +189,7 @@ pub(crate) struct Timeline {
     /// The layout the ready tabs were last told (by a configure or a
     /// manifest), to tell which blocks moved at the next flush.
     told: viser4d_timeline::BlockLayout,
-    /// The first step kept the ready tabs were last told.
-    told_first: u32,
+
     /// `at` guards alive, on any thread.
     pub(crate) recording: usize,
     pub(crate) sessions: BTreeMap<ClientId, Session>,
@@ -256,7 +259,7 @@ impl Timeline {
             retention: settings.retention,
             unstarted: settings.num_steps == 0,
             told,
-            told_first: 0,
+
             recording: 0,
             sessions: BTreeMap::new(),
             globals: BTreeSet::new(),
@@ -551,6 +554,11 @@ impl Timeline {
         session.ready = true;
         session.held.clear();
         session.state = None;
+        session.told_starts = self.store.layout().starts().to_vec();
+        session.told_sizes = configure.block_bytes.clone();
+        session
+            .told_sizes
+            .resize(self.store.num_blocks() as usize, None);
         out.push((client, configure.into()));
         match overrides {
             Ok(m) => out.push((client, m.into())),
@@ -859,16 +867,30 @@ impl Timeline {
             }
             self.refresh_state(id, &changes, out);
         }
-        let manifest = TimelineManifest {
-            block_bytes: self.sizes.clone(),
-            block_starts: None,
-            num_steps: None,
-            first_step: None,
-        };
         for id in ready {
-            out.push((id, manifest.clone().into()));
+            let Some(session) = self.sessions.get_mut(&id) else {
+                continue;
+            };
+            let from = first_difference(&session.told_sizes, &self.sizes);
+            if from == self.sizes.len() && session.told_sizes.len() == self.sizes.len() {
+                continue;
+            }
+            session.told_sizes.clone_from(&self.sizes);
+            let manifest = TimelineManifest {
+                block_bytes: self.sizes[from..].to_vec(),
+                block_starts: None,
+                num_steps: None,
+                first_step: None,
+                from_block: Some(from as u32),
+            };
+            out.push((id, manifest.into()));
         }
     }
+}
+
+/// The length of the common prefix of `a` and `b`.
+fn first_difference<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 impl Timeline {
@@ -885,7 +907,6 @@ impl Timeline {
         let layout = self.store.layout().clone();
         let old = std::mem::replace(&mut self.told, layout.clone());
         let first_step = self.store.first_step();
-        let old_first = std::mem::replace(&mut self.told_first, first_step);
         let retired = self.store.retired_blocks();
         let num_blocks = layout.num_blocks();
         let unmoved =
@@ -904,12 +925,7 @@ impl Timeline {
                 _ => fresh,
             })
             .collect();
-        let manifest = TimelineManifest {
-            block_bytes: self.sizes.clone(),
-            block_starts: Some(self.block_starts()),
-            num_steps: (layout.num_steps() != old.num_steps()).then_some(layout.num_steps()),
-            first_step: (first_step != old_first).then_some(first_step),
-        };
+        let starts = layout.starts();
         for &id in ready {
             let Some(session) = self.sessions.get_mut(&id) else {
                 continue;
@@ -928,7 +944,20 @@ impl Timeline {
             {
                 session.state = None;
             }
-            out.push((id, manifest.clone().into()));
+            // Only what changed for this tab: a live recording grows at its
+            // end, so its manifest holds a block or two however long it is.
+            let from = first_difference(&session.told_starts, starts)
+                .min(first_difference(&session.told_sizes, &self.sizes));
+            let manifest = TimelineManifest {
+                block_bytes: self.sizes[from.min(self.sizes.len())..].to_vec(),
+                block_starts: Some(starts[from.min(starts.len())..].to_vec()),
+                num_steps: Some(layout.num_steps()),
+                first_step: Some(first_step),
+                from_block: Some(from as u32),
+            };
+            session.told_starts = starts.to_vec();
+            session.told_sizes.clone_from(&self.sizes);
+            out.push((id, manifest.into()));
         }
     }
 }
@@ -1164,6 +1193,16 @@ mod tests {
         t.flush(&mut out);
         run_jobs(&mut t, &mut out);
         assert_eq!(manifests(&out), [(1, Some(10)), (2, Some(10))]);
+        let grown = out.iter().find_map(|(_, m)| match m {
+            ServerMessage::TimelineManifest(m) if m.block_starts.is_some() => Some(m.clone()),
+            _ => None,
+        });
+        let grown = grown.expect("a manifest");
+        assert_eq!(
+            (grown.from_block, grown.block_starts.as_deref()),
+            (Some(3), Some(&[][..])),
+            "no start moved: the new length is all it says"
+        );
         assert!(
             blocks(&out).is_empty(),
             "a grown block is not pushed: the tab asks when it needs it"
