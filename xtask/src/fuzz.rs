@@ -334,6 +334,7 @@ fn timeline_messages() -> Result<Vec<ServerMessage>> {
             num_steps: Some(STEPS + 3),
             first_step: Some(BLOCK),
             from_block: Some(1),
+            live: None,
         }
         .into(),
     );

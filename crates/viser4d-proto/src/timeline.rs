@@ -193,6 +193,10 @@ timeline_messages! {
         /// not one entry per block of an hours-long timeline.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         from_block: Option<u32>,
+        /// Whether the timeline is being recorded now, when that changed
+        /// (see [`TimelineConfigure`]'s `live`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        live: Option<bool>,
     }
 
     /// One block's bytes and the audio of its steps; replaces any copy

@@ -177,7 +177,7 @@ fn on_intent(intent: Intent) {
             Intent::Speed(s) => c.set_speed(s, p),
             Intent::Loop(l) => c.set_looping(l, p),
             Intent::ToggleFollow => c.toggle_follow(p),
-            Intent::Follow => c.follow(p),
+            Intent::Follow => c.end_key(p),
         }
         render(app);
     });

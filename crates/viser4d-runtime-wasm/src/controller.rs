@@ -359,6 +359,9 @@ impl Controller {
                         return;
                     }
                 }
+                if let Some(live) = m.live {
+                    self.live = live;
+                }
                 let num_blocks = self.layout.num_blocks() as usize;
                 self.sizes.truncate(from);
                 self.sizes.resize(from, None);
@@ -391,6 +394,15 @@ impl Controller {
                     }
                 };
                 let place = self.layout.steps(m.index);
+                let dropped = self
+                    .layout
+                    .block_of(self.player.first())
+                    .is_some_and(|first| m.index < first);
+                if dropped {
+                    // Sent before the server dropped it (retention).
+                    self.sync(sink);
+                    return;
+                }
                 if block.index() != m.index || !covers(&block, &place) {
                     // Sent under another layout (it crossed a manifest);
                     // asked for again when needed.
@@ -669,6 +681,16 @@ impl Controller {
         self.sync(sink);
     }
 
+    /// The End key: follow the newest step of a live timeline; on one that
+    /// is not growing, go to the last step.
+    pub fn end_key(&mut self, sink: &mut dyn Sink) {
+        if self.live {
+            self.follow(sink);
+        } else {
+            self.seek(self.player.num_steps() - 1, sink);
+        }
+    }
+
     /// Follow mode on, or off (staying on the step).
     pub fn toggle_follow(&mut self, sink: &mut dyn Sink) {
         if self.player.following() {
@@ -858,10 +880,11 @@ impl Controller {
                     .known_size(index)
                     .is_some_and(|b| b >= STATE_FIRST_MIN_BYTES);
             // Following a live recording, only the newest step is wanted:
-            // its block grows with every step recorded, and holds the
-            // steps before too, while its state is never more than one
-            // step's scene.
-            let following = self.player.following() && many_steps;
+            // its block grows with every step recorded (and is encoded
+            // again each time), and holds the steps before too, while its
+            // state is never more than one step's scene and stays valid
+            // while later steps are appended.
+            let following = self.player.following() && !self.standalone && self.shown.is_some();
             if (self.jump && worth_a_state) || following {
                 // A jump to a block not held: one step's state shows it at a
                 // fraction of the block's bytes. The block itself is needed

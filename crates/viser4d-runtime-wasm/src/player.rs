@@ -165,13 +165,15 @@ impl Player {
         if let Some(l) = looping {
             self.looping = l;
         }
-        self.following = false;
         let last = f64::from(self.num_steps - 1);
-        let start = if step >= last {
+        // At the end it starts over, unless it was following the newest
+        // step: then it plays on from there as steps arrive.
+        let start = if step >= last && !self.following {
             f64::from(self.first)
         } else {
             step
         };
+        self.following = false;
         self.playing = true;
         self.anchor(start.floor(), now_ms);
     }

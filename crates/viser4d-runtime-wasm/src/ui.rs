@@ -30,7 +30,7 @@ pub enum Intent {
     Loop(bool),
     /// Follow the newest step, or stop following.
     ToggleFollow,
-    /// Follow the newest step.
+    /// The End key: follow the newest step (the last, when not live).
     Follow,
     /// Let the page play audio (a user gesture).
     EnableAudio,

@@ -482,9 +482,10 @@ impl<P: Payload> Store<P> {
             if let (Some(spill), Some(file)) = (&self.spill, file) {
                 spill.remove(file);
             }
-            self.changes.edit(j as u32);
         }
         self.retired = k;
+        // No block's content changed: a layout change (a new first step)
+        // says it all, and the kept blocks' encodings stay valid.
         self.changes.set_layout();
         Ok(self.first_step())
     }
@@ -750,7 +751,8 @@ impl<P: Payload> Store<P> {
     /// Empties every step and drops the overrides; the number of steps stays.
     pub fn clear(&mut self) {
         let num_steps = self.num_steps();
-        let split = self.layout != BlockLayout::fixed(num_steps, self.config.block_size);
+        let split = self.layout != BlockLayout::fixed(num_steps, self.config.block_size)
+            || self.retired > 0;
         for k in (0..self.slots.len()).rev() {
             self.drop_slot(k);
         }
@@ -760,7 +762,8 @@ impl<P: Payload> Store<P> {
         }
         self.build_slots(num_steps);
         if split {
-            // Whole blocks again: indices tabs hold mean other steps.
+            // Whole blocks again, from step 0: indices tabs hold mean
+            // other steps.
             self.changes.set_layout();
         }
     }
@@ -924,7 +927,8 @@ impl<P: Payload> Store<P> {
         let k = encoded.meta.index as usize;
         self.encoding_out.remove(&k);
         let slot = self.slots.get(k)?;
-        if self.meta(k) != encoded.meta {
+        if k < self.retired || self.meta(k) != encoded.meta {
+            // Retired while it was encoded: its content is gone on purpose.
             return None;
         }
         // Sent to tabs: with the current checkpoint. Kept only to free

@@ -423,6 +423,7 @@ fn new_block_starts_drop_the_cache_but_keep_the_scene() {
             num_steps: None,
             first_step: None,
             from_block: None,
+            live: None,
         }
         .into(),
         &mut page,
@@ -600,6 +601,7 @@ fn grown(store: &mut Store<Bytes>, num_steps: u32) -> ServerMessage {
         num_steps: Some(num_steps),
         first_step: None,
         from_block: None,
+        live: None,
     }
     .into()
 }
@@ -653,14 +655,15 @@ fn a_live_timeline_grows_under_a_following_tab_keeping_the_blocks_whose_steps_di
     assert_eq!(shown_payloads(&mut page), ["6"]);
     assert_eq!(c.shown(), Some(6));
 
-    // Two more: block 2 is new, so it is asked for.
+    // Two more at once: the tab goes straight to the newest, by its state.
+    page.sent.clear();
     c.handle(grown(&mut store, 9), &mut page);
-    assert_eq!(
-        page.take_requests(),
-        [2],
-        "block 1 grew to 4..8 and is dropped, but only step 8 is wanted"
+    assert_eq!(state_requests(&page), [8]);
+    assert!(
+        page.take_requests().is_empty(),
+        "no growing block asked for"
     );
-    c.handle(block(&mut store, 2), &mut page);
+    c.handle(state(&mut store, 8), &mut page);
     assert_eq!(c.shown(), Some(8));
     assert_eq!(shown_payloads(&mut page), ["8"]);
 
@@ -699,6 +702,7 @@ fn a_live_timeline_grows_under_a_following_tab_keeping_the_blocks_whose_steps_di
             num_steps: Some(3),
             first_step: None,
             from_block: None,
+            live: None,
         }
         .into(),
         &mut page,
@@ -731,6 +735,7 @@ fn a_manifest_with_an_impossible_length_is_ignored() {
                 num_steps: Some(bad),
                 first_step: None,
                 from_block: None,
+                live: None,
             }
             .into(),
             &mut page,
@@ -763,6 +768,7 @@ fn a_tab_on_steps_the_server_dropped_moves_to_the_first_kept_and_says_so() {
             num_steps: None,
             first_step: Some(8),
             from_block: None,
+            live: None,
         }
         .into(),
         &mut page,
@@ -805,6 +811,7 @@ fn a_manifest_from_a_block_on_keeps_what_the_tab_knows_of_the_blocks_before() {
             num_steps: Some(num_steps),
             first_step: Some(0),
             from_block: Some(from_block),
+            live: None,
         }
         .into()
     };

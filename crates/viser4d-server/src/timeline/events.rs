@@ -60,8 +60,10 @@ pub(crate) fn handle(
             }
             ClientMessage::TimelineTimestep(m) => {
                 let num_steps = t.store.num_steps();
-                if m.step >= num_steps {
-                    // Stale after a shrink, or made up: never handed to user code.
+                if m.step >= num_steps || m.step < t.store.first_step() || t.unstarted {
+                    // Stale after a shrink or a retention drop, the
+                    // placeholder of a timeline with no steps yet, or made
+                    // up: never handed to user code.
                     tracing::warn!(client = id, step = m.step, num_steps, "tab reported a step outside the timeline; ignored");
                 } else if let Some(s) = t.sessions.get_mut(&id) {
                     s.transport.step = m.step;
@@ -70,7 +72,10 @@ pub(crate) fn handle(
             }
             ClientMessage::TimelinePlaybackState(m) => {
                 let num_steps = t.store.num_steps();
-                if m.step >= num_steps || check_speed(m.speed).is_err() {
+                if m.step >= num_steps
+                    || m.step < t.store.first_step()
+                    || check_speed(m.speed).is_err()
+                {
                     tracing::warn!(
                         client = id,
                         step = m.step,

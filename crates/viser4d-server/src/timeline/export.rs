@@ -38,7 +38,9 @@ impl Server {
     /// the bounds when the range is not within the timeline. An
     /// open-ended timeline gives the steps recorded so far; one whose
     /// oldest steps were dropped (see [`crate::Retention`]) starts at the
-    /// oldest kept, whatever `start` says.
+    /// oldest kept, whatever `start` says; a drop that reaches the range
+    /// while the export runs (recording goes on meanwhile) makes it fail
+    /// with [`ServerError::Timeline`] rather than write a partial file.
     pub fn serialize(&self, start: u32, end: Option<u32>) -> Result<Vec<u8>> {
         self.serialize_with_progress(start, end, |_, _| {})
     }

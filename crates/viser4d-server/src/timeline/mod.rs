@@ -109,9 +109,14 @@ pub(crate) struct Session {
     state: Option<(u32, u64)>,
     /// State requests answered (for tests and stats).
     pub(crate) states_sent: u64,
-    /// Where the tab was last told blocks start, and their sizes: a
-    /// manifest sends only what changed from there on.
+    /// The step whose state it asked for last: an older one that went
+    /// stale while encoding is not built again.
+    state_wanted: Option<u32>,
+    /// Where the tab was last told blocks start (and how many steps there
+    /// were), and their sizes: a manifest sends only what changed from
+    /// there on.
     told_starts: Vec<u32>,
+    told_steps: u32,
     told_sizes: Vec<Option<u64>>,
 }
 
@@ -148,6 +153,9 @@ pub(crate) enum Done {
         step: u32,
         revision: u64,
         done: std::result::Result<Vec<u8>, viser4d_timeline::EncodeError>,
+        /// What was encoded, to tell whether the step really changed when
+        /// its block's revision moved meanwhile.
+        block: Block<Bytes>,
     },
 }
 
@@ -168,6 +176,7 @@ impl Job {
                 step,
                 revision: block.revision(),
                 done: block.encode(compression),
+                block,
             },
         }
     }
@@ -533,14 +542,18 @@ impl Timeline {
             return;
         }
         self.open_ended = open_ended;
-        let ready: Vec<ClientId> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.ready)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ready {
-            self.on_ready(id, out);
+        let manifest = TimelineManifest {
+            block_bytes: Vec::new(),
+            block_starts: None,
+            num_steps: None,
+            first_step: None,
+            from_block: Some(self.store.num_blocks()),
+            live: Some(open_ended),
+        };
+        for (id, session) in &self.sessions {
+            if session.ready {
+                out.push((*id, manifest.clone().into()));
+            }
         }
     }
 
@@ -555,6 +568,7 @@ impl Timeline {
         session.held.clear();
         session.state = None;
         session.told_starts = self.store.layout().starts().to_vec();
+        session.told_steps = self.store.num_steps();
         session.told_sizes = configure.block_bytes.clone();
         session
             .told_sizes
@@ -630,7 +644,8 @@ impl Timeline {
                 step,
                 revision,
                 done,
-            } => self.finish_state(client, step, revision, done, out),
+                block,
+            } => self.finish_state(client, step, revision, block, done, out),
         }
     }
 
@@ -653,6 +668,9 @@ impl Timeline {
         if step < self.store.first_step() {
             tracing::debug!(client, step, "tab asked for the state of a dropped step");
             return;
+        }
+        if let Some(session) = self.sessions.get_mut(&client) {
+            session.state_wanted = Some(step);
         }
         match self.store.state_block(step) {
             Ok(block) => {
@@ -679,6 +697,7 @@ impl Timeline {
         client: ClientId,
         step: u32,
         revision: u64,
+        encoded: Block<Bytes>,
         done: std::result::Result<Vec<u8>, viser4d_timeline::EncodeError>,
         out: &mut Outgoing,
     ) {
@@ -689,23 +708,50 @@ impl Timeline {
             .store
             .block_of(step)
             .and_then(|k| self.store.block_revision(k));
-        match (done, current) {
-            (Ok(data), Ok(now)) if now == revision => {
-                if let Some(session) = self.sessions.get_mut(&client) {
-                    session.state = Some((step, revision));
-                    session.states_sent += 1;
-                }
-                let state = TimelineState {
-                    step,
-                    revision,
-                    data: TypedArray::from_u8(data),
-                };
-                out.push((client, state.into()));
+        let (data, now) = match (done, current) {
+            (Ok(data), Ok(now)) => (data, now),
+            (Err(error), _) => {
+                tracing::error!(%error, step, "cannot encode a step's state");
+                return;
             }
-            (Ok(_), Ok(_)) => self.on_state_request(client, step, out),
-            (Err(error), _) => tracing::error!(%error, step, "cannot encode a step's state"),
-            // The timeline shrank past the step; the tab was reconfigured.
-            (_, Err(_)) => {}
+            // The timeline shrank past the step, or retention dropped it;
+            // the tab was told.
+            (_, Err(_)) => return,
+        };
+        // A block that moved on may still hold this step as it was: a live
+        // recording appends to its last block with every step. Then the
+        // state goes out as of the block's current revision, instead of
+        // being built again for ever while steps come faster than it
+        // encodes.
+        if now != revision && !self.same_state(step, &encoded) {
+            // Built again only if the tab still wants it: one that asked
+            // for a newer step since (a following tab) gets that instead.
+            let wanted = self.sessions.get(&client).and_then(|s| s.state_wanted);
+            if wanted == Some(step) {
+                self.on_state_request(client, step, out);
+            }
+            return;
+        }
+        if let Some(session) = self.sessions.get_mut(&client) {
+            session.state = Some((step, now));
+            session.states_sent += 1;
+        }
+        let state = TimelineState {
+            step,
+            revision: now,
+            data: TypedArray::from_u8(data),
+        };
+        out.push((client, state.into()));
+    }
+
+    /// Whether the state at `step` is still what `encoded` holds.
+    fn same_state(&mut self, step: u32, encoded: &Block<Bytes>) -> bool {
+        let Ok(block) = self.store.state_block(step) else {
+            return false;
+        };
+        match (block.state_at(step), encoded.state_at(step)) {
+            (Ok(now), Ok(then)) => now == then,
+            _ => false,
         }
     }
 
@@ -718,8 +764,10 @@ impl Timeline {
         out: &mut Outgoing,
     ) {
         let waiters = self.encoding.remove(&index).unwrap_or_default();
-        if index >= self.store.num_blocks() {
-            // The timeline shrank meanwhile; the tabs were reconfigured.
+        if index >= self.store.num_blocks() || index < self.store.retired_blocks() {
+            // The timeline shrank, or retention dropped the block,
+            // meanwhile; the tabs were told.
+            self.store.abandon_encoding(index);
             return;
         }
         let encoded = match done {
@@ -882,6 +930,7 @@ impl Timeline {
                 num_steps: None,
                 first_step: None,
                 from_block: Some(from as u32),
+                live: None,
             };
             out.push((id, manifest.into()));
         }
@@ -939,8 +988,21 @@ impl Timeline {
                     && place.start == h.steps.start
                     && h.steps.end >= place.end
             });
+            // The tab drops its state when the state's block moved in the
+            // layout it knew; the same rule here, from what this tab knew.
+            let told = |k: usize| {
+                let start = session.told_starts.get(k).copied()?;
+                let end = session
+                    .told_starts
+                    .get(k + 1)
+                    .copied()
+                    .unwrap_or(session.told_steps);
+                Some(start..end)
+            };
             if let Some((step, _)) = session.state
-                && layout.block_of(step).is_none_or(|k| !unmoved(k))
+                && layout
+                    .block_of(step)
+                    .is_none_or(|k| k < retired || told(k as usize) != Some(layout.steps(k)))
             {
                 session.state = None;
             }
@@ -954,8 +1016,10 @@ impl Timeline {
                 num_steps: Some(layout.num_steps()),
                 first_step: Some(first_step),
                 from_block: Some(from as u32),
+                live: None,
             };
             session.told_starts = starts.to_vec();
+            session.told_steps = layout.num_steps();
             session.told_sizes.clone_from(&self.sizes);
             out.push((id, manifest.into()));
         }
@@ -997,12 +1061,22 @@ pub(crate) async fn refresher(shared: Arc<Shared>, dirty: Arc<Notify>) {
             () = dirty.notified() => {}
             () = shared.shutdown.notified() => break,
         }
-        {
+        let deferred = {
             let mut state = shared.lock();
-            state.with_timeline(|t, out| t.flush(out)).ok();
+            state
+                .with_timeline(|t, out| {
+                    // Mid-step: nothing goes out, and the guard's drop
+                    // wakes us again; no pause, so the step then goes at once.
+                    let deferred = t.recording > 0;
+                    t.flush(out);
+                    deferred
+                })
+                .unwrap_or(false)
+        };
+        if !deferred {
+            // Edits made meanwhile left a permit: they go out after the pause.
+            tokio::time::sleep(DEBOUNCE).await;
         }
-        // Edits made meanwhile left a permit: they go out after the pause.
-        tokio::time::sleep(DEBOUNCE).await;
     }
 }
 
@@ -1221,6 +1295,51 @@ mod tests {
         .expect("decoded");
         assert_eq!(block.steps(), 8..10);
         assert_eq!(t.sessions[&2].held[&2].steps, 8..10);
+    }
+
+    #[test]
+    fn a_state_whose_block_grew_while_it_encoded_goes_out_and_a_superseded_one_does_not() {
+        let mut t = timeline();
+        let mut out = Vec::new();
+        let key = Key::create("/n").expect("a key");
+        // Step 5 asked for; a later step of its block (4..8) recorded while
+        // it encodes, as a live recording appends.
+        let before = t.store.block_revision(1).expect("a revision");
+        t.on_state_request(1, 5, &mut out);
+        t.store
+            .put(7, key.clone(), Bytes::from_static(b"7"))
+            .expect("recorded");
+        let now = t.store.block_revision(1).expect("a revision");
+        assert_ne!(before, now);
+        assert_eq!(run_jobs(&mut t, &mut out), 1);
+        let sent = states(&out);
+        assert_eq!(sent.len(), 1, "sent once, not built again: {sent:?}");
+        assert_eq!(
+            (sent[0].0, sent[0].1, sent[0].2),
+            (1, 5, now),
+            "as of the block's revision now"
+        );
+        out.clear();
+
+        // Step 6 asked for, then step 7: step 6 changes while it encodes,
+        // and is not built again, since the tab wants 7 now.
+        t.on_state_request(1, 6, &mut out);
+        t.store
+            .put(6, key.clone(), Bytes::from_static(b"six"))
+            .expect("recorded");
+        t.on_state_request(1, 7, &mut out);
+        run_jobs(&mut t, &mut out);
+        let steps: Vec<u32> = states(&out).iter().map(|s| s.1).collect();
+        assert_eq!(steps, [7]);
+        out.clear();
+        // A step that changed and is still wanted is built again.
+        t.on_state_request(1, 5, &mut out);
+        t.store
+            .put(5, key, Bytes::from_static(b"five"))
+            .expect("recorded");
+        assert_eq!(run_jobs(&mut t, &mut out), 2, "the stale one, then again");
+        let steps: Vec<u32> = states(&out).iter().map(|s| s.1).collect();
+        assert_eq!(steps, [5]);
     }
 
     #[test]

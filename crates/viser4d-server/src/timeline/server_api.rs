@@ -101,9 +101,10 @@ impl Server {
         f(timeline)
     }
 
-    /// Grows or shrinks the timeline; steps cut are dropped. Tabs are
-    /// reconfigured (their step is clamped). Refused while a step is being
-    /// recorded.
+    /// Grows or shrinks the timeline; steps cut are dropped. Tabs are told
+    /// the new length and keep their transport (a step past the end moves
+    /// to the last). Refused while a step is being recorded, and when
+    /// shrinking into steps retention dropped.
     pub fn set_steps(&self, num_steps: u32) -> Result<()> {
         if num_steps == 0 {
             return Err(ServerError::invalid("num_steps", "must be at least 1"));
