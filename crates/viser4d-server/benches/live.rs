@@ -32,7 +32,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use viser4d_proto::timeline::{ClientMessage, ServerMessage};
 use viser4d_runtime_wasm::controller::{Controller, SceneOut, Sink};
 use viser4d_server::Server;
-use viser4d_server::scene::{PointCloudOptions, PointColors};
+use viser4d_server::scene::{PointCloudHandle, PointCloudOptions, PointColors};
 
 const POINTS: usize = 100_000;
 const HZ: f64 = 30.0;
@@ -219,26 +219,7 @@ fn main() {
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        let points = &clouds[t as usize % clouds.len()];
-        {
-            let _step = server.append_step().expect("a step");
-            match &handle {
-                None => {
-                    handle = Some(
-                        server
-                            .scene()
-                            .add_point_cloud(
-                                "/cloud",
-                                points,
-                                PointColors::Uniform([200, 80, 40]),
-                                PointCloudOptions::default(),
-                            )
-                            .expect("the cloud"),
-                    );
-                }
-                Some(cloud) => cloud.set_points(points).expect("points"),
-            }
-        }
+        append(&server, &mut handle, &clouds[t as usize % clouds.len()]);
         ended.push(Instant::now());
         if std::env::var_os("LIVE_TRACE").is_some() {
             eprintln!(
@@ -295,6 +276,26 @@ fn main() {
     }
 }
 
+/// Records one step: the cloud's points (created by the first step).
+fn append(server: &Server, cloud: &mut Option<PointCloudHandle>, points: &[[f32; 3]]) {
+    let _step = server.append_step().expect("a step");
+    match cloud {
+        Some(c) => c.set_points(points).expect("points"),
+        None => {
+            let handle = server
+                .scene()
+                .add_point_cloud(
+                    "/cloud",
+                    points,
+                    PointColors::Uniform([200, 80, 40]),
+                    PointCloudOptions::default(),
+                )
+                .expect("the cloud");
+            *cloud = Some(handle);
+        }
+    }
+}
+
 /// The retention limit of the simulated hour.
 const HOUR_RETENTION_BYTES: u64 = 192 << 20;
 
@@ -328,24 +329,7 @@ fn hour(steps: u32, clouds: &[Vec<[f32; 3]>]) {
     let mut samples = Vec::new();
     let mut cloud = None;
     for t in 0..steps {
-        let points = &clouds[t as usize % clouds.len()];
-        let _step = server.append_step().expect("a step");
-        match &cloud {
-            None => {
-                cloud = Some(
-                    server
-                        .scene()
-                        .add_point_cloud(
-                            "/cloud",
-                            points,
-                            PointColors::Uniform([200, 80, 40]),
-                            PointCloudOptions::default(),
-                        )
-                        .expect("the cloud"),
-                );
-            }
-            Some(c) => c.set_points(points).expect("points"),
-        }
+        append(&server, &mut cloud, &clouds[t as usize % clouds.len()]);
         if (t + 1).is_multiple_of(sample_every) || t + 1 == steps {
             samples.push((t + 1, rss_bytes()));
         }

@@ -13,19 +13,6 @@ const FRAMES: usize = 300;
 const STEPS: u32 = 180;
 const CHURN: usize = 30;
 
-/// A small deterministic generator (no dependency for an example).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 fn frame(server: &Server, i: usize) -> anyhow::Result<FrameHandle> {
     let options = FrameOptions {
         axes_length: 0.2,
@@ -45,7 +32,7 @@ fn main() -> anyhow::Result<()> {
         .fps(30.0)
         .start()?;
     let started = Instant::now();
-    let mut rng = Lcg(42);
+    let mut rng = viser4d_examples::Lcg(42);
     let mut frames = Vec::with_capacity(FRAMES);
     {
         let _step = server.at(0)?;
@@ -65,14 +52,14 @@ fn main() -> anyhow::Result<()> {
         }
         for f in &frames {
             let p = [
-                rng.next() * 10.0 - 5.0,
-                rng.next() * 10.0 - 5.0,
-                rng.next() * 4.0,
+                rng.uniform() * 10.0 - 5.0,
+                rng.uniform() * 10.0 - 5.0,
+                rng.uniform() * 4.0,
             ];
-            let half = rng.next() * std::f64::consts::PI;
+            let half = rng.uniform() * std::f64::consts::PI;
             f.set_position(p)?;
             f.set_wxyz([half.cos(), 0.0, 0.0, half.sin()])?;
-            f.set_visible(rng.next() > 0.1)?;
+            f.set_visible(rng.uniform() > 0.1)?;
         }
     }
     println!(

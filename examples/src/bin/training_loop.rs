@@ -12,19 +12,6 @@ use viser4d::{Retention, Server};
 
 const POINTS: usize = 5_000;
 
-/// A deterministic generator, so runs are repeatable without a dependency.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-    }
-}
-
 /// The target: points on a torus.
 fn target() -> Vec<[f32; 3]> {
     (0..POINTS)
@@ -53,9 +40,15 @@ fn main() -> anyhow::Result<()> {
     println!("open {} to watch training", server.url());
 
     let target = target();
-    let mut rng = Lcg(7);
+    let mut rng = viser4d_examples::Lcg(7);
     let mut model: Vec<[f32; 3]> = (0..POINTS)
-        .map(|_| [rng.next() * 4.0, rng.next() * 4.0, rng.next() * 4.0])
+        .map(|_| {
+            [
+                (rng.uniform() - 0.5) as f32 * 4.0,
+                (rng.uniform() - 0.5) as f32 * 4.0,
+                (rng.uniform() - 0.5) as f32 * 4.0,
+            ]
+        })
         .collect();
     let mut cloud = None;
     let mut iteration = 0u64;
@@ -66,7 +59,7 @@ fn main() -> anyhow::Result<()> {
             for k in 0..3 {
                 let error = q[k] - p[k];
                 loss += f64::from(error * error);
-                p[k] += 0.01 * error + 0.002 * rng.next();
+                p[k] += 0.01 * error + 0.002 * (rng.uniform() - 0.5) as f32;
             }
         }
         let loss = loss / POINTS as f64;
