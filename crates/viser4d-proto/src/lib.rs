@@ -10,7 +10,9 @@
 //! - the server-to-client frame codec ([`encode_frame`], [`decode_frame`]),
 //!   the client-to-server message decoder ([`decode_client_message`]), and
 //!   the `.viser` recording codec ([`encode_recording`], [`decode_recording`]);
-//! - viser4d's own `Timeline*` messages ([`timeline`]).
+//! - viser4d's own `Timeline*` messages ([`timeline`]);
+//! - the archive manifest, its versioning rule and content hashes
+//!   ([`archive`]).
 //!
 //! It is pure: no I/O, no sockets, no tokio, no threads. It builds for
 //! `wasm32-unknown-unknown` (zstd is `ruzstd` there). It depends on no other
@@ -43,6 +45,7 @@
 #![deny(missing_docs)]
 
 mod any_message;
+pub mod archive;
 mod base64;
 mod buffers;
 mod client;

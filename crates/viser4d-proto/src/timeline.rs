@@ -610,6 +610,39 @@ pub fn unpack(packed: &[u8]) -> Result<Value, DecodeError> {
     Ok(value)
 }
 
+/// Timeline messages as one msgpack array (an archive's timeline file).
+pub fn pack_messages(messages: &[ServerMessage]) -> Result<Bytes, EncodeError> {
+    let values = messages
+        .iter()
+        .map(ServerMessage::to_value)
+        .collect::<Result<Vec<Value>, _>>()?;
+    pack(&AnyMessage::Custom(Value::Array(values)))
+}
+
+/// Reads what [`pack_messages`] wrote; a message of a type this revision
+/// does not know is an error (an archive's timeline must be whole).
+pub fn unpack_messages(packed: &[u8]) -> Result<Vec<ServerMessage>, DecodeError> {
+    let value: Value =
+        crate::msgpack::from_slice(packed).map_err(|e| DecodeError::Msgpack(e.to_string()))?;
+    let Value::Array(items) = value else {
+        return Err(DecodeError::Msgpack(format!(
+            "expected an array of timeline messages, found a {}",
+            value.kind()
+        )));
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let name = item
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            ServerMessage::from_value(item)?.ok_or(DecodeError::UnknownType(name))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,6 +680,40 @@ mod tests {
         let value = play.to_value()?;
         assert!(value.get("loop").is_some());
         assert_eq!(ServerMessage::from_value(value)?, Some(play.into()));
+        Ok(())
+    }
+
+    #[test]
+    fn packed_message_lists_round_trip_and_unknown_types_are_refused()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let block = TimelineBlock {
+            index: 1,
+            revision: 2,
+            audio_revision: 0,
+            data: TypedArray::from_u8(vec![7; 100]),
+            audio: vec![],
+        };
+        let messages = vec![
+            ServerMessage::from(block.clone()),
+            TimelineOverrides {
+                revision: 1,
+                data: TypedArray::from_u8(vec![1, 2]),
+            }
+            .into(),
+        ];
+        let packed = pack_messages(&messages)?;
+        assert_eq!(unpack_messages(&packed)?, messages);
+        let one = pack(&AnyMessage::Custom(ServerMessage::from(block.clone()).to_value()?))?;
+        assert_eq!(
+            ServerMessage::from_value(unpack(&one)?)?,
+            Some(ServerMessage::TimelineBlock(block))
+        );
+        let other = pack(&AnyMessage::Custom(Value::Array(vec![Value::Map(vec![(
+            "type".into(),
+            Value::Str("TimelineFromTheFuture".into()),
+        )])])))?;
+        assert!(unpack_messages(&other).is_err());
+        assert!(unpack_messages(&[0xc1]).is_err());
         Ok(())
     }
 

@@ -26,6 +26,8 @@ struct Page {
     mutable: JsValue,
     queue: JsValue,
     original_push: Function,
+    /// The page plays an archive: requests become fetches of its files.
+    archive: bool,
 }
 
 impl Page {
@@ -80,6 +82,10 @@ impl Sink for Page {
     }
 
     fn send(&mut self, message: ClientMessage) {
+        if self.archive {
+            crate::archive::send(&message, on_archive_block);
+            return;
+        }
         let value = match message.to_value() {
             Ok(v) => v,
             Err(error) => {
@@ -154,6 +160,35 @@ fn on_timeline_message(message: JsValue) {
             return;
         }
     };
+    deliver(message);
+}
+
+/// A block fetched from an archive, or why it could not be.
+fn on_archive_block(delivered: crate::archive::Delivered) {
+    match delivered {
+        Ok(message) => deliver(message),
+        Err((index, reason)) => {
+            // The reason names the file (or its URL).
+            let text = format!(
+                "viser4d: block {index} of this archive cannot be played: {reason}. Its steps are skipped."
+            );
+            warn(&text);
+            if let Err(error) = crate::ui::show_alert(&text) {
+                warn_js("viser4d: cannot show the notice", &error);
+            }
+            if let Some(window) = web_sys::window() {
+                let global = Reflect::get(&window, &crate::GLOBAL_NAME.into()).unwrap_or_default();
+                set(&global, "archiveError", &text.into());
+            }
+            with_app(|app| {
+                app.controller.block_failed(index, &mut app.page);
+                render(app);
+            });
+        }
+    }
+}
+
+fn deliver(message: ServerMessage) {
     let busy = APP.with(|a| a.try_borrow_mut().is_err());
     if busy {
         INBOX.with(|i| i.borrow_mut().push(message));
@@ -360,6 +395,7 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
     let performance = window
         .performance()
         .ok_or("viser4d: no performance clock")?;
+    let archive = crate::archive::manifest_url();
     APP.with(|a| {
         let Ok(mut slot) = a.try_borrow_mut() else {
             return;
@@ -371,6 +407,7 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
                 mutable,
                 queue,
                 original_push,
+                archive: archive.is_some(),
             },
             controller: Controller::new(),
             bar: None,
@@ -381,7 +418,28 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
     for message in held.iter().flat_map(|a| a.iter()) {
         on_timeline_message(message);
     }
-    if let Some(source) = crate::recording::source() {
+    if let Some(url) = archive {
+        // An archive: its timeline and blocks come from its files.
+        let global = global.clone();
+        crate::archive::open(url, move |opened| match opened {
+            Ok(messages) => {
+                set(&global, "archive", &true.into());
+                for m in messages {
+                    INBOX.with(|i| i.borrow_mut().push(m));
+                }
+                with_app(render);
+            }
+            Err(error) => {
+                let text = format!("viser4d: this archive cannot be played: {error}");
+                warn(&text);
+                set(&global, "status", &"failed".into());
+                set(&global, "error", &text.clone().into());
+                if let Err(error) = crate::ui::show_notice(&text) {
+                    warn_js("viser4d: cannot show the notice", &error);
+                }
+            }
+        });
+    } else if let Some(source) = crate::recording::source() {
         // A recording: its timeline comes from the file itself.
         let global = global.clone();
         crate::recording::load(source, move |loaded| match loaded {
@@ -448,6 +506,7 @@ fn install_api(global: &JsValue) -> Result<(), JsValue> {
                 "applyMs",
                 &js_sys::Float64Array::from(s.apply_ms.as_slice()).into(),
             );
+            set(&out, "brokenBlocks", &(c.broken().len() as u32).into());
             set(&out, "cachedBlocks", &(c.cache().len() as u32).into());
             set(&out, "cacheBytes", &(c.cache().used() as f64).into());
             let e = &app.page.engine;

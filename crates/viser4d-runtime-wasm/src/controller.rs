@@ -4,7 +4,7 @@
 //! send. The browser glue (`app`) is a thin [`Sink`] over viser's page;
 //! tests drive the same code on the host.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -117,6 +117,9 @@ pub struct Controller {
     jump: bool,
     /// Blocks requested and not received, with when they were asked for.
     in_flight: BTreeMap<u32, f64>,
+    /// Blocks that cannot be had (an archive's file is damaged or
+    /// missing): their steps are skipped, the rest plays.
+    broken: BTreeSet<u32>,
     /// The state of one step, sent for a seek to a block not held: shown
     /// until the block comes (a one-step block with the real block's index
     /// and revision, so the cursor steps on into the real one).
@@ -286,6 +289,7 @@ impl Controller {
                 self.cache.reset(m.cache_bytes);
                 self.held_revision += 1;
                 self.in_flight.clear();
+                self.broken.clear();
                 self.state = None;
                 self.state_requested = None;
                 // `check` passed, so the starts are valid; a layout that
@@ -839,6 +843,9 @@ impl Controller {
             Some(shown) if !self.jump && target > shown => {
                 let end = target.min(shown.saturating_add(MAX_STEPS_PER_TICK));
                 for step in shown + 1..=end {
+                    if self.is_broken(step) {
+                        return self.skip_broken(step, sink);
+                    }
                     if !self.show(step, sink) {
                         // Wait for the block, then go on from here once a
                         // little is buffered.
@@ -860,8 +867,69 @@ impl Controller {
                 }
                 true
             }
+            _ if self.is_broken(target) => self.skip_broken(target, sink),
             _ => self.show(target, sink),
         }
+    }
+
+    /// Block `index` cannot be had (an archive's block file is damaged or
+    /// missing): its steps are skipped from now on, and the rest plays.
+    pub fn block_failed(&mut self, index: u32, sink: &mut dyn Sink) {
+        self.in_flight.remove(&index);
+        if self.state_requested.is_some_and(|s| self.layout.block_of(s) == Some(index)) {
+            self.state_requested = None;
+        }
+        self.broken.insert(index);
+        self.held_revision += 1;
+        self.sync(sink);
+    }
+
+    /// The blocks that cannot be had.
+    pub fn broken(&self) -> &BTreeSet<u32> {
+        &self.broken
+    }
+
+    fn is_broken(&self, step: u32) -> bool {
+        !self.broken.is_empty()
+            && self
+                .layout
+                .block_of(step)
+                .is_some_and(|i| self.broken.contains(&i))
+    }
+
+    /// Moves the transport past the broken block holding `step`: to the
+    /// start of the next good block (wrapping when looping), or, with none,
+    /// back to the step shown, paused. Returns false (nothing shown yet).
+    fn skip_broken(&mut self, step: u32, sink: &mut dyn Sink) -> bool {
+        let now = sink.now_ms();
+        let Some(index) = self.layout.block_of(step) else {
+            return false;
+        };
+        let first = self.player.first();
+        let first_block = self.layout.block_of(first).unwrap_or(0);
+        let good = |i: &u32| !self.broken.contains(i);
+        let after = (index + 1..self.layout.num_blocks()).find(good);
+        let wrapped = || (first_block..index).find(good);
+        let next = match after {
+            Some(i) => Some(i),
+            None if self.player.looping() => wrapped(),
+            None => None,
+        };
+        match next {
+            Some(i) => {
+                self.player.seek(self.layout.steps(i).start.max(first), now);
+            }
+            None => {
+                let back = self.shown.filter(|s| !self.is_broken(*s)).unwrap_or(first);
+                self.player.seek(back, now);
+                self.player.pause(now);
+                self.report(sink);
+            }
+        }
+        self.jumps += 1;
+        self.needs_show = true;
+        self.jump = true;
+        false
     }
 
     /// Applies `step` from its block, or from its state after a seek; asks
@@ -940,6 +1008,9 @@ impl Controller {
     }
 
     fn request(&mut self, index: u32, sink: &mut dyn Sink) {
+        if self.broken.contains(&index) {
+            return;
+        }
         if let std::collections::btree_map::Entry::Vacant(slot) = self.in_flight.entry(index) {
             slot.insert(sink.now_ms());
             self.stats.block_requests += 1;
@@ -1030,7 +1101,7 @@ impl Controller {
                 break;
             }
             window_bytes += self.estimated_size(index);
-            if !self.cache.contains(index) {
+            if !self.cache.contains(index) && !self.broken.contains(&index) {
                 // A second ahead does not fit the cache: go on with what
                 // does, as long as the next step is here.
                 return held > 0 && window_bytes > self.cache.budget();

@@ -74,7 +74,7 @@ fn decode_base64(data: &str) -> Result<Vec<u8>, String> {
     Ok(binary.chars().map(|c| c as u32 as u8).collect())
 }
 
-fn fetch(url: &str, done: impl FnOnce(Result<Vec<u8>, String>) + 'static) {
+pub(crate) fn fetch(url: &str, done: impl FnOnce(Result<Vec<u8>, String>) + 'static) {
     type Done = std::rc::Rc<std::cell::RefCell<Option<Box<dyn FnOnce(Result<Vec<u8>, String>)>>>>;
     let Some(window) = web_sys::window() else {
         return done(Err("no window".into()));

@@ -544,19 +544,29 @@ fn typing_in(event: &web_sys::Event) -> bool {
 /// replace the text), for what stops the timeline from playing at all: the
 /// user must see it, not find it in the console.
 pub fn show_notice(text: &str) -> Result<(), JsValue> {
+    notice("data-viser4d-notice", "bottom:12px", text)
+}
+
+/// A problem that does not stop playback (an archive's block that cannot
+/// be read), shown at the top so the bar stays usable.
+pub fn show_alert(text: &str) -> Result<(), JsValue> {
+    notice("data-viser4d-alert", "top:12px", text)
+}
+
+fn notice(attribute: &str, position: &str, text: &str) -> Result<(), JsValue> {
     let window = web_sys::window().ok_or("viser4d: no window")?;
     let document = window.document().ok_or("viser4d: no document")?;
-    let notice: HtmlElement = match document.query_selector("[data-viser4d-notice]")? {
+    let notice: HtmlElement = match document.query_selector(&format!("[{attribute}]"))? {
         Some(existing) => existing.dyn_into()?,
         None => {
             let notice: HtmlElement = element(&document, "div")?;
-            notice.set_attribute("data-viser4d-notice", "")?;
+            notice.set_attribute(attribute, "")?;
             notice.set_attribute("role", "alert")?;
-            notice.style().set_css_text(
-                "position:fixed;left:12px;right:12px;bottom:12px;z-index:1000;\
+            notice.style().set_css_text(&format!(
+                "position:fixed;left:12px;right:12px;{position};z-index:1000;\
                  padding:10px 14px;border-radius:8px;background:#c92a2a;color:#fff;\
-                 font:14px/1.4 system-ui,sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.3)",
-            );
+                 font:14px/1.4 system-ui,sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.3)"
+            ));
             document
                 .body()
                 .ok_or("viser4d: no body")?

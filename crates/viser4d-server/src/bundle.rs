@@ -143,6 +143,14 @@ impl Bundle {
         }
     }
 
+    /// The runtime's module and wasm (what a page loads), if the bundle
+    /// has them.
+    pub(crate) fn runtime_module(&self) -> Option<(Bytes, Bytes)> {
+        let script = self.assets.get(RUNTIME_FILES[0])?.1.clone();
+        let wasm = self.assets.get(RUNTIME_FILES[1])?.1.clone();
+        Some((script, wasm))
+    }
+
     /// An asset by request path, or `None` (also for anything that tries to
     /// leave the asset folder: only plain file names are ever looked up).
     pub(crate) fn asset(&self, path: &str) -> Option<&(&'static str, Bytes)> {

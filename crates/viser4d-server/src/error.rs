@@ -153,6 +153,14 @@ pub enum ServerError {
         /// Why.
         reason: String,
     },
+    /// An archive could not be written or read.
+    #[error("archive {target}: {reason}")]
+    Archive {
+        /// The folder, URL or file.
+        target: String,
+        /// Why.
+        reason: String,
+    },
     /// A file could not be written; nothing was left under its name.
     #[error("cannot write {path}: {source}")]
     Write {

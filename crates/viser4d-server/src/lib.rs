@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod access;
+mod archive;
 mod bundle;
 mod callbacks;
 mod client;
@@ -43,6 +44,7 @@ mod shared;
 mod timeline;
 mod validate;
 
+pub use archive::{ArchiveSummary, ArchiveTarget};
 pub use client::{CameraState, ClientHandle};
 pub use error::{Result, ServerError};
 pub use server::{

@@ -131,66 +131,21 @@ impl Server {
             .asset(RUNTIME_SCRIPT)
             .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
             .ok_or(ServerError::RuntimeScriptMissing)?;
+        let range = self.range_head(start, end)?;
+        let mut configure = range.configure;
+        configure.standalone = true;
+        // Room for every block of the file (a browser number holds it
+        // exactly, unlike u64::MAX).
+        configure.cache_bytes = 1 << 50;
         let mut head: Vec<(f64, AnyMessage)> = vec![(
             0.0,
             AnyMessage::Viser(Message::from(RunJavascriptMessage { source: script })),
         )];
-        let (first_block, last_block, starts, configure, overrides) = {
-            let mut state = self.shared.lock();
-            for m in state.replay_messages() {
-                if m.in_scene_serialization() {
-                    head.push((0.0, AnyMessage::Viser(m.clone())));
-                }
-            }
-            let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
-            if timeline.unstarted {
-                return Err(ServerError::invalid(
-                    "range",
-                    "the timeline has no steps yet: record one (append_step) before exporting",
-                ));
-            }
-            // An open-ended timeline exports the steps recorded so far, and
-            // one with a retention limit those it still keeps.
-            let num_steps = timeline.store.num_steps();
-            let start = start.max(timeline.store.first_step());
-            let end = end.unwrap_or(num_steps - 1);
-            if start > end || end >= num_steps {
-                return Err(ServerError::InvalidRange {
-                    start,
-                    end,
-                    num_steps,
-                });
-            }
-            let mut configure = timeline.configure_message();
-            configure.num_steps = end + 1;
-            configure.first_step = start;
-            configure.standalone = true;
-            // Room for every block of the file (a browser number holds it
-            // exactly, unlike u64::MAX).
-            configure.cache_bytes = 1 << 50;
-            let (first_block, last_block) = (
-                timeline.store.block_of(start)?,
-                timeline.store.block_of(end)?,
-            );
-            configure.block_bytes.truncate(last_block as usize + 1);
-            configure.block_starts.truncate(last_block as usize + 1);
-            (
-                first_block,
-                last_block,
-                timeline.store.layout().starts()[..=last_block as usize].to_vec(),
-                configure,
-                timeline.overrides_message()?,
-            )
-        };
+        head.extend(range.scene.into_iter().map(|m| (0.0, AnyMessage::Viser(m))));
+        let (first_block, last_block, starts) = (range.first_block, range.last_block, range.starts);
         let total = last_block - first_block + 1;
-        let custom = |m: ServerMessage| -> Result<AnyMessage> {
-            let value = m
-                .to_value()
-                .map_err(|e| ServerError::invalid("timeline", e.to_string()))?;
-            Ok(AnyMessage::Custom(value))
-        };
         head.push((TIMELINE_AT_SEC, custom(configure.into())?));
-        head.push((TIMELINE_AT_SEC, custom(overrides.into())?));
+        head.push((TIMELINE_AT_SEC, custom(range.overrides.into())?));
         let count = u32::try_from(head.len() + total as usize)
             .map_err(|_| ServerError::invalid("recording", "too many messages"))?;
         let encode =
@@ -204,19 +159,7 @@ impl Server {
         }
         drop(head);
         for (done, index) in (first_block..=last_block).enumerate() {
-            let block = {
-                let mut state = self.shared.lock();
-                let t = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
-                if t.store.layout().starts().get(..starts.len()) != Some(&starts[..]) {
-                    // A heavy block split while recording: the file's
-                    // configuration would name other steps than its blocks.
-                    return Err(ServerError::invalid(
-                        "recording",
-                        "the timeline's blocks moved during the export (steps were recorded meanwhile); export again",
-                    ));
-                }
-                t.block_message(index)?
-            };
+            let block = self.range_block(index, &starts)?;
             let message = custom(block.into())?;
             spool.keep(encoder.push(TIMELINE_AT_SEC, &message).map_err(encode)?)?;
             progress(done as u32 + 1, total);
@@ -227,6 +170,98 @@ impl Server {
         encoder
             .finish(out, EXPORT_ZSTD_LEVEL, |i| reader.next(i))
             .map_err(encode)
+    }
+}
+
+/// A timeline message as a custom message of a recording.
+fn custom(m: ServerMessage) -> Result<AnyMessage> {
+    let value = m
+        .to_value()
+        .map_err(|e| ServerError::invalid("timeline", e.to_string()))?;
+    Ok(AnyMessage::Custom(value))
+}
+
+/// What an export of a range holds besides its blocks, gathered in one
+/// lock hold.
+pub(crate) struct RangeHead {
+    /// The live scene (the messages a replay sends that belong in a file).
+    pub(crate) scene: Vec<Message>,
+    /// The timeline's configuration for the range, as a live tab gets it.
+    pub(crate) configure: viser4d_proto::timeline::TimelineConfigure,
+    pub(crate) overrides: viser4d_proto::timeline::TimelineOverrides,
+    pub(crate) first_block: u32,
+    pub(crate) last_block: u32,
+    /// Block starts up to the last block (the layout the blocks must keep
+    /// while they are gathered).
+    pub(crate) starts: Vec<u32>,
+}
+
+impl Server {
+    /// The head of an export of steps `start..=end`: errors name the
+    /// bounds when the range is not within the timeline.
+    pub(crate) fn range_head(&self, start: u32, end: Option<u32>) -> Result<RangeHead> {
+        let mut state = self.shared.lock();
+        let scene = state
+            .replay_messages()
+            .filter(|m| m.in_scene_serialization())
+            .cloned()
+            .collect();
+        let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+        if timeline.unstarted {
+            return Err(ServerError::invalid(
+                "range",
+                "the timeline has no steps yet: record one (append_step) before exporting",
+            ));
+        }
+        // An open-ended timeline exports the steps recorded so far, and
+        // one with a retention limit those it still keeps.
+        let num_steps = timeline.store.num_steps();
+        let start = start.max(timeline.store.first_step());
+        let end = end.unwrap_or(num_steps - 1);
+        if start > end || end >= num_steps {
+            return Err(ServerError::InvalidRange {
+                start,
+                end,
+                num_steps,
+            });
+        }
+        let mut configure = timeline.configure_message();
+        configure.num_steps = end + 1;
+        configure.first_step = start;
+        configure.live = false;
+        let (first_block, last_block) = (
+            timeline.store.block_of(start)?,
+            timeline.store.block_of(end)?,
+        );
+        configure.block_bytes.truncate(last_block as usize + 1);
+        configure.block_starts.truncate(last_block as usize + 1);
+        Ok(RangeHead {
+            scene,
+            configure,
+            overrides: timeline.overrides_message()?,
+            first_block,
+            last_block,
+            starts: timeline.store.layout().starts()[..=last_block as usize].to_vec(),
+        })
+    }
+
+    /// Block `index` of an export whose head said `starts`, one lock hold.
+    pub(crate) fn range_block(
+        &self,
+        index: u32,
+        starts: &[u32],
+    ) -> Result<viser4d_proto::timeline::TimelineBlock> {
+        let mut state = self.shared.lock();
+        let t = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+        if t.store.layout().starts().get(..starts.len()) != Some(starts) {
+            // A heavy block split while recording: the file's
+            // configuration would name other steps than its blocks.
+            return Err(ServerError::invalid(
+                "recording",
+                "the timeline's blocks moved during the export (steps were recorded meanwhile); export again",
+            ));
+        }
+        t.block_message(index)
     }
 }
 

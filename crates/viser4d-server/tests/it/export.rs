@@ -57,7 +57,7 @@ const CLOUD: &str = "
     const n = window.__viserSceneTree && window.__viserSceneTree.getState()['/cloud'];
     return n ? JSON.stringify([n.message.type, Array.from(n.message.props.points), n.visibility]) : null;";
 
-async fn seek_and_read(tab: &Tab, step: u32) -> serde_json::Value {
+pub(crate) async fn seek_and_read(tab: &Tab, step: u32) -> serde_json::Value {
     tab.eval(
         &format!("window.__viser4dRuntime.seek({step}); return true;"),
         vec![],

@@ -1,5 +1,6 @@
 //! The one integration-test binary of `viser4d-server`.
 
+mod archive;
 mod audio;
 mod backpressure;
 mod browser;
@@ -11,6 +12,7 @@ mod network;
 mod playback;
 mod protocol;
 mod recording;
+mod static_host;
 mod support;
 mod throttle;
 mod webdriver;

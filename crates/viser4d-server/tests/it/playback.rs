@@ -101,7 +101,7 @@ pub(crate) async fn wait_for_step(tab: &Tab, t: u32) {
 
 /// Waits until the page's cloud sits at step `t` or later (while playing,
 /// a step may be on screen for less time than one poll takes).
-async fn wait_for_step_at_least(tab: &Tab, t: u32) {
+pub(crate) async fn wait_for_step_at_least(tab: &Tab, t: u32) {
     let t = f64::from(t);
     tab.wait_until(&format!("the page to reach step {t}"), CLOUD_X, |x| {
         x.as_f64().is_some_and(|x| x >= t)

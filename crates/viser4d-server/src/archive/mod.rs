@@ -1,0 +1,305 @@
+//! `save_archive`: the recording as an archive (see
+//! `viser4d_proto::archive`), a folder or object-store prefix that any
+//! static host serves and the runtime plays block by block.
+//!
+//! Blocks are gathered one lock hold each, as an export gathers them, and
+//! handed to a few writer threads that pack, hash and store them (uploads
+//! to an object store go in parallel); a bounded queue between them keeps
+//! memory at a few blocks however long the recording. A block whose
+//! content-hashed file is already there with its size is not written
+//! again, so an interrupted or repeated save resumes. The manifest goes
+//! last: an archive is complete once it has one.
+
+mod page;
+mod target;
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+
+use bytes::Bytes;
+use viser4d_proto::archive::{
+    ARCHIVE_FORMAT, ARCHIVE_VERSION, ArchiveAudioTrack, ArchiveBlock, ArchiveManifest,
+    ArchiveRuntime, BLOCKS_DIR, INDEX_FILE, MANIFEST_FILE, content_name,
+};
+use viser4d_proto::timeline::{PROTOCOL_REVISION, ServerMessage, TimelineBlock};
+use viser4d_proto::AnyMessage;
+
+pub use target::ArchiveTarget;
+pub(crate) use target::Store;
+
+use crate::error::{Result, ServerError};
+use crate::server::Server;
+
+/// Threads that pack, hash and store blocks.
+const WRITERS: usize = 4;
+
+/// What [`Server::save_archive`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ArchiveSummary {
+    /// Blocks in the archive.
+    pub blocks: u32,
+    /// Of those, the ones already there (same content), not written again.
+    pub blocks_skipped: u32,
+    /// Bytes written (files skipped excluded).
+    pub bytes_written: u64,
+    /// Bytes of the whole archive.
+    pub archive_bytes: u64,
+}
+
+impl Server {
+    /// Writes steps `start..=end` (`end` defaults to the last step) as an
+    /// archive at `target`: a local folder, or an object-store URL with
+    /// the `object-store` feature (see [`ArchiveTarget`]). Open its
+    /// `index.html` from any static host to play it with no server.
+    /// Streams block by block, a few blocks in memory at once; blocks
+    /// already there with the same content are skipped, so running it
+    /// again after an interruption finishes the archive. The range rules
+    /// are [`Server::serialize`]'s.
+    pub fn save_archive(
+        &self,
+        target: impl Into<ArchiveTarget>,
+        start: u32,
+        end: Option<u32>,
+    ) -> Result<ArchiveSummary> {
+        self.save_archive_with_progress(target, start, end, |_, _| {})
+    }
+
+    /// [`Server::save_archive`], calling `progress(blocks_done,
+    /// blocks_total)` as blocks are stored.
+    pub fn save_archive_with_progress(
+        &self,
+        target: impl Into<ArchiveTarget>,
+        start: u32,
+        end: Option<u32>,
+        mut progress: impl FnMut(u32, u32),
+    ) -> Result<ArchiveSummary> {
+        let target = target.into();
+        let store = target.open()?;
+        let range = self.range_head(start, end)?;
+        let existing = store.list()?;
+        let mut configure = range.configure;
+        configure.standalone = false;
+        let audio_tracks = self.archive_audio_tracks();
+        let head = ArchiveHead {
+            scene: range
+                .scene
+                .into_iter()
+                .map(|m| (0.0, AnyMessage::Viser(m)))
+                .collect(),
+            timeline: vec![configure.into(), range.overrides.into()],
+            audio_tracks,
+        };
+        let blocks = range.first_block..=range.last_block;
+        let total = blocks.end() - blocks.start() + 1;
+        let starts = range.starts;
+        write_archive(
+            store.as_ref(),
+            &existing,
+            &self.shared.bundle,
+            head,
+            blocks.map(|index| self.range_block(index, &starts)),
+            total,
+            &mut progress,
+        )
+    }
+
+    fn archive_audio_tracks(&self) -> Vec<ArchiveAudioTrack> {
+        let state = self.shared.lock();
+        state.timeline.as_ref().map_or_else(Vec::new, |t| {
+            t.tracks
+                .values()
+                .map(|track| ArchiveAudioTrack {
+                    name: track.name().to_owned(),
+                    sample_rate: track.sample_rate(),
+                    channels: track.channels(),
+                })
+                .collect()
+        })
+    }
+}
+
+/// An archive's files besides its blocks.
+pub(crate) struct ArchiveHead {
+    /// The live scene, with when each message plays.
+    pub(crate) scene: Vec<(f64, AnyMessage)>,
+    /// `TimelineConfigure` (not standalone) and `TimelineOverrides`.
+    pub(crate) timeline: Vec<ServerMessage>,
+    pub(crate) audio_tracks: Vec<ArchiveAudioTrack>,
+}
+
+fn invalid(e: impl std::fmt::Display) -> ServerError {
+    ServerError::invalid("archive", e.to_string())
+}
+
+/// Writes an archive: blocks first (in parallel), then the files they
+/// need, the manifest last.
+pub(crate) fn write_archive(
+    store: &dyn Store,
+    existing: &HashMap<String, u64>,
+    bundle: &crate::bundle::Bundle,
+    mut head: ArchiveHead,
+    blocks: impl Iterator<Item = Result<TimelineBlock>>,
+    total: u32,
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<ArchiveSummary> {
+    if !matches!(head.timeline.first(), Some(ServerMessage::TimelineConfigure(_))) {
+        return Err(invalid("an archive's timeline starts with its configuration"));
+    }
+    let mut summary = ArchiveSummary {
+        blocks: 0,
+        blocks_skipped: 0,
+        bytes_written: 0,
+        archive_bytes: 0,
+    };
+    let mut entries = Vec::with_capacity(total as usize);
+    let (jobs, queue) = mpsc::sync_channel::<TimelineBlock>(WRITERS);
+    let queue = std::sync::Mutex::new(queue);
+    std::thread::scope(|scope| -> Result<()> {
+        let (done, results) = mpsc::channel::<Result<(ArchiveBlock, bool)>>();
+        for _ in 0..WRITERS {
+            let (queue, done) = (&queue, done.clone());
+            scope.spawn(move || {
+                loop {
+                    let job = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(block) = job else { return };
+                    if done.send(store_block(store, existing, block)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut handle = |result: Result<(ArchiveBlock, bool)>| -> Result<()> {
+            let (entry, skipped) = result?;
+            summary.blocks += 1;
+            summary.archive_bytes += entry.bytes;
+            if skipped {
+                summary.blocks_skipped += 1;
+            } else {
+                summary.bytes_written += entry.bytes;
+            }
+            entries.push(entry);
+            progress(summary.blocks, total);
+            Ok(())
+        };
+        let mut outcome = Ok(());
+        for block in blocks {
+            let sent = block.and_then(|b| jobs.send(b).map_err(|_| invalid("a writer stopped")));
+            if let Err(e) = sent {
+                outcome = Err(e);
+                break;
+            }
+            while let Ok(result) = results.try_recv() {
+                if let Err(e) = handle(result) {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+            if outcome.is_err() {
+                break;
+            }
+        }
+        drop(jobs);
+        // Every result is collected, also after an error: the writers
+        // finish what they took before the scope ends.
+        for result in results {
+            if outcome.is_ok() {
+                outcome = handle(result);
+            }
+        }
+        outcome
+    })?;
+    entries.sort_by_key(|e| e.index);
+    let Some(ServerMessage::TimelineConfigure(configure)) = head.timeline.first_mut() else {
+        return Err(invalid("an archive's timeline starts with its configuration"));
+    };
+    // The sizes the tab plans its reads with are those of the files, known
+    // now (the live ones may not be yet): the same recording then gives
+    // the same timeline file, byte for byte.
+    for entry in &entries {
+        let i = entry.index as usize;
+        if configure.block_bytes.len() <= i {
+            configure.block_bytes.resize(i + 1, None);
+        }
+        configure.block_bytes[i] = Some(entry.bytes);
+    }
+    let configure = configure.clone();
+    let mut put = |name: &str, bytes: Bytes| -> Result<()> {
+        summary.archive_bytes += bytes.len() as u64;
+        if existing.get(name) == Some(&(bytes.len() as u64)) {
+            return Ok(());
+        }
+        summary.bytes_written += bytes.len() as u64;
+        store.put(name, bytes)
+    };
+    let (script, wasm) = bundle.runtime_module().ok_or(ServerError::RuntimeMissing {
+        path: "viser4d/viser4d_runtime.js".into(),
+    })?;
+    let (script_name, _) = content_name("viser4d", "runtime", "js", &script);
+    let (wasm_name, _) = content_name("viser4d", "runtime", "wasm", &wasm);
+    put(&script_name, script)?;
+    put(&wasm_name, wasm)?;
+    let scene = viser4d_proto::encode_recording_at_level(0.0, &head.scene, 3).map_err(invalid)?;
+    let (scene_name, _) = content_name("", "scene", "viser", &scene);
+    put(&scene_name, scene.into())?;
+    let timeline = viser4d_proto::timeline::pack_messages(&head.timeline).map_err(invalid)?;
+    let (timeline_name, _) = content_name("", "timeline", "msgpack", &timeline);
+    put(&timeline_name, timeline)?;
+    let page = page::index_html(&bundle.client_page, &scene_name, &script_name, &wasm_name);
+    put(INDEX_FILE, page.into())?;
+    let manifest = ArchiveManifest {
+        format: ARCHIVE_FORMAT.into(),
+        version: ARCHIVE_VERSION,
+        protocol: PROTOCOL_REVISION,
+        writer: concat!("viser4d-server ", env!("CARGO_PKG_VERSION")).into(),
+        num_steps: configure.num_steps,
+        first_step: configure.first_step,
+        fps: configure.fps,
+        scene: scene_name,
+        timeline: timeline_name,
+        runtime: ArchiveRuntime {
+            script: script_name,
+            wasm: wasm_name,
+        },
+        blocks: entries,
+        audio_tracks: head.audio_tracks,
+    };
+    let json = manifest.to_json();
+    summary.archive_bytes += json.len() as u64;
+    summary.bytes_written += json.len() as u64;
+    // Always written, even when unchanged: it is what makes the archive.
+    store.put(MANIFEST_FILE, json.into())?;
+    Ok(summary)
+}
+
+/// Packs, hashes and stores one block unless it is there already; returns
+/// its entry and whether it was skipped.
+fn store_block(
+    store: &dyn Store,
+    existing: &HashMap<String, u64>,
+    block: TimelineBlock,
+) -> Result<(ArchiveBlock, bool)> {
+    let (index, revision) = (block.index, block.revision);
+    let value = ServerMessage::from(block).to_value().map_err(invalid)?;
+    let bytes = viser4d_proto::timeline::pack(&AnyMessage::Custom(value)).map_err(invalid)?;
+    let (file, sha256) = content_name(BLOCKS_DIR, "", "block", &bytes);
+    let size = bytes.len() as u64;
+    let skipped = existing.get(&file) == Some(&size);
+    if !skipped {
+        store.put(&file, bytes)?;
+    }
+    Ok((
+        ArchiveBlock {
+            index,
+            file,
+            bytes: size,
+            sha256,
+            revision,
+        },
+        skipped,
+    ))
+}

@@ -1,0 +1,151 @@
+//! Archives: written by `save_archive`, served by a plain static file
+//! server through a slow link, and played by the stock client with our
+//! runtime fetching blocks on demand: no viser4d process behind the page.
+
+use serde_json::json;
+use viser4d_proto::archive::{ArchiveManifest, MANIFEST_FILE};
+
+use crate::export::seek_and_read;
+use crate::playback::{recorded, wait_for_step, wait_for_step_at_least};
+use crate::static_host::StaticHost;
+use crate::support::runtime;
+use crate::throttle::{Link, Throttle};
+use crate::webdriver::{self, ChromeDriver};
+
+fn manifest(dir: &std::path::Path) -> ArchiveManifest {
+    let json = std::fs::read(dir.join(MANIFEST_FILE)).expect("the manifest");
+    ArchiveManifest::parse(&json).expect("a valid manifest")
+}
+
+#[test]
+fn saving_again_skips_what_is_there_and_finishes_what_is_not() {
+    let (server, _cloud) = recorded(80, 10.0);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut progress = Vec::new();
+    let first = server
+        .save_archive_with_progress(dir.path(), 0, None, |d, t| progress.push((d, t)))
+        .expect("an archive");
+    assert_eq!((first.blocks, first.blocks_skipped), (3, 0));
+    assert_eq!(progress, [(1, 3), (2, 3), (3, 3)]);
+    let m = manifest(dir.path());
+    assert_eq!((m.first_step, m.num_steps, m.blocks.len()), (0, 80, 3));
+    for file in m.files() {
+        assert!(dir.path().join(file).is_file(), "{file} is there");
+    }
+    assert!(dir.path().join("index.html").is_file());
+    // Interrupted after two blocks: the third is written again, no more.
+    std::fs::remove_file(dir.path().join(&m.blocks[2].file)).expect("removing a block");
+    let again = server.save_archive(dir.path(), 0, None).expect("again");
+    assert_eq!((again.blocks, again.blocks_skipped), (3, 2));
+    assert!(again.bytes_written < first.bytes_written);
+    assert_eq!(again.archive_bytes, first.archive_bytes);
+    assert_eq!(manifest(dir.path()), m, "the same recording, the same archive");
+    // A range: its blocks only, and its first step.
+    let part = tempfile::tempdir().expect("a temp dir");
+    server.save_archive(part.path(), 40, Some(50)).expect("a range");
+    let m = manifest(part.path());
+    assert_eq!((m.first_step, m.num_steps), (40, 51));
+    assert_eq!(m.blocks.iter().map(|b| b.index).collect::<Vec<_>>(), [1]);
+    let err = server.save_archive(part.path(), 70, Some(90)).expect_err("out of range");
+    assert!(err.to_string().contains("0..=79"), "{err}");
+    #[cfg(not(feature = "object-store"))]
+    {
+        let err = server.save_archive("s3://bucket/x", 0, None).expect_err("no feature");
+        assert!(err.to_string().contains("object-store"), "{err}");
+    }
+}
+
+#[test]
+fn an_archive_plays_from_a_static_host_over_a_slow_link_like_a_live_tab() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) = recorded(80, 10.0);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    server.save_archive(dir.path(), 0, None).expect("an archive");
+    let host = StaticHost::serve(dir.path());
+    let (proxy, pending) = Throttle::bind(Link::OFFICE);
+    pending.forward_to(host.port);
+    let url = format!("{}/", proxy.origin());
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let live = driver.session().await;
+        live.open(&server.url()).await;
+        let archive = driver.session().await;
+        archive.open(&url).await;
+        wait_for_step(&archive, 0).await;
+        // Only the block shown was fetched: the others wait for playback.
+        assert_eq!(host.requests_under("/blocks/"), 1, "{:?}", host.requests);
+        for step in [0, 40, 79] {
+            let expected = seek_and_read(&live, step).await;
+            assert_eq!(seek_and_read(&archive, step).await, expected, "step {step}");
+        }
+        assert_eq!(host.requests_under("/blocks/"), 3);
+        let shots = crate::browser::screenshot_dir();
+        std::fs::create_dir_all(&shots).expect("the screenshot dir");
+        let png = archive.client.screenshot().await.expect("a screenshot");
+        std::fs::write(shots.join("archive_static_host.png"), &png).expect("saving");
+        // It plays on by itself, blocks already cached.
+        archive
+            .eval(
+                "window.__viser4dRuntime.seek(60); window.__viser4dRuntime.play(); return true;",
+                vec![],
+            )
+            .await;
+        wait_for_step(&archive, 79).await;
+        println!(
+            "archive over a 100 Mbit/s, 20 ms link: {} bytes down for 3 blocks ({} bytes of files)",
+            proxy.down(),
+            host.bytes_sent.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        for tab in [live, archive] {
+            tab.close().await;
+        }
+    });
+}
+
+#[test]
+fn a_damaged_block_file_is_named_in_the_page_and_the_rest_plays() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) = recorded(80, 10.0);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    server.save_archive(dir.path(), 0, None).expect("an archive");
+    let m = manifest(dir.path());
+    // Block 1 (steps 32..64) loses its second half, as an interrupted
+    // upload would leave it.
+    let path = dir.path().join(&m.blocks[1].file);
+    let bytes = std::fs::read(&path).expect("the block");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("truncating");
+    let host = StaticHost::serve(dir.path());
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&format!("http://127.0.0.1:{}/", host.port)).await;
+        wait_for_step(&tab, 0).await;
+        tab.eval(
+            "window.__viser4dRuntime.seek(28); window.__viser4dRuntime.play(); return true;",
+            vec![],
+        )
+        .await;
+        // Past the damaged block, playing on.
+        wait_for_step_at_least(&tab, 64).await;
+        let alert = tab
+            .wait_until(
+                "the page to name the damaged block",
+                "const n = document.querySelector('[data-viser4d-alert]'); return n ? n.textContent : null;",
+                |t| t.is_string(),
+            )
+            .await;
+        let text = alert.as_str().unwrap_or_default();
+        assert!(
+            text.contains("block 1 ") && text.contains(&m.blocks[1].file) && text.contains("bytes"),
+            "{text}"
+        );
+        let shots = crate::browser::screenshot_dir();
+        let png = tab.client.screenshot().await.expect("a screenshot");
+        std::fs::write(shots.join("archive_damaged_block.png"), &png).expect("saving");
+        let broken = tab
+            .eval("return window.__viser4dRuntime.stats().brokenBlocks;", vec![])
+            .await;
+        assert_eq!(broken, json!(1));
+        tab.close().await;
+    });
+}
