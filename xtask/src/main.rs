@@ -36,6 +36,7 @@ mod msrv;
 mod package;
 mod process;
 mod progress;
+mod s3;
 mod test;
 mod wasm;
 mod webdriver;

@@ -2,7 +2,8 @@
 //! test, cheapest first, stopping at the first failure. `.ci/run` calls it.
 //!
 //! Tests get `VISER4D_CLIENT_DIR` (the extracted viser client and
-//! `_messages.py`); the bundle reaches them embedded, through the assets
+//! `_messages.py`) and `VISER4D_TEST_MOTO` (an S3-compatible server to
+//! start); the bundle reaches them embedded, through the assets
 //! crate, as it reaches users. `--long` also sets
 //! `VISER4D_PROPTEST_CASES=20000`.
 
@@ -10,7 +11,7 @@ use std::{ffi::OsString, process::Command, time::Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{dist, fuzz, msrv, package, process, progress, wasm, workspace::Workspace};
+use crate::{dist, fuzz, msrv, package, process, progress, s3, wasm, workspace::Workspace};
 
 /// Crates that must keep compiling for the browser.
 const WASM_CRATES: [&str; 5] = [
@@ -41,6 +42,11 @@ pub fn run(workspace: &Workspace, options: Options) -> Result<()> {
     stages.run("dist (viser client + wasm runtime bundle)", || {
         let bundle = dist::run(workspace)?;
         test_env.push(("VISER4D_CLIENT_DIR", bundle.client.dir.into_os_string()));
+        Ok(())
+    })?;
+    stages.run("S3-compatible test server (moto)", || {
+        let moto = s3::ensure(workspace)?;
+        test_env.push((s3::MOTO_ENV, moto.into_os_string()));
         Ok(())
     })?;
     if options.long {

@@ -4,7 +4,11 @@
 //! viser4d serve FILE [--port N] [--open]   serve FILE with the viser client
 //! viser4d info FILE                        what is inside
 //! viser4d html FILE -o OUT.html [--dark]   one self-contained HTML page
+//! viser4d archive SOURCE -o TARGET         an archive for static hosts
 //! ```
+//!
+//! SOURCE of `archive` is a `.viser` file or an archive (a folder, or an
+//! `s3://`, `gs://`, `az://` URL); TARGET a folder or such a URL.
 //!
 //! Recordings written by Python viser 1.1.1 work too. A bad file or
 //! argument is reported in one line on stderr, exit status 1.
@@ -20,7 +24,10 @@ mod summary;
 const USAGE: &str = "usage:
   viser4d serve FILE [--port N] [--open]   serve a .viser recording with the viser client
   viser4d info FILE                        print what a recording holds
-  viser4d html FILE -o OUT.html [--dark]   write it as one self-contained HTML page";
+  viser4d html FILE -o OUT.html [--dark]   write it as one self-contained HTML page
+  viser4d archive SOURCE -o TARGET         write a .viser recording (or copy an archive) as an
+                                           archive any static host plays: TARGET is a folder
+                                           or s3://bucket/prefix, gs://..., az://...";
 
 fn main() {
     tracing_subscriber::fmt()
@@ -43,6 +50,7 @@ fn run(args: &[String]) -> Result<()> {
         "serve" => serve(rest),
         "info" => info(rest),
         "html" => html(rest),
+        "archive" => archive(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -146,6 +154,57 @@ fn html(args: &[String]) -> Result<()> {
     let page = viser4d_server::recording_to_html(&bytes, dark, None)?;
     write_atomically(&out, page.as_bytes())?;
     println!("wrote {}", out.display());
+    Ok(())
+}
+
+fn archive(args: &[String]) -> Result<()> {
+    let Some((source, flags)) = args.split_first().filter(|(s, _)| !s.starts_with('-')) else {
+        bail!("archive needs a SOURCE (a .viser file or an archive)\n{USAGE}");
+    };
+    let mut out: Option<String> = None;
+    let mut flags = flags.iter();
+    while let Some(flag) = flags.next() {
+        match flag.as_str() {
+            "-o" | "--output" => out = Some(flags.next().context("-o needs a TARGET")?.clone()),
+            other => bail!("unknown option {other:?} for archive\n{USAGE}"),
+        }
+    }
+    let out = out.context("archive needs -o TARGET (a folder or an object-store URL)")?;
+    let target = viser4d_server::ArchiveTarget::parse(&out);
+    let source_target = viser4d_server::ArchiveTarget::parse(source);
+    let is_file = match &source_target {
+        viser4d_server::ArchiveTarget::Folder(p) if !p.exists() => {
+            bail!("{source}: no such file or folder (SOURCE is a .viser file or an archive)")
+        }
+        viser4d_server::ArchiveTarget::Folder(p) => p.is_file(),
+        viser4d_server::ArchiveTarget::Url(_) => false,
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: u32, total: u32| {
+        bar.set_length(u64::from(total));
+        bar.set_position(u64::from(done));
+    };
+    let summary = if is_file {
+        let path = PathBuf::from(source);
+        let bytes = read(&path)?;
+        bar.set_message("blocks");
+        viser4d_server::recording_to_archive(&bytes, target.clone(), progress)
+            .with_context(|| format!("cannot archive {}", path.display()))?
+    } else {
+        bar.set_message("files");
+        viser4d_server::copy_archive(source_target, target.clone(), progress)
+            .with_context(|| format!("cannot copy the archive {source}"))?
+    };
+    bar.finish_and_clear();
+    println!(
+        "wrote {target}: {} blocks ({} already there), {} bytes written of {}",
+        summary.blocks, summary.blocks_skipped, summary.bytes_written, summary.archive_bytes
+    );
+    println!("open {target}/index.html from any static host to play it");
     Ok(())
 }
 

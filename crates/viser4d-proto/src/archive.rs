@@ -125,7 +125,9 @@ pub enum ArchiveError {
     #[error("the archive manifest is not valid: {0}")]
     Malformed(String),
     /// JSON, but not ours.
-    #[error("this is not a viser4d archive manifest (its format is {found:?}, not {ARCHIVE_FORMAT:?})")]
+    #[error(
+        "this is not a viser4d archive manifest (its format is {found:?}, not {ARCHIVE_FORMAT:?})"
+    )]
     NotAnArchive {
         /// The `format` found, if any.
         found: Option<String>,
@@ -390,8 +392,8 @@ mod tests {
         let e = ArchiveManifest::parse(newer.to_string().as_bytes()).expect_err("v2");
         assert!(matches!(e, ArchiveError::UnknownVersion { found: 2, .. }));
         assert!(e.to_string().contains("9.0.0"), "{e}");
-        let mut added = serde_json::from_slice::<serde_json::Value>(&manifest().to_json())
-            .expect("json");
+        let mut added =
+            serde_json::from_slice::<serde_json::Value>(&manifest().to_json()).expect("json");
         added["a_field_from_later"] = 1.into();
         ArchiveManifest::parse(added.to_string().as_bytes()).expect("unknown fields are ignored");
         let e = ArchiveManifest::parse(b"{\"format\":\"other\"}").expect_err("not ours");
@@ -405,7 +407,10 @@ mod tests {
         }
         let mut m = manifest();
         m.blocks.push(m.blocks[0].clone());
-        assert!(ArchiveManifest::parse(&m.to_json()).is_err(), "duplicate block");
+        assert!(
+            ArchiveManifest::parse(&m.to_json()).is_err(),
+            "duplicate block"
+        );
         let mut m = manifest();
         m.first_step = 10;
         assert!(ArchiveManifest::parse(&m.to_json()).is_err(), "empty range");

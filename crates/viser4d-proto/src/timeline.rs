@@ -703,7 +703,9 @@ mod tests {
         ];
         let packed = pack_messages(&messages)?;
         assert_eq!(unpack_messages(&packed)?, messages);
-        let one = pack(&AnyMessage::Custom(ServerMessage::from(block.clone()).to_value()?))?;
+        let one = pack(&AnyMessage::Custom(
+            ServerMessage::from(block.clone()).to_value()?,
+        ))?;
         assert_eq!(
             ServerMessage::from_value(unpack(&one)?)?,
             Some(ServerMessage::TimelineBlock(block))

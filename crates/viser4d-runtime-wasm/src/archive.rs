@@ -57,11 +57,11 @@ fn resolve(base: &str, file: &str) -> Result<String, String> {
 pub fn open(url: String, done: impl FnOnce(Result<Vec<ServerMessage>, String>) + 'static) {
     let base = url.clone();
     crate::recording::fetch(&url, move |bytes| {
-        let manifest = match bytes.and_then(|b| ArchiveManifest::parse(&b).map_err(|e| e.to_string()))
-        {
-            Ok(m) => m,
-            Err(e) => return done(Err(e)),
-        };
+        let manifest =
+            match bytes.and_then(|b| ArchiveManifest::parse(&b).map_err(|e| e.to_string())) {
+                Ok(m) => m,
+                Err(e) => return done(Err(e)),
+            };
         if manifest.protocol != viser4d_proto::timeline::PROTOCOL_REVISION {
             return done(Err(format!(
                 "the archive's blocks are for timeline protocol {}, this runtime reads {}",
@@ -167,7 +167,8 @@ fn decode_block(
     bytes: &[u8],
 ) -> Result<ServerMessage, String> {
     entry.verify(bytes).map_err(|e| e.to_string())?;
-    let value = viser4d_proto::timeline::unpack(bytes).map_err(|e| format!("{}: {e}", entry.file))?;
+    let value =
+        viser4d_proto::timeline::unpack(bytes).map_err(|e| format!("{}: {e}", entry.file))?;
     match ServerMessage::from_value(value) {
         Ok(Some(ServerMessage::TimelineBlock(b))) if b.index == index => {
             Ok(ServerMessage::TimelineBlock(b))

@@ -876,7 +876,10 @@ impl Controller {
     /// missing): its steps are skipped from now on, and the rest plays.
     pub fn block_failed(&mut self, index: u32, sink: &mut dyn Sink) {
         self.in_flight.remove(&index);
-        if self.state_requested.is_some_and(|s| self.layout.block_of(s) == Some(index)) {
+        if self
+            .state_requested
+            .is_some_and(|s| self.layout.block_of(s) == Some(index))
+        {
             self.state_requested = None;
         }
         self.broken.insert(index);

@@ -44,7 +44,7 @@ mod shared;
 mod timeline;
 mod validate;
 
-pub use archive::{ArchiveSummary, ArchiveTarget};
+pub use archive::{ArchiveSummary, ArchiveTarget, copy_archive, recording_to_archive};
 pub use client::{CameraState, ClientHandle};
 pub use error::{Result, ServerError};
 pub use server::{

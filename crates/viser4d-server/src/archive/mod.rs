@@ -17,12 +17,12 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 
 use bytes::Bytes;
+use viser4d_proto::AnyMessage;
 use viser4d_proto::archive::{
     ARCHIVE_FORMAT, ARCHIVE_VERSION, ArchiveAudioTrack, ArchiveBlock, ArchiveManifest,
     ArchiveRuntime, BLOCKS_DIR, INDEX_FILE, MANIFEST_FILE, content_name,
 };
 use viser4d_proto::timeline::{PROTOCOL_REVISION, ServerMessage, TimelineBlock};
-use viser4d_proto::AnyMessage;
 
 pub use target::ArchiveTarget;
 pub(crate) use target::Store;
@@ -143,8 +143,13 @@ pub(crate) fn write_archive(
     total: u32,
     progress: &mut dyn FnMut(u32, u32),
 ) -> Result<ArchiveSummary> {
-    if !matches!(head.timeline.first(), Some(ServerMessage::TimelineConfigure(_))) {
-        return Err(invalid("an archive's timeline starts with its configuration"));
+    if !matches!(
+        head.timeline.first(),
+        Some(ServerMessage::TimelineConfigure(_))
+    ) {
+        return Err(invalid(
+            "an archive's timeline starts with its configuration",
+        ));
     }
     let mut summary = ArchiveSummary {
         blocks: 0,
@@ -215,7 +220,9 @@ pub(crate) fn write_archive(
     })?;
     entries.sort_by_key(|e| e.index);
     let Some(ServerMessage::TimelineConfigure(configure)) = head.timeline.first_mut() else {
-        return Err(invalid("an archive's timeline starts with its configuration"));
+        return Err(invalid(
+            "an archive's timeline starts with its configuration",
+        ));
     };
     // The sizes the tab plans its reads with are those of the files, known
     // now (the live ones may not be yet): the same recording then gives
@@ -302,4 +309,185 @@ fn store_block(
         },
         skipped,
     ))
+}
+
+/// A `.viser` recording written by viser4d (its `serialize`, or `viser4d
+/// html`'s input) as an archive at `target`, with the runtime of this
+/// build, calling `progress(blocks_done, blocks_total)`. The file is read
+/// whole first (its format is one compressed stream); the blocks then
+/// stream to the writers. A recording without a viser4d timeline (Python
+/// viser's) is refused: an archive is a timeline's blocks.
+pub fn recording_to_archive(
+    recording: &[u8],
+    target: impl Into<ArchiveTarget>,
+    mut progress: impl FnMut(u32, u32),
+) -> Result<ArchiveSummary> {
+    let target = target.into();
+    let store = target.open()?;
+    let decoded = viser4d_proto::decode_recording(recording)
+        .map_err(|e| archive_error_for(&target, format!("not a valid .viser recording: {e}")))?;
+    let mut scene = Vec::new();
+    let mut timeline = Vec::new();
+    let mut blocks = Vec::new();
+    for (t, message) in decoded.messages {
+        match ServerMessage::from_any(&message) {
+            Some(ServerMessage::TimelineBlock(b)) => blocks.push(b),
+            Some(ServerMessage::TimelineConfigure(mut c)) => {
+                // Exports hold every block; an archive's tab fetches them
+                // within a cache budget, the live server's default.
+                c.standalone = false;
+                c.cache_bytes = crate::server::DEFAULT_CLIENT_CACHE_BYTES;
+                timeline.insert(0, c.into());
+            }
+            Some(other) => timeline.push(other),
+            None if is_runtime_script(&message) => {}
+            None => scene.push((t, message)),
+        }
+    }
+    if !matches!(timeline.first(), Some(ServerMessage::TimelineConfigure(_))) {
+        return Err(archive_error_for(
+            &target,
+            "this recording has no viser4d timeline (a Python viser recording?): `viser4d html` makes a page of it",
+        ));
+    }
+    blocks.sort_by_key(|b| b.index);
+    blocks.dedup_by_key(|b| b.index);
+    let total = u32::try_from(blocks.len()).map_err(invalid)?;
+    let existing = store.list()?;
+    let bundle = crate::bundle::Bundle::resolve(None, false)?;
+    let head = ArchiveHead {
+        scene,
+        timeline,
+        audio_tracks: Vec::new(),
+    };
+    write_archive(
+        store.as_ref(),
+        &existing,
+        &bundle,
+        head,
+        blocks.into_iter().map(Ok),
+        total,
+        &mut progress,
+    )
+}
+
+/// The runtime a viser4d export carries (an archive's page loads its own).
+fn is_runtime_script(message: &AnyMessage) -> bool {
+    matches!(
+        message,
+        AnyMessage::Viser(viser4d_proto::Message::RunJavascriptMessage(m))
+            if m.source.contains("__viser4dRuntime")
+    )
+}
+
+fn archive_error_for(target: &ArchiveTarget, reason: impl std::fmt::Display) -> ServerError {
+    ServerError::Archive {
+        target: target.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Copies the archive at `from` to `to` (a folder to a bucket, a bucket to
+/// a folder, …), checking every block against the manifest on the way;
+/// files already at `to` with their size are skipped, the manifest goes
+/// last. Calls `progress(files_done, files_total)`.
+pub fn copy_archive(
+    from: impl Into<ArchiveTarget>,
+    to: impl Into<ArchiveTarget>,
+    mut progress: impl FnMut(u32, u32),
+) -> Result<ArchiveSummary> {
+    let (from, to) = (from.into(), to.into());
+    let source = from.open()?;
+    let json = source.get(MANIFEST_FILE).map_err(|e| {
+        archive_error_for(
+            &from,
+            format!("not an archive (no readable {MANIFEST_FILE}): {e}"),
+        )
+    })?;
+    let manifest = ArchiveManifest::parse(&json).map_err(|e| archive_error_for(&from, e))?;
+    let sink = to.open()?;
+    let existing = sink.list()?;
+    let files: Vec<&str> = manifest.files().chain([INDEX_FILE]).collect();
+    let total = u32::try_from(files.len()).map_err(invalid)?;
+    let mut summary = ArchiveSummary {
+        blocks: manifest.blocks.len() as u32,
+        blocks_skipped: 0,
+        bytes_written: 0,
+        archive_bytes: 0,
+    };
+    let blocks: HashMap<&str, &ArchiveBlock> = manifest
+        .blocks
+        .iter()
+        .map(|b| (b.file.as_str(), b))
+        .collect();
+    let done = std::sync::atomic::AtomicU32::new(0);
+    let written = std::sync::atomic::AtomicU64::new(0);
+    let skipped = std::sync::atomic::AtomicU32::new(0);
+    let all = std::sync::atomic::AtomicU64::new(0);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tick, ticks) = mpsc::channel::<()>();
+    let copy_one = |file: &str| -> Result<()> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let block = blocks.get(file).copied();
+        if let (Some(block), Some(there)) = (block, existing.get(file))
+            && block.bytes == *there
+        {
+            // Its name is its hash: the same size there is the same file.
+            skipped.fetch_add(1, Relaxed);
+            all.fetch_add(block.bytes, Relaxed);
+            return Ok(());
+        }
+        let bytes = source.get(file)?;
+        if let Some(block) = block {
+            block
+                .verify(&bytes)
+                .map_err(|e| archive_error_for(&from, e))?;
+        }
+        all.fetch_add(bytes.len() as u64, Relaxed);
+        // The page is the one file not named by its content.
+        if file != INDEX_FILE && existing.get(file) == Some(&(bytes.len() as u64)) {
+            return Ok(());
+        }
+        written.fetch_add(bytes.len() as u64, Relaxed);
+        sink.put(file, bytes)
+    };
+    let outcome = std::thread::scope(|scope| -> Result<()> {
+        let workers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                let tick = tick.clone();
+                let (files, next, done, copy_one) = (&files, &next, &done, &copy_one);
+                scope.spawn(move || -> Result<()> {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    loop {
+                        let i = next.fetch_add(1, Relaxed);
+                        let Some(file) = files.get(i) else {
+                            return Ok(());
+                        };
+                        copy_one(file)?;
+                        done.fetch_add(1, Relaxed);
+                        let _ = tick.send(());
+                    }
+                })
+            })
+            .collect();
+        drop(tick);
+        for () in ticks {
+            progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
+        }
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(invalid("a copy thread panicked")))
+            })
+            .collect()
+    });
+    outcome?;
+    let json = manifest.to_json();
+    sink.put(MANIFEST_FILE, json.clone().into())?;
+    use std::sync::atomic::Ordering::Relaxed;
+    summary.blocks_skipped = skipped.load(Relaxed);
+    summary.bytes_written = written.load(Relaxed) + json.len() as u64;
+    summary.archive_bytes = all.load(Relaxed) + json.len() as u64;
+    Ok(summary)
 }

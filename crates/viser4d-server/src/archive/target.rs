@@ -320,7 +320,9 @@ mod tests {
     #[test]
     fn a_folder_store_writes_whole_files_and_lists_them() {
         let dir = tempfile::tempdir().expect("a temp dir");
-        let store = ArchiveTarget::Folder(dir.path().join("a")).open().expect("open");
+        let store = ArchiveTarget::Folder(dir.path().join("a"))
+            .open()
+            .expect("open");
         assert!(store.list().expect("empty").is_empty());
         store.put("x.json", Bytes::from_static(b"{}")).expect("put");
         store

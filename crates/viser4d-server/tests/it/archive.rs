@@ -39,18 +39,28 @@ fn saving_again_skips_what_is_there_and_finishes_what_is_not() {
     assert_eq!((again.blocks, again.blocks_skipped), (3, 2));
     assert!(again.bytes_written < first.bytes_written);
     assert_eq!(again.archive_bytes, first.archive_bytes);
-    assert_eq!(manifest(dir.path()), m, "the same recording, the same archive");
+    assert_eq!(
+        manifest(dir.path()),
+        m,
+        "the same recording, the same archive"
+    );
     // A range: its blocks only, and its first step.
     let part = tempfile::tempdir().expect("a temp dir");
-    server.save_archive(part.path(), 40, Some(50)).expect("a range");
+    server
+        .save_archive(part.path(), 40, Some(50))
+        .expect("a range");
     let m = manifest(part.path());
     assert_eq!((m.first_step, m.num_steps), (40, 51));
     assert_eq!(m.blocks.iter().map(|b| b.index).collect::<Vec<_>>(), [1]);
-    let err = server.save_archive(part.path(), 70, Some(90)).expect_err("out of range");
+    let err = server
+        .save_archive(part.path(), 70, Some(90))
+        .expect_err("out of range");
     assert!(err.to_string().contains("0..=79"), "{err}");
     #[cfg(not(feature = "object-store"))]
     {
-        let err = server.save_archive("s3://bucket/x", 0, None).expect_err("no feature");
+        let err = server
+            .save_archive("s3://bucket/x", 0, None)
+            .expect_err("no feature");
         assert!(err.to_string().contains("object-store"), "{err}");
     }
 }
@@ -60,7 +70,9 @@ fn an_archive_plays_from_a_static_host_over_a_slow_link_like_a_live_tab() {
     let _one_at_a_time = webdriver::exclusive();
     let (server, _cloud) = recorded(80, 10.0);
     let dir = tempfile::tempdir().expect("a temp dir");
-    server.save_archive(dir.path(), 0, None).expect("an archive");
+    server
+        .save_archive(dir.path(), 0, None)
+        .expect("an archive");
     let host = StaticHost::serve(dir.path());
     let (proxy, pending) = Throttle::bind(Link::OFFICE);
     pending.forward_to(host.port);
@@ -107,7 +119,9 @@ fn a_damaged_block_file_is_named_in_the_page_and_the_rest_plays() {
     let _one_at_a_time = webdriver::exclusive();
     let (server, _cloud) = recorded(80, 10.0);
     let dir = tempfile::tempdir().expect("a temp dir");
-    server.save_archive(dir.path(), 0, None).expect("an archive");
+    server
+        .save_archive(dir.path(), 0, None)
+        .expect("an archive");
     let m = manifest(dir.path());
     // Block 1 (steps 32..64) loses its second half, as an interrupted
     // upload would leave it.
