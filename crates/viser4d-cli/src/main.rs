@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! viser4d serve FILE [--port N] [--open]   serve FILE with the viser client
+//! viser4d serve ARCHIVE [--port N] [--open] serve an archive (folder or URL) live
 //! viser4d info FILE                        what is inside
 //! viser4d html FILE -o OUT.html [--dark]   one self-contained HTML page
 //! viser4d archive SOURCE -o TARGET         an archive for static hosts
@@ -23,6 +24,9 @@ mod summary;
 
 const USAGE: &str = "usage:
   viser4d serve FILE [--port N] [--open]   serve a .viser recording with the viser client
+  viser4d serve ARCHIVE [--port N] [--open]
+                                           serve an archive (a folder, s3://, gs://, az://) as a
+                                           live timeline: every tab plays it on its own
   viser4d info FILE                        print what a recording holds
   viser4d html FILE -o OUT.html [--dark]   write it as one self-contained HTML page
   viser4d archive SOURCE -o TARGET         write a .viser recording (or copy an archive) as an
@@ -98,15 +102,43 @@ fn serve(args: &[String]) -> Result<()> {
             other => bail!("unknown option {other:?} for serve\n{USAGE}"),
         }
     }
-    let bytes = read(&path)?;
-    decode(&path, &bytes)?;
-    let server = Server::builder()
-        .port(port)
-        .inject_runtime(false)
-        .recording(bytes)
-        .start()?;
-    let url = server.recording_url();
-    println!("serving {} at {url}", path.display());
+    let source = path.to_string_lossy().into_owned();
+    let archive = match viser4d_server::ArchiveTarget::parse(&source) {
+        viser4d_server::ArchiveTarget::Folder(dir) if dir.is_dir() => Some(dir.into()),
+        viser4d_server::ArchiveTarget::Folder(_) => None,
+        url => Some(url),
+    };
+    let (server, url) = match archive {
+        Some(target) => {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("loading blocks [{bar:30}] {pos}/{len}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let server = Server::builder()
+                .port(port)
+                .open_archive_with_progress(target, |done, total| {
+                    bar.set_length(u64::from(total));
+                    bar.set_position(u64::from(done));
+                })
+                .with_context(|| format!("cannot open the archive {source}"))?;
+            bar.finish_and_clear();
+            let url = server.url();
+            (server, url)
+        }
+        None => {
+            let bytes = read(&path)?;
+            decode(&path, &bytes)?;
+            let server = Server::builder()
+                .port(port)
+                .inject_runtime(false)
+                .recording(bytes)
+                .start()?;
+            let url = server.recording_url();
+            (server, url)
+        }
+    };
+    println!("serving {source} at {url}");
     if open {
         let opener = if cfg!(target_os = "macos") {
             "open"

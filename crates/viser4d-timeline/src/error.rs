@@ -141,6 +141,14 @@ pub enum SeekError {
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A block given to load does not decode.
+    #[error("cannot load step {step} of the block: {reason}")]
+    Load {
+        /// The step.
+        step: u32,
+        /// Why.
+        reason: String,
+    },
     /// The step is past the end of the timeline.
     #[error("step {step} is out of range: the timeline has {num_steps} steps")]
     StepOutOfRange {

@@ -549,6 +549,42 @@ impl<P: Payload> Store<P> {
         })
     }
 
+    /// Records the steps of `block` (one this store's format encoded,
+    /// perhaps by another store) into the same steps here, each step's ops
+    /// in their normal order: removals, then puts. With `from_checkpoint`
+    /// the block's checkpoint is recorded into its first step too, for the
+    /// first block of a timeline loaded from its middle. Steps past this
+    /// store's end are left out. Loading blocks in order into an empty
+    /// store gives the timeline they came from.
+    pub fn load_block(
+        &mut self,
+        block: &Block<P>,
+        from_checkpoint: bool,
+    ) -> Result<(), StoreError> {
+        let steps = block.first_step()..block.steps().end.min(self.num_steps());
+        for step in steps {
+            let delta = block.delta(step).map_err(|e| StoreError::Load {
+                step,
+                reason: e.to_string(),
+            })?;
+            let checkpoint = (from_checkpoint && step == block.first_step())
+                .then(|| block.checkpoint().scene().iter())
+                .into_iter()
+                .flatten()
+                .map(|(key, entry)| Op::Put(key.to_key(), entry.value.clone()));
+            let removed = delta.removed().iter().cloned().map(Op::RemoveNode);
+            let puts = delta
+                .puts()
+                .iter()
+                .map(|(key, entry)| Op::Put(key.to_key(), entry.value.clone()));
+            self.record_all(step, checkpoint.chain(removed).chain(puts))?;
+            for event in delta.audio() {
+                self.record_audio(step, event.clone())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Records `Put(key, value)` into `step`.
     pub fn put(&mut self, step: u32, key: Key, value: P) -> Result<(), StoreError> {
         self.record(step, Op::Put(key, value))

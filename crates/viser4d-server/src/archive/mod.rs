@@ -10,6 +10,7 @@
 //! again, so an interrupted or repeated save resumes. The manifest goes
 //! last: an archive is complete once it has one.
 
+mod open;
 mod page;
 mod target;
 

@@ -337,6 +337,83 @@ impl Timeline {
         Ok(())
     }
 
+    /// Records one block of an archive being opened (see `crate::archive`):
+    /// its steps into the store (the checkpoint too, for the first block
+    /// loaded) and its audio into the tracks. Blocks come in order.
+    pub(crate) fn load_archived_block(
+        &mut self,
+        message: TimelineBlock,
+        first: bool,
+    ) -> Result<()> {
+        let index = message.index;
+        let block = Block::<Bytes>::decode_shared(message.data.into_bytes()).map_err(|e| {
+            ServerError::invalid("archive", format!("block {index} does not decode: {e}"))
+        })?;
+        self.store.load_block(&block, first)?;
+        for slice in message.audio {
+            let samples = slice.samples.to_f32_vec().ok_or_else(|| {
+                ServerError::invalid("archive", format!("block {index}: audio that is not f32"))
+            })?;
+            let channels = usize::from(slice.channels.max(1));
+            let track = match self.tracks.entry(slice.name.clone()) {
+                std::collections::btree_map::Entry::Occupied(t) => t.into_mut(),
+                std::collections::btree_map::Entry::Vacant(slot) => slot.insert(
+                    viser4d_audio::Track::new(
+                        &slice.name,
+                        &[],
+                        slice.sample_rate,
+                        slice.channels,
+                        slice.start_step,
+                    )
+                    .map_err(|e| ServerError::invalid("archive", e.to_string()))?,
+                ),
+            };
+            // Slices of consecutive blocks meet; a range archive's first
+            // one may start late (silence before it), and frames already
+            // held are not appended twice.
+            let start = usize::try_from(slice.start_frame).unwrap_or(usize::MAX);
+            let held = track.frames();
+            let audio_error =
+                |e: viser4d_audio::AudioError| ServerError::invalid("archive", e.to_string());
+            if start > held {
+                let gap = (start - held).min(1 << 28);
+                track
+                    .append(&vec![0.0; gap * channels])
+                    .map_err(audio_error)?;
+            }
+            let skip = held.saturating_sub(start) * channels;
+            if skip < samples.len() {
+                track.append(&samples[skip..]).map_err(audio_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After an archive's last block: the global types it uses, its
+    /// overrides, and the steps before its first block dropped (an archive
+    /// of a range holds none of them).
+    pub(crate) fn finish_loading(
+        &mut self,
+        globals: impl IntoIterator<Item = String>,
+        overrides: TimelineOverrides,
+        first_step: u32,
+    ) -> Result<()> {
+        self.globals.extend(globals);
+        let decoded = viser4d_timeline::Overrides::<Bytes>::decode(overrides.data.bytes())
+            .map_err(|e| {
+                ServerError::invalid("archive", format!("the overrides do not decode: {e}"))
+            })?;
+        *self.store.overrides_mut() = decoded;
+        if first_step > 0 {
+            self.store.retire_before(first_step)?;
+        }
+        let end = self.store.num_steps();
+        self.audio_changed(0..end);
+        self.report_spill_error();
+        self.dirty.notify_one();
+        Ok(())
+    }
+
     /// Hands the encoder task the encodings that bring the store back
     /// under its memory budget (the store asks for them instead of
     /// compressing under the lock); a tab asking for one of those blocks

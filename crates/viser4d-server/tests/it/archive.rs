@@ -163,3 +163,133 @@ fn a_damaged_block_file_is_named_in_the_page_and_the_rest_plays() {
         tab.close().await;
     });
 }
+
+/// Every step's folded scene in an export, as (key, packed message) lists.
+fn exported_states(server: &viser4d_server::Server) -> Vec<Vec<(String, Vec<u8>)>> {
+    use viser4d_proto::timeline::ServerMessage;
+    let bytes = server.serialize(0, None).expect("an export");
+    let recording = viser4d_proto::decode_recording(&bytes).expect("it decodes");
+    let mut out = Vec::new();
+    for (_, m) in &recording.messages {
+        if let Some(ServerMessage::TimelineBlock(b)) = ServerMessage::from_any(m) {
+            let block = viser4d_timeline::Block::<bytes::Bytes>::decode_shared(b.data.into_bytes())
+                .expect("a block");
+            for step in block.steps().start..block.steps().end.min(server.num_steps().unwrap_or(0))
+            {
+                let state = block.state_at(step).expect("a state");
+                out.push(
+                    state
+                        .scene()
+                        .iter()
+                        .map(|(k, e)| (k.to_string(), e.value.to_vec()))
+                        .collect(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Every block's audio in an export: (block, track, first frame, samples).
+fn exported_audio(server: &viser4d_server::Server) -> Vec<(u32, String, u64, Vec<u8>)> {
+    use viser4d_proto::timeline::ServerMessage;
+    let bytes = server.serialize(0, None).expect("an export");
+    let recording = viser4d_proto::decode_recording(&bytes).expect("it decodes");
+    let mut out = Vec::new();
+    for (_, m) in &recording.messages {
+        if let Some(ServerMessage::TimelineBlock(b)) = ServerMessage::from_any(m) {
+            for a in b.audio {
+                out.push((b.index, a.name, a.start_frame, a.samples.bytes().to_vec()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn an_opened_archive_is_the_recording_again_and_records_on() {
+    let (server, _cloud) = recorded(80, 10.0);
+    server
+        .scene()
+        .add_frame(
+            "/live/frame",
+            viser4d_server::scene::FrameOptions::default(),
+        )
+        .expect("a live node");
+    let track = {
+        let _t = server.at(0).expect("step 0");
+        server
+            .audio()
+            .add_track("/tone", &vec![0.25; 16_000], 16_000, 1)
+            .expect("a track")
+    };
+    track.append(&vec![0.5; 160_000]).expect("appending");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    server
+        .save_archive(dir.path(), 0, None)
+        .expect("an archive");
+    let mut progress = Vec::new();
+    let opened = viser4d_server::Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .open_archive_with_progress(dir.path(), |d, t| progress.push((d, t)))
+        .expect("the archive opens");
+    assert_eq!(progress, [(1, 3), (2, 3), (3, 3)]);
+    assert_eq!(opened.num_steps(), Some(80));
+    assert_eq!(exported_states(&opened), exported_states(&server));
+    // Saved again, the blocks are the same files: nothing was lost or changed.
+    let again = tempfile::tempdir().expect("a temp dir");
+    opened
+        .save_archive(again.path(), 0, None)
+        .expect("saved again");
+    let (a, b) = (manifest(dir.path()), manifest(again.path()));
+    assert_eq!(a.audio_tracks, b.audio_tracks);
+    assert_eq!(a.audio_tracks.len(), 1);
+    assert_eq!(a.blocks.len(), b.blocks.len());
+    assert_eq!(exported_audio(&opened), exported_audio(&server));
+    assert!(!exported_audio(&server).is_empty());
+    let scene = viser4d_proto::decode_recording(
+        &std::fs::read(again.path().join(&b.scene)).expect("the scene"),
+    )
+    .expect("decodes");
+    assert!(
+        crate::support::created_nodes(
+            &scene
+                .messages
+                .iter()
+                .map(|(_, m)| m.clone())
+                .collect::<Vec<_>>()
+        )
+        .contains(&"/live/frame".to_owned()),
+        "the live scene came back"
+    );
+    // It records on: a new step, and an edit of an old one.
+    {
+        let _t = opened.at(80).expect("a step past the end");
+        opened
+            .scene()
+            .add_frame("/new", viser4d_server::scene::FrameOptions::default())
+            .expect("recording");
+    }
+    assert_eq!(opened.num_steps(), Some(81));
+    let states = exported_states(&opened);
+    assert!(states[80].iter().any(|(k, _)| k.contains("/new")));
+    assert_eq!(&states[..80], &exported_states(&server)[..]);
+    // A range archive opens at its first block.
+    let part = tempfile::tempdir().expect("a temp dir");
+    server
+        .save_archive(part.path(), 40, Some(70))
+        .expect("a range");
+    let ranged = viser4d_server::Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .open_archive(part.path())
+        .expect("opens");
+    assert_eq!(ranged.num_steps(), Some(71));
+    let e = viser4d_server::Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .open_archive(tempfile::tempdir().expect("dir").path())
+        .expect_err("an empty folder is no archive");
+    assert!(e.to_string().contains("not an archive"), "{e}");
+}
