@@ -209,7 +209,7 @@ fn archive(args: &[String]) -> Result<()> {
             bail!("{source}: no such file or folder (SOURCE is a .viser file or an archive)")
         }
         viser4d_server::ArchiveTarget::Folder(p) => p.is_file(),
-        viser4d_server::ArchiveTarget::Url(_) => false,
+        _ => false,
     };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(

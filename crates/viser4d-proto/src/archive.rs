@@ -11,6 +11,11 @@
 //!                                 client plays (`?playbackPath=`)
 //! timeline-<hash>.msgpack         TimelineConfigure + TimelineOverrides
 //! blocks/<hash>.block             one TimelineBlock message each (msgpack)
+//! states/<hash>.state             one TimelineState message each: the folded
+//!                                 state at one step of a heavy block, so a
+//!                                 cold seek there fetches one step, not the
+//!                                 block (written for blocks of several steps
+//!                                 and at least STATE_FILES_MIN_BYTES)
 //! ```
 //!
 //! Every file but `archive.json` and `index.html` is named by the SHA-256
@@ -46,6 +51,14 @@ pub const INDEX_FILE: &str = "index.html";
 
 /// Where block files go.
 pub const BLOCKS_DIR: &str = "blocks";
+
+/// Where step-state files go.
+pub const STATES_DIR: &str = "states";
+
+/// Blocks of several steps whose file is at least this large get a state
+/// file for each step: the size from which the runtime asks a live server
+/// for a step's state on a cold seek instead of the whole block.
+pub const STATE_FILES_MIN_BYTES: u64 = 256 << 10;
 
 /// A block file bigger than this is refused (a block is bounded by the
 /// store's byte budget; this only stops a crafted manifest).
@@ -105,6 +118,23 @@ pub struct ArchiveBlock {
     pub sha256: String,
     /// The block's revision when written.
     pub revision: u64,
+    /// The folded state at each of its steps, for heavy blocks (see
+    /// [`STATE_FILES_MIN_BYTES`]); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<ArchiveState>,
+}
+
+/// A step's state file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchiveState {
+    /// The step.
+    pub step: u32,
+    /// Its file, relative to the archive root.
+    pub file: String,
+    /// The file's size.
+    pub bytes: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
 }
 
 /// An audio track of the recording.
@@ -226,11 +256,13 @@ impl ArchiveManifest {
                     block.index, block.bytes
                 ));
             }
-            if block.sha256.len() != 64 || !block.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return invalid(format!(
-                    "block {} has no SHA-256 (found {:?})",
-                    block.index, block.sha256
-                ));
+            check_hash(&block.sha256, &block.file)?;
+            for state in &block.states {
+                check_file_name(&state.file)?;
+                check_hash(&state.sha256, &state.file)?;
+                if state.bytes > MAX_BLOCK_FILE_BYTES {
+                    return invalid(format!("{} claims {} bytes", state.file, state.bytes));
+                }
             }
         }
         if self.blocks.is_empty() {
@@ -257,33 +289,58 @@ impl ArchiveManifest {
             self.runtime.wasm.as_str(),
         ]
         .into_iter()
-        .chain(self.blocks.iter().map(|b| b.file.as_str()))
+        .chain(self.blocks.iter().flat_map(|b| {
+            std::iter::once(b.file.as_str()).chain(b.states.iter().map(|s| s.file.as_str()))
+        }))
+    }
+}
+
+impl ArchiveState {
+    /// Checks that `bytes` are this state's file.
+    pub fn verify(&self, bytes: &[u8]) -> Result<(), ArchiveError> {
+        verify_file(&self.file, self.bytes, &self.sha256, bytes)
     }
 }
 
 impl ArchiveBlock {
     /// Checks that `bytes` are this block's file.
     pub fn verify(&self, bytes: &[u8]) -> Result<(), ArchiveError> {
-        let damaged = |reason: String| ArchiveError::Damaged {
-            file: self.file.clone(),
-            reason,
-        };
-        if bytes.len() as u64 != self.bytes {
-            return Err(damaged(format!(
-                "it has {} bytes, the manifest says {}",
-                bytes.len(),
-                self.bytes
-            )));
-        }
-        let hash = sha256_hex(bytes);
-        if hash != self.sha256.to_ascii_lowercase() {
-            return Err(damaged(format!(
-                "its SHA-256 is {hash}, the manifest says {}",
-                self.sha256
-            )));
-        }
-        Ok(())
+        verify_file(&self.file, self.bytes, &self.sha256, bytes)
     }
+
+    /// The state file of `step`, if the block has one.
+    pub fn state(&self, step: u32) -> Option<&ArchiveState> {
+        self.states.iter().find(|s| s.step == step)
+    }
+}
+
+fn verify_file(file: &str, size: u64, sha256: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
+    let damaged = |reason: String| ArchiveError::Damaged {
+        file: file.to_owned(),
+        reason,
+    };
+    if bytes.len() as u64 != size {
+        return Err(damaged(format!(
+            "it has {} bytes, the manifest says {size}",
+            bytes.len()
+        )));
+    }
+    let hash = sha256_hex(bytes);
+    if hash != sha256.to_ascii_lowercase() {
+        return Err(damaged(format!(
+            "its SHA-256 is {hash}, the manifest says {sha256}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_hash(sha256: &str, file: &str) -> Result<(), ArchiveError> {
+    if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(());
+    }
+    Err(ArchiveError::Invalid(format!(
+        "{file} has no SHA-256 (found {sha256:?})"
+    )))
 }
 
 /// Names inside an archive are relative paths of plain segments: nothing
@@ -363,6 +420,7 @@ mod tests {
                 bytes: block.len() as u64,
                 sha256,
                 revision: 1,
+                states: vec![],
             }],
             audio_tracks: vec![],
         }

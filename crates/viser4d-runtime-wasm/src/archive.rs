@@ -108,21 +108,67 @@ pub fn open(url: String, done: impl FnOnce(Result<Vec<ServerMessage>, String>) +
 /// state requests become fetches of the block's file (the archive holds
 /// no per-step states; the block holds the step), the rest is dropped.
 pub fn send(message: &ClientMessage, deliver: fn(Delivered)) {
-    let index = ARCHIVE.with(|a| {
+    enum Fetch {
+        Block(u32),
+        State(u32, String, viser4d_proto::archive::ArchiveState),
+    }
+    let fetch = ARCHIVE.with(|a| {
         let a = a.borrow();
         let a = a.as_ref()?;
         match message {
-            ClientMessage::TimelineBlockRequest(m) => Some(m.index),
+            ClientMessage::TimelineBlockRequest(m) => Some(Fetch::Block(m.index)),
             ClientMessage::TimelineStateRequest(m) => {
                 let after = a.starts.partition_point(|s| *s <= m.step);
-                after.checked_sub(1).map(|i| i as u32)
+                let index = after.checked_sub(1)? as u32;
+                // A heavy block has a file for each step's state; a light
+                // one comes whole, as a live server would send it.
+                match a.manifest.block(index).and_then(|b| b.state(m.step)) {
+                    Some(state) => resolve(&a.base, &state.file)
+                        .ok()
+                        .map(|url| Fetch::State(index, url, state.clone())),
+                    None => Some(Fetch::Block(index)),
+                }
             }
             _ => None,
         }
     });
-    if let Some(index) = index {
-        fetch_block(index, 1, deliver);
+    match fetch {
+        Some(Fetch::Block(index)) => fetch_block(index, 1, deliver),
+        Some(Fetch::State(index, url, entry)) => fetch_state(index, url, entry, deliver),
+        None => {}
     }
+}
+
+/// A step's state file; if it cannot be had, the block instead (which
+/// holds the step too).
+fn fetch_state(
+    index: u32,
+    url: String,
+    entry: viser4d_proto::archive::ArchiveState,
+    deliver: fn(Delivered),
+) {
+    crate::recording::fetch(&url, move |bytes| {
+        let decoded = bytes.and_then(|bytes| {
+            entry.verify(&bytes).map_err(|e| e.to_string())?;
+            let value = viser4d_proto::timeline::unpack(&bytes)
+                .map_err(|e| format!("{}: {e}", entry.file))?;
+            match ServerMessage::from_value(value) {
+                Ok(Some(ServerMessage::TimelineState(s))) if s.step == entry.step => {
+                    Ok(ServerMessage::TimelineState(s))
+                }
+                _ => Err(format!("{} does not hold step {}", entry.file, entry.step)),
+            }
+        });
+        match decoded {
+            Ok(message) => deliver(Ok(message)),
+            Err(reason) => {
+                web_sys::console::warn_1(
+                    &format!("viser4d: {reason}; fetching block {index} instead").into(),
+                );
+                fetch_block(index, 1, deliver);
+            }
+        }
+    });
 }
 
 fn fetch_block(index: u32, attempt: u32, deliver: fn(Delivered)) {

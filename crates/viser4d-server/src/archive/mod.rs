@@ -21,7 +21,8 @@ use bytes::Bytes;
 use viser4d_proto::AnyMessage;
 use viser4d_proto::archive::{
     ARCHIVE_FORMAT, ARCHIVE_VERSION, ArchiveAudioTrack, ArchiveBlock, ArchiveManifest,
-    ArchiveRuntime, BLOCKS_DIR, INDEX_FILE, MANIFEST_FILE, content_name,
+    ArchiveRuntime, ArchiveState, BLOCKS_DIR, INDEX_FILE, MANIFEST_FILE, STATE_FILES_MIN_BYTES,
+    STATES_DIR, content_name,
 };
 use viser4d_proto::timeline::{PROTOCOL_REVISION, ServerMessage, TimelineBlock};
 
@@ -33,6 +34,14 @@ use crate::server::Server;
 
 /// Threads that pack, hash and store blocks.
 const WRITERS: usize = 4;
+
+/// One block to store, with the folded states of its steps when it is
+/// heavy (each a one-step block, encoded by the writer).
+pub(crate) struct BlockJob {
+    pub(crate) block: TimelineBlock,
+    pub(crate) states: Vec<(u32, viser4d_timeline::Block<Bytes>)>,
+    pub(crate) compression: viser4d_timeline::Compression,
+}
 
 /// What [`Server::save_archive`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,15 +103,42 @@ impl Server {
         let blocks = range.first_block..=range.last_block;
         let total = blocks.end() - blocks.start() + 1;
         let starts = range.starts;
+        let steps = configure_range(&head)?;
         write_archive(
             store.as_ref(),
             &existing,
             &self.shared.bundle,
             head,
-            blocks.map(|index| self.range_block(index, &starts)),
+            blocks.map(|index| self.archive_job(index, &starts, steps.clone())),
             total,
             &mut progress,
         )
+    }
+
+    /// Block `index` and, when heavy, the states of its steps in `steps`.
+    fn archive_job(
+        &self,
+        index: u32,
+        starts: &[u32],
+        steps: std::ops::Range<u32>,
+    ) -> Result<BlockJob> {
+        let block = self.range_block(index, starts)?;
+        let mut state = self.shared.lock();
+        let t = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+        let compression = t.store.config().get_compression();
+        let own = t.store.block_steps(index);
+        let heavy = block.data.len() as u64 >= STATE_FILES_MIN_BYTES && own.len() > 1;
+        let mut states = Vec::new();
+        if heavy {
+            for step in own.start.max(steps.start)..own.end.min(steps.end) {
+                states.push((step, t.store.state_block(step)?));
+            }
+        }
+        Ok(BlockJob {
+            block,
+            states,
+            compression,
+        })
     }
 
     fn archive_audio_tracks(&self) -> Vec<ArchiveAudioTrack> {
@@ -129,6 +165,16 @@ pub(crate) struct ArchiveHead {
     pub(crate) audio_tracks: Vec<ArchiveAudioTrack>,
 }
 
+/// The steps an archive's configuration covers.
+fn configure_range(head: &ArchiveHead) -> Result<std::ops::Range<u32>> {
+    match head.timeline.first() {
+        Some(ServerMessage::TimelineConfigure(c)) => Ok(c.first_step..c.num_steps),
+        _ => Err(invalid(
+            "an archive's timeline starts with its configuration",
+        )),
+    }
+}
+
 fn invalid(e: impl std::fmt::Display) -> ServerError {
     ServerError::invalid("archive", e.to_string())
 }
@@ -140,7 +186,7 @@ pub(crate) fn write_archive(
     existing: &HashMap<String, u64>,
     bundle: &crate::bundle::Bundle,
     mut head: ArchiveHead,
-    blocks: impl Iterator<Item = Result<TimelineBlock>>,
+    blocks: impl Iterator<Item = Result<BlockJob>>,
     total: u32,
     progress: &mut dyn FnMut(u32, u32),
 ) -> Result<ArchiveSummary> {
@@ -159,7 +205,7 @@ pub(crate) fn write_archive(
         archive_bytes: 0,
     };
     let mut entries = Vec::with_capacity(total as usize);
-    let (jobs, queue) = mpsc::sync_channel::<TimelineBlock>(WRITERS);
+    let (jobs, queue) = mpsc::sync_channel::<BlockJob>(WRITERS);
     let queue = std::sync::Mutex::new(queue);
     std::thread::scope(|scope| -> Result<()> {
         let (done, results) = mpsc::channel::<Result<(ArchiveBlock, bool)>>();
@@ -181,12 +227,15 @@ pub(crate) fn write_archive(
         drop(done);
         let mut handle = |result: Result<(ArchiveBlock, bool)>| -> Result<()> {
             let (entry, skipped) = result?;
+            let state_bytes: u64 = entry.states.iter().map(|s| s.bytes).sum();
             summary.blocks += 1;
-            summary.archive_bytes += entry.bytes;
+            summary.archive_bytes += entry.bytes + state_bytes;
             if skipped {
                 summary.blocks_skipped += 1;
             } else {
-                summary.bytes_written += entry.bytes;
+                // A block written again has its states written again too
+                // (names are content hashes: at worst a rewrite of the same).
+                summary.bytes_written += entry.bytes + state_bytes;
             }
             entries.push(entry);
             progress(summary.blocks, total);
@@ -284,92 +333,90 @@ pub(crate) fn write_archive(
     Ok(summary)
 }
 
-/// Packs, hashes and stores one block unless it is there already; returns
-/// its entry and whether it was skipped.
+/// Packs, hashes and stores one block (and its states) unless it is there
+/// already; returns its entry and whether the block was skipped.
 fn store_block(
     store: &dyn Store,
     existing: &HashMap<String, u64>,
-    block: TimelineBlock,
+    job: BlockJob,
 ) -> Result<(ArchiveBlock, bool)> {
+    let BlockJob {
+        block,
+        states,
+        compression,
+    } = job;
     let (index, revision) = (block.index, block.revision);
-    let value = ServerMessage::from(block).to_value().map_err(invalid)?;
+    let (file, sha256, size, skipped) =
+        store_message(store, existing, BLOCKS_DIR, "block", block.into())?;
+    let mut entry = ArchiveBlock {
+        index,
+        file,
+        bytes: size,
+        sha256,
+        revision,
+        states: Vec::with_capacity(states.len()),
+    };
+    for (step, state) in states {
+        let data = state.encode(compression).map_err(invalid)?;
+        let message = viser4d_proto::timeline::TimelineState {
+            step,
+            revision,
+            data: viser4d_proto::TypedArray::from_u8(data),
+        };
+        let (file, sha256, bytes, _) =
+            store_message(store, existing, STATES_DIR, "state", message.into())?;
+        entry.states.push(ArchiveState {
+            step,
+            file,
+            bytes,
+            sha256,
+        });
+    }
+    Ok((entry, skipped))
+}
+
+/// Packs `message` into its content-named file under `dir` and stores it
+/// unless it is there; returns (file, sha256, size, skipped).
+fn store_message(
+    store: &dyn Store,
+    existing: &HashMap<String, u64>,
+    dir: &str,
+    ext: &str,
+    message: ServerMessage,
+) -> Result<(String, String, u64, bool)> {
+    let value = message.to_value().map_err(invalid)?;
     let bytes = viser4d_proto::timeline::pack(&AnyMessage::Custom(value)).map_err(invalid)?;
-    let (file, sha256) = content_name(BLOCKS_DIR, "", "block", &bytes);
+    let (file, sha256) = content_name(dir, "", ext, &bytes);
     let size = bytes.len() as u64;
     let skipped = existing.get(&file) == Some(&size);
     if !skipped {
         store.put(&file, bytes)?;
     }
-    Ok((
-        ArchiveBlock {
-            index,
-            file,
-            bytes: size,
-            sha256,
-            revision,
-        },
-        skipped,
-    ))
+    Ok((file, sha256, size, skipped))
 }
 
 /// A `.viser` recording written by viser4d (its `serialize`, or `viser4d
 /// html`'s input) as an archive at `target`, with the runtime of this
-/// build, calling `progress(blocks_done, blocks_total)`. The file is read
-/// whole first (its format is one compressed stream); the blocks then
-/// stream to the writers. A recording without a viser4d timeline (Python
-/// viser's) is refused: an archive is a timeline's blocks.
+/// build, calling `progress(blocks_done, blocks_total)`: the recording is
+/// opened as a timeline ([`crate::ServerBuilder::open_recording`], on a
+/// loopback port nothing connects to) and saved like a live one, heavy
+/// blocks' step states included. The file is read whole first (its format
+/// is one compressed stream). A recording without a viser4d timeline
+/// (Python viser's) is refused: an archive is a timeline's blocks.
 pub fn recording_to_archive(
     recording: &[u8],
     target: impl Into<ArchiveTarget>,
-    mut progress: impl FnMut(u32, u32),
+    progress: impl FnMut(u32, u32),
 ) -> Result<ArchiveSummary> {
     let target = target.into();
-    let store = target.open()?;
-    let decoded = viser4d_proto::decode_recording(recording)
-        .map_err(|e| archive_error_for(&target, format!("not a valid .viser recording: {e}")))?;
-    let mut scene = Vec::new();
-    let mut timeline = Vec::new();
-    let mut blocks = Vec::new();
-    for (t, message) in decoded.messages {
-        match ServerMessage::from_any(&message) {
-            Some(ServerMessage::TimelineBlock(b)) => blocks.push(b),
-            Some(ServerMessage::TimelineConfigure(mut c)) => {
-                // Exports hold every block; an archive's tab fetches them
-                // within a cache budget, the live server's default.
-                c.standalone = false;
-                c.cache_bytes = crate::server::DEFAULT_CLIENT_CACHE_BYTES;
-                timeline.insert(0, c.into());
-            }
-            Some(other) => timeline.push(other),
-            None if is_runtime_script(&message) => {}
-            None => scene.push((t, message)),
-        }
-    }
-    if !matches!(timeline.first(), Some(ServerMessage::TimelineConfigure(_))) {
-        return Err(archive_error_for(
-            &target,
-            "this recording has no viser4d timeline (a Python viser recording?): `viser4d html` makes a page of it",
-        ));
-    }
-    blocks.sort_by_key(|b| b.index);
-    blocks.dedup_by_key(|b| b.index);
-    let total = u32::try_from(blocks.len()).map_err(invalid)?;
-    let existing = store.list()?;
-    let bundle = crate::bundle::Bundle::resolve(None, false)?;
-    let head = ArchiveHead {
-        scene,
-        timeline,
-        audio_tracks: Vec::new(),
-    };
-    write_archive(
-        store.as_ref(),
-        &existing,
-        &bundle,
-        head,
-        blocks.into_iter().map(Ok),
-        total,
-        &mut progress,
-    )
+    // Refused before any work: an unknown scheme, a missing feature.
+    drop(target.open()?);
+    let (server, first) = crate::Server::builder()
+        .host("127.0.0.1")
+        .port(0)
+        .open_recording_range(recording)
+        .map_err(|e| archive_error_for(&target, e))?;
+    server.save_archive_with_progress(target, first, None, progress)
 }
 
 /// The runtime a viser4d export carries (an archive's page loads its own).

@@ -7,7 +7,9 @@
 //! as broadcast messages, the overrides as overrides.
 
 use viser4d_proto::archive::{ArchiveManifest, MANIFEST_FILE};
-use viser4d_proto::timeline::{PROTOCOL_REVISION, ServerMessage};
+use viser4d_proto::timeline::{
+    PROTOCOL_REVISION, ServerMessage, TimelineBlock, TimelineConfigure, TimelineOverrides,
+};
 use viser4d_proto::{AnyMessage, Message};
 
 use super::{ArchiveTarget, archive_error_for};
@@ -74,12 +76,7 @@ impl ServerBuilder {
             .map_err(|e| archive_error_for(&target, format!("{}: {e}", manifest.timeline)))?;
         let scene = viser4d_proto::decode_recording(&store.get(&manifest.scene)?)
             .map_err(|e| archive_error_for(&target, format!("{}: {e}", manifest.scene)))?;
-        let server = self
-            .num_steps(configure.num_steps)
-            .fps(configure.fps)
-            .block_size(configure.block_size)
-            .start()?;
-        let live: Vec<Message> = scene
+        let live = scene
             .messages
             .into_iter()
             .filter_map(|(_, m)| match m {
@@ -87,30 +84,105 @@ impl ServerBuilder {
                 AnyMessage::Custom(_) => None,
             })
             .collect();
-        server.shared.send(Scope::Broadcast, live)?;
-        let total = manifest.blocks.len() as u32;
-        let first_step = manifest
-            .blocks
-            .first()
-            .and_then(|b| configure.starts().get(b.index as usize).copied())
-            .unwrap_or(0);
-        for (done, entry) in manifest.blocks.iter().enumerate() {
-            // Read and checked off the lock; recorded under it.
+        let blocks = manifest.blocks.iter().map(|entry| {
             let bytes = store.get(&entry.file)?;
             entry
                 .verify(&bytes)
                 .map_err(|e| archive_error_for(&target, e))?;
             let value = viser4d_proto::timeline::unpack(&bytes)
                 .map_err(|e| archive_error_for(&target, format!("{}: {e}", entry.file)))?;
-            let block = match ServerMessage::from_value(value) {
-                Ok(Some(ServerMessage::TimelineBlock(b))) if b.index == entry.index => b,
-                _ => {
-                    return Err(archive_error_for(
-                        &target,
-                        format!("{} does not hold block {}", entry.file, entry.index),
-                    ));
+            match ServerMessage::from_value(value) {
+                Ok(Some(ServerMessage::TimelineBlock(b))) if b.index == entry.index => Ok(b),
+                _ => Err(archive_error_for(
+                    &target,
+                    format!("{} does not hold block {}", entry.file, entry.index),
+                )),
+            }
+        });
+        let total = manifest.blocks.len() as u32;
+        self.load(live, configure, overrides, blocks, total, &mut progress)
+    }
+
+    /// Starts the server with a `.viser` recording that viser4d wrote (an
+    /// export) as its timeline, like [`ServerBuilder::open_archive`]: for
+    /// serving it with callbacks and per-tab handles, recording on, or
+    /// saving it as an archive. A recording with no viser4d timeline
+    /// (Python viser's) is refused: serve it as a file instead
+    /// ([`ServerBuilder::recording`]).
+    pub fn open_recording(self, recording: &[u8]) -> Result<Server> {
+        self.open_recording_range(recording)
+            .map(|(server, _)| server)
+    }
+
+    /// [`ServerBuilder::open_recording`], and the first step of the
+    /// recording's range.
+    pub(crate) fn open_recording_range(self, recording: &[u8]) -> Result<(Server, u32)> {
+        let invalid = |reason: String| ServerError::invalid("recording", reason);
+        let decoded = viser4d_proto::decode_recording(recording)
+            .map_err(|e| invalid(format!("not a valid .viser recording: {e}")))?;
+        let mut live = Vec::new();
+        let (mut configure, mut overrides, mut blocks) = (None, None, Vec::new());
+        for (_, message) in decoded.messages {
+            match ServerMessage::from_any(&message) {
+                Some(ServerMessage::TimelineBlock(b)) => blocks.push(b),
+                Some(ServerMessage::TimelineConfigure(c)) => configure = Some(c),
+                Some(ServerMessage::TimelineOverrides(o)) => overrides = Some(o),
+                Some(_) => {}
+                None if super::is_runtime_script(&message) => {}
+                None => {
+                    if let AnyMessage::Viser(m) = message {
+                        live.push(m);
+                    }
                 }
-            };
+            }
+        }
+        let (Some(configure), Some(overrides)) = (configure, overrides) else {
+            return Err(invalid(
+                "this recording has no viser4d timeline (a Python viser recording?): `viser4d html` makes a page of it, `viser4d serve` plays it"
+                    .into(),
+            ));
+        };
+        configure
+            .check()
+            .map_err(|e| invalid(format!("its timeline configuration: {e}")))?;
+        blocks.sort_by_key(|b| b.index);
+        blocks.dedup_by_key(|b| b.index);
+        let total = blocks.len() as u32;
+        let first = configure.first_step;
+        let server = self.load(
+            live,
+            configure,
+            overrides,
+            blocks.into_iter().map(Ok),
+            total,
+            &mut |_, _| {},
+        )?;
+        Ok((server, first))
+    }
+
+    /// Starts the server and records `blocks` (in index order) into its
+    /// timeline; the live scene and overrides as they were.
+    fn load(
+        self,
+        live: Vec<Message>,
+        configure: TimelineConfigure,
+        overrides: TimelineOverrides,
+        blocks: impl Iterator<Item = Result<TimelineBlock>>,
+        total: u32,
+        progress: &mut dyn FnMut(u32, u32),
+    ) -> Result<Server> {
+        let server = self
+            .num_steps(configure.num_steps)
+            .fps(configure.fps)
+            .block_size(configure.block_size)
+            .start()?;
+        server.shared.send(Scope::Broadcast, live)?;
+        let starts = configure.starts();
+        let mut first_step = None;
+        for (done, block) in blocks.enumerate() {
+            // Read and checked off the lock; recorded under it.
+            let block = block?;
+            first_step.get_or_insert(starts.get(block.index as usize).copied().unwrap_or(0));
             let mut state = server.shared.lock();
             let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
             timeline.load_archived_block(block, done == 0)?;
@@ -125,7 +197,7 @@ impl ServerBuilder {
                 .into_iter()
                 .map(|d| d.message_type),
             overrides,
-            first_step,
+            first_step.unwrap_or(0),
         )?;
         drop(state);
         Ok(server)

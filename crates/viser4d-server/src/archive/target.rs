@@ -12,13 +12,18 @@ use crate::error::{Result, ServerError};
 /// `file://` URL), or an object-store prefix (`s3://bucket/prefix`,
 /// `gs://…`, `az://…`, with the `object-store` feature; credentials and
 /// endpoints from the usual `AWS_*`, `GOOGLE_*` and `AZURE_*` environment
-/// variables).
+/// variables, overridden by [`ArchiveTarget::with_options`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArchiveTarget {
     /// A local folder.
     Folder(PathBuf),
     /// An object-store URL.
     Url(String),
+    /// An object-store URL with settings of its store (`object_store`'s
+    /// configuration keys, such as `aws_endpoint`, `aws_allow_http`,
+    /// `aws_access_key_id`, `google_service_account`,
+    /// `azure_storage_account_name`), applied over the environment's.
+    UrlWithOptions(String, Vec<(String, String)>),
 }
 
 impl ArchiveTarget {
@@ -38,10 +43,31 @@ impl ArchiveTarget {
         }
     }
 
+    /// This object-store URL with settings for its store (a folder stays
+    /// a folder: it has none).
+    pub fn with_options<K: Into<String>, V: Into<String>>(
+        self,
+        options: impl IntoIterator<Item = (K, V)>,
+    ) -> ArchiveTarget {
+        let mut options: Vec<(String, String)> = options
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        match self {
+            ArchiveTarget::Folder(dir) => ArchiveTarget::Folder(dir),
+            ArchiveTarget::Url(url) => ArchiveTarget::UrlWithOptions(url, options),
+            ArchiveTarget::UrlWithOptions(url, mut before) => {
+                before.append(&mut options);
+                ArchiveTarget::UrlWithOptions(url, before)
+            }
+        }
+    }
+
     pub(crate) fn open(&self) -> Result<Box<dyn Store>> {
         match self {
             ArchiveTarget::Folder(dir) => Ok(Box::new(Folder { dir: dir.clone() })),
-            ArchiveTarget::Url(url) => open_url(url),
+            ArchiveTarget::Url(url) => open_url(url, &[]),
+            ArchiveTarget::UrlWithOptions(url, options) => open_url(url, options),
         }
     }
 }
@@ -50,7 +76,7 @@ impl std::fmt::Display for ArchiveTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ArchiveTarget::Folder(dir) => write!(f, "{}", dir.display()),
-            ArchiveTarget::Url(url) => f.write_str(url),
+            ArchiveTarget::Url(url) | ArchiveTarget::UrlWithOptions(url, _) => f.write_str(url),
         }
     }
 }
@@ -163,7 +189,7 @@ impl Store for Folder {
 }
 
 #[cfg(not(feature = "object-store"))]
-fn open_url(url: &str) -> Result<Box<dyn Store>> {
+fn open_url(url: &str, _options: &[(String, String)]) -> Result<Box<dyn Store>> {
     Err(archive_error(
         url,
         "object-store URLs need the `object-store` feature of viser4d (or viser4d-server); a local folder works without it",
@@ -171,8 +197,8 @@ fn open_url(url: &str) -> Result<Box<dyn Store>> {
 }
 
 #[cfg(feature = "object-store")]
-fn open_url(url: &str) -> Result<Box<dyn Store>> {
-    Ok(Box::new(cloud::Cloud::open(url)?))
+fn open_url(url: &str, options: &[(String, String)]) -> Result<Box<dyn Store>> {
+    Ok(Box::new(cloud::Cloud::open(url, options)?))
 }
 
 #[cfg(feature = "object-store")]
@@ -193,30 +219,45 @@ mod cloud {
     }
 
     impl Cloud {
-        pub(super) fn open(url: &str) -> Result<Cloud> {
+        pub(super) fn open(url: &str, options: &[(String, String)]) -> Result<Cloud> {
             let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
             // `with_url` takes the bucket from the URL; the rest is the prefix.
             let path = rest.split_once('/').map_or("", |(_, path)| path);
             let failed = |e: object_store::Error| archive_error(url, e);
+            // Each store has its own keys; one it does not know is an error
+            // (a typo would otherwise be ignored silently).
+            fn keys<K: std::str::FromStr<Err = object_store::Error>>(
+                options: &[(String, String)],
+            ) -> std::result::Result<Vec<(K, String)>, object_store::Error> {
+                options
+                    .iter()
+                    .map(|(k, v)| Ok((k.parse::<K>()?, v.clone())))
+                    .collect()
+            }
             let store: Box<dyn ObjectStore> = match scheme {
-                "s3" | "s3a" => Box::new(
-                    object_store::aws::AmazonS3Builder::from_env()
-                        .with_url(url)
-                        .build()
-                        .map_err(failed)?,
-                ),
-                "gs" => Box::new(
-                    object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                        .with_url(url)
-                        .build()
-                        .map_err(failed)?,
-                ),
-                "az" | "azure" | "abfs" | "abfss" => Box::new(
-                    object_store::azure::MicrosoftAzureBuilder::from_env()
-                        .with_url(url)
-                        .build()
-                        .map_err(failed)?,
-                ),
+                "s3" | "s3a" => {
+                    let mut b = object_store::aws::AmazonS3Builder::from_env().with_url(url);
+                    for (k, v) in keys(options).map_err(failed)? {
+                        b = b.with_config(k, v);
+                    }
+                    Box::new(b.build().map_err(failed)?)
+                }
+                "gs" => {
+                    let mut b =
+                        object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(url);
+                    for (k, v) in keys(options).map_err(failed)? {
+                        b = b.with_config(k, v);
+                    }
+                    Box::new(b.build().map_err(failed)?)
+                }
+                "az" | "azure" | "abfs" | "abfss" => {
+                    let mut b =
+                        object_store::azure::MicrosoftAzureBuilder::from_env().with_url(url);
+                    for (k, v) in keys(options).map_err(failed)? {
+                        b = b.with_config(k, v);
+                    }
+                    Box::new(b.build().map_err(failed)?)
+                }
                 other => {
                     return Err(archive_error(
                         url,

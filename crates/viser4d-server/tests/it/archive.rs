@@ -293,3 +293,64 @@ fn an_opened_archive_is_the_recording_again_and_records_on() {
         .expect_err("an empty folder is no archive");
     assert!(e.to_string().contains("not an archive"), "{e}");
 }
+
+#[test]
+fn a_cold_seek_into_a_heavy_archive_moves_one_steps_state_file() {
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _cloud) =
+        crate::playback::recorded_cloud(96, 30.0, crate::network::cloud_at, |b| b);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    server
+        .save_archive(dir.path(), 0, None)
+        .expect("an archive");
+    let m = manifest(dir.path());
+    let heavy = m.blocks.iter().filter(|b| !b.states.is_empty()).count();
+    assert_eq!(
+        heavy,
+        m.blocks.len(),
+        "every block of 20k noisy points is heavy"
+    );
+    let target = m
+        .blocks
+        .iter()
+        .flat_map(|b| b.states.iter())
+        .find(|s| s.step == 90)
+        .expect("a state file for step 90")
+        .clone();
+    let block_90 = m
+        .blocks
+        .iter()
+        .find(|b| b.state(90).is_some())
+        .expect("its block")
+        .bytes;
+    let host = StaticHost::serve(dir.path());
+    let (proxy, pending) = Throttle::bind(Link::OFFICE);
+    pending.forward_to(host.port);
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&format!("{}/", proxy.origin())).await;
+        wait_for_step(&tab, 0).await;
+        let down = proxy.down();
+        tab.eval("window.__viser4dRuntime.seek(90); return true;", vec![])
+            .await;
+        wait_for_step(&tab, 90).await;
+        let seek_bytes = proxy.down() - down;
+        assert_eq!(host.requests_under(&format!("/{}", target.file)), 1);
+        assert!(
+            (seek_bytes as f64) <= 1.5 * target.bytes as f64,
+            "a cold seek moved {seek_bytes} bytes for a {}-byte state",
+            target.bytes
+        );
+        println!(
+            "MEASURED archive cold seek over 100 Mbit/s, 20 ms: {seek_bytes} bytes for a {}-byte state file ({:.2}x); its block is {block_90} bytes",
+            target.bytes,
+            seek_bytes as f64 / target.bytes as f64
+        );
+        // Playing on fetches the block and plays through it.
+        tab.eval("window.__viser4dRuntime.play(); return true;", vec![])
+            .await;
+        crate::playback::wait_for_step_at_least(&tab, 93).await;
+        tab.close().await;
+    });
+}

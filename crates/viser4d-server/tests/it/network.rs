@@ -14,7 +14,7 @@ const POINTS: usize = 20_000;
 /// A cloud of `POINTS` points, the first at x = step, the rest noise (a
 /// scan does not compress much either), so a step's state is ~240 KB and
 /// a block (about 4 MiB of steps) is ~17 steps.
-fn cloud_at(t: u32) -> Vec<[f32; 3]> {
+pub(crate) fn cloud_at(t: u32) -> Vec<[f32; 3]> {
     let mut seed = u64::from(t).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut noise = move || {
         seed ^= seed << 13;
