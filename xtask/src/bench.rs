@@ -12,7 +12,7 @@ use std::{fs, path::Path, time::SystemTime};
 
 use anyhow::{Context as _, Result};
 
-use crate::{dist, process, workspace::Workspace};
+use crate::{dist, process, progress, s3, workspace::Workspace};
 
 const BENCH_PACKAGES: [&str; 3] = ["viser4d-proto", "viser4d-timeline", "viser4d-server"];
 
@@ -28,7 +28,7 @@ const UPSTREAM_ROWS: [&str; 4] = [
 ];
 
 /// Rows of the table, in order: `group/function` as criterion names them.
-const ROWS: [&str; 21] = [
+const ROWS: [&str; 25] = [
     "frame_encode/pointcloud_1m",
     "frame_encode/memcpy_1m",
     "timeline_heavy/build",
@@ -50,22 +50,72 @@ const ROWS: [&str; 21] = [
     "export/serialize_points_300x200k",
     "live/latency_p50",
     "live/latency_p95",
+    "archive/write_folder_1gb",
+    "archive/write_s3_1gb",
+    "archive/first_step_archive",
+    "archive/first_step_viser",
+];
+
+/// Rows measured in bytes (`target/criterion/<row>/new/size.json`).
+const SIZE_ROWS: [(&str, &str); 6] = [
+    ("archive/bytes", "the 1 GB recording as an archive"),
+    ("archive/step_bytes", "one step's points and colours, raw"),
+    ("archive/state_bytes", "the seek target's state file"),
+    (
+        "archive/cold_seek_bytes",
+        "a cold seek into the archive, through the link",
+    ),
+    (
+        "archive/tab_rss_archive",
+        "the archive's tab (renderer RSS), first step",
+    ),
+    (
+        "archive/tab_rss_viser",
+        "the .viser's tab (renderer RSS), first step",
+    ),
+];
+
+/// Size ratios with a goal: (label, numerator row, denominator row, goal).
+const SIZE_GOALS: [(&str, &str, &str, f64); 2] = [
+    // A cold seek moves about one step's state, not its block.
+    (
+        "archive cold seek / the step's state",
+        "archive/cold_seek_bytes",
+        "archive/state_bytes",
+        1.5,
+    ),
+    (
+        "archive tab / .viser tab",
+        "archive/tab_rss_archive",
+        "archive/tab_rss_viser",
+        1.0,
+    ),
 ];
 
 /// Rows with a goal in time, not as a ratio: (label, row, most ns).
-const TIME_GOALS: [(&str, &str, f64); 1] = [(
-    // A tab following a live 100k-point cloud at 30 Hz shows each step
-    // within this of the end of its `append_step()` guard (loopback).
-    "live edge p95, 100k points at 30 Hz",
-    "live/latency_p95",
-    50e6,
-)];
+const TIME_GOALS: [(&str, &str, f64); 2] = [
+    (
+        // A tab following a live 100k-point cloud at 30 Hz shows each step
+        // within this of the end of its `append_step()` guard (loopback).
+        "live edge p95, 100k points at 30 Hz",
+        "live/latency_p95",
+        50e6,
+    ),
+    (
+        // An archive of any size shows its first step this fast from a
+        // static host through a 100 Mbit/s, 20 ms link (by the page's
+        // clock, from navigation: viser's own start included).
+        "archive first step, 1 GB, 100 Mbit/s",
+        "archive/first_step_archive",
+        1e9,
+    ),
+];
 
 /// The baseline the proto rows are compared with: copying the same bytes.
 const MEMCPY_ROW: &str = "frame_encode/memcpy_1m";
 
 /// Ratios with a goal: (label, numerator row, denominator row, goal).
-const GOALS: [(&str, &str, &str, f64); 4] = [
+const GOALS: [(&str, &str, &str, f64); 5] = [
     (
         "encode / memcpy",
         "frame_encode/pointcloud_1m",
@@ -94,6 +144,14 @@ const GOALS: [(&str, &str, &str, f64); 4] = [
         "record/memcpy_points_300x200k",
         2.0,
     ),
+    // The archive shows its first step sooner than the same recording as
+    // one .viser file, which downloads whole first.
+    (
+        "archive first step / .viser first step",
+        "archive/first_step_archive",
+        "archive/first_step_viser",
+        1.0,
+    ),
 ];
 
 pub fn run(
@@ -114,6 +172,10 @@ pub fn run(
         for package in BENCH_PACKAGES {
             cargo.args(["--package", package]);
         }
+        // The archive bench writes to an S3-compatible server too.
+        cargo
+            .args(["--features", "viser4d-server/object-store"])
+            .env(s3::MOTO_ENV, s3::ensure(workspace)?);
         cargo.args(extra_args);
         process::run(&mut cargo)?;
     }
@@ -262,6 +324,23 @@ fn print_table(criterion_dir: &Path, fresh_since: Option<SystemTime>) {
         };
         println!("{label:<46} {verdict}");
     }
+    let size = |row: &str| read_size(criterion_dir, row);
+    println!();
+    for (row, label) in SIZE_ROWS {
+        let text = size(row).map_or_else(|| "not run".to_owned(), progress::bytes);
+        println!("{row:<46} {text:>12}  {label}");
+    }
+    for (label, numerator, denominator, goal) in SIZE_GOALS {
+        let verdict = match (size(numerator), size(denominator)) {
+            (Some(num), Some(den)) if den > 0 => {
+                let ratio = num as f64 / den as f64;
+                let status = if ratio <= goal { "meets" } else { "MISSES" };
+                format!("{ratio:.2}x ({status} goal <= {goal}x)")
+            }
+            _ => "not run".to_owned(),
+        };
+        println!("{label:<46} {verdict}");
+    }
     if fresh_since.is_some()
         && ROWS
             .iter()
@@ -288,6 +367,13 @@ fn read_estimate(
         _ => true,
     };
     Some(Estimate { mean_ns, fresh })
+}
+
+/// A size a benchmark saved (`size.json`, `{"bytes": N}`).
+fn read_size(criterion_dir: &Path, row: &str) -> Option<u64> {
+    let text = fs::read_to_string(criterion_dir.join(row).join("new").join("size.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("bytes")?.as_u64()
 }
 
 fn parse_mean_ns(text: &str) -> Result<f64> {

@@ -500,6 +500,7 @@ fn install_api(global: &JsValue) -> Result<(), JsValue> {
             );
             let ms = |v: Option<f64>| v.map_or(JsValue::NULL, JsValue::from);
             set(&out, "lastBlockWaitMs", &ms(s.last_block_wait_ms));
+            set(&out, "firstShownMs", &ms(s.first_shown_ms));
             set(&out, "lastBlockDecodeMs", &ms(s.last_block_decode_ms));
             set(
                 &out,

@@ -80,6 +80,9 @@ pub struct Stats {
     pub bytes_received: u64,
     /// Time from the last seek until its step was applied, ms.
     pub last_seek_ms: Option<f64>,
+    /// When the first step was shown, on the sink's clock (in a page,
+    /// ms since navigation began).
+    pub first_shown_ms: Option<f64>,
     /// Steps applied.
     pub steps_applied: u64,
     /// While playing: steps the clock was ahead of what was shown, at most.
@@ -992,6 +995,7 @@ impl Controller {
             self.stats.apply_ms.push(end - start);
         }
         self.stats.steps_applied += 1;
+        self.stats.first_shown_ms.get_or_insert(end);
         if let Some(started) = self.seek_started.take() {
             self.stats.last_seek_ms = Some(end - started);
         }

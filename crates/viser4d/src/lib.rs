@@ -93,6 +93,8 @@
 //! # Features
 //!
 //! - `glam`, `nalgebra`: poses and vectors from those crates' types.
+//! - `object-store`: archives on S3, GCS and Azure ([`archive`]), through
+//!   the `object_store` crate.
 
 #![deny(missing_docs)]
 
@@ -120,6 +122,16 @@ pub mod playback {
 pub mod export {
     pub use viser4d_proto::{Recording, decode_recording};
     pub use viser4d_server::recording_to_html;
+}
+
+/// Archives: a recording as a folder or object-store prefix that any
+/// static host plays block by block with no server.
+/// [`Server::save_archive`] writes one, [`ServerBuilder::open_archive`]
+/// loads one back; these convert and copy them. Object-store URLs
+/// (`s3://`, `gs://`, `az://`) need the `object-store` feature.
+pub mod archive {
+    pub use viser4d_proto::archive::{ARCHIVE_VERSION, ArchiveError, ArchiveManifest};
+    pub use viser4d_server::{ArchiveSummary, ArchiveTarget, copy_archive, recording_to_archive};
 }
 
 /// The block timeline store (keyed scene state, blocks, overrides, diff),
