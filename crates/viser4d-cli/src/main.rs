@@ -110,17 +110,10 @@ fn serve(args: &[String]) -> Result<()> {
     };
     let (server, url) = match archive {
         Some(target) => {
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("loading blocks [{bar:30}] {pos}/{len}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
+            let bar = progress_bar("loading blocks");
             let server = Server::builder()
                 .port(port)
-                .open_archive_with_progress(target, |done, total| {
-                    bar.set_length(u64::from(total));
-                    bar.set_position(u64::from(done));
-                })
+                .open_archive_with_progress(target, |done, total| advance(&bar, done, total))
                 .with_context(|| format!("cannot open the archive {source}"))?;
             bar.finish_and_clear();
             let url = server.url();
@@ -211,15 +204,8 @@ fn archive(args: &[String]) -> Result<()> {
         viser4d_server::ArchiveTarget::Folder(p) => p.is_file(),
         _ => false,
     };
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let progress = |done: u32, total: u32| {
-        bar.set_length(u64::from(total));
-        bar.set_position(u64::from(done));
-    };
+    let bar = progress_bar("");
+    let progress = |done: u32, total: u32| advance(&bar, done, total);
     let summary = if is_file {
         let path = PathBuf::from(source);
         let bytes = read(&path)?;
@@ -238,6 +224,22 @@ fn archive(args: &[String]) -> Result<()> {
     );
     println!("open {target}/index.html from any static host to play it");
     Ok(())
+}
+
+/// A bar for work counted in blocks or files; `message` says which.
+fn progress_bar(message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(message);
+    bar
+}
+
+fn advance(bar: &indicatif::ProgressBar, done: u32, total: u32) {
+    bar.set_length(u64::from(total));
+    bar.set_position(u64::from(done));
 }
 
 /// Writes through a temporary file and a rename: a failed write never

@@ -37,6 +37,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::timeline::{ServerMessage, TimelineBlock, TimelineState};
+
 /// The manifest's `format` value.
 pub const ARCHIVE_FORMAT: &str = "viser4d-archive";
 
@@ -242,9 +244,11 @@ impl ArchiveManifest {
         let mut previous: Option<u32> = None;
         for block in &self.blocks {
             check_file_name(&block.file)?;
-            if previous.is_some_and(|p| block.index <= p) {
+            // Blocks follow one another: each holds on from the one before
+            // (only the first is loaded with its checkpoint).
+            if previous.is_some_and(|p| Some(block.index) != p.checked_add(1)) {
                 return invalid(format!(
-                    "block {} is listed after block {}",
+                    "block {} is listed after block {}: blocks must be consecutive",
                     block.index,
                     previous.unwrap_or_default()
                 ));
@@ -300,6 +304,63 @@ impl ArchiveState {
     pub fn verify(&self, bytes: &[u8]) -> Result<(), ArchiveError> {
         verify_file(&self.file, self.bytes, &self.sha256, bytes)
     }
+
+    /// This state's message from its file's bytes, checked.
+    pub fn decode(&self, bytes: &[u8]) -> Result<TimelineState, ArchiveError> {
+        self.verify(bytes)?;
+        match decode_message(&self.file, bytes)? {
+            ServerMessage::TimelineState(s) if s.step == self.step => Ok(s),
+            _ => Err(self.damaged(format!("it does not hold the state of step {}", self.step))),
+        }
+    }
+
+    fn damaged(&self, reason: String) -> ArchiveError {
+        ArchiveError::Damaged {
+            file: self.file.clone(),
+            reason,
+        }
+    }
+}
+
+impl ArchiveBlock {
+    /// This block's message from its file's bytes, checked.
+    pub fn decode(&self, bytes: &[u8]) -> Result<TimelineBlock, ArchiveError> {
+        self.verify(bytes)?;
+        match decode_message(&self.file, bytes)? {
+            ServerMessage::TimelineBlock(b) if b.index == self.index => Ok(b),
+            _ => Err(ArchiveError::Damaged {
+                file: self.file.clone(),
+                reason: format!("it does not hold block {}", self.index),
+            }),
+        }
+    }
+}
+
+fn decode_message(file: &str, bytes: &[u8]) -> Result<ServerMessage, ArchiveError> {
+    let damaged = |reason: String| ArchiveError::Damaged {
+        file: file.to_owned(),
+        reason,
+    };
+    let value = crate::timeline::unpack(bytes).map_err(|e| damaged(e.to_string()))?;
+    ServerMessage::from_value(value)
+        .map_err(|e| damaged(e.to_string()))?
+        .ok_or_else(|| damaged("it holds no timeline message".into()))
+}
+
+/// Checks a content-named file (`{stem}-{hash}.{ext}`, see
+/// [`content_name`]) against the hash in its name.
+pub fn verify_content_name(file: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
+    let base = file.rsplit('/').next().unwrap_or(file);
+    let stem = base.split('.').next().unwrap_or(base);
+    let named = stem.rsplit('-').next().unwrap_or(stem);
+    let hash = sha256_hex(bytes);
+    if named.len() == 32 && hash.starts_with(&named.to_ascii_lowercase()) {
+        return Ok(());
+    }
+    Err(ArchiveError::Damaged {
+        file: file.to_owned(),
+        reason: format!("its SHA-256 is {hash}, its name says {named}"),
+    })
 }
 
 impl ArchiveBlock {
@@ -439,6 +500,10 @@ mod tests {
         let e = block.verify(b"bloc").expect_err("fewer bytes do not");
         assert!(e.to_string().contains("4 bytes"), "{e}");
         assert!(parsed.block(1).is_none());
+        let (name, _) = content_name("", "timeline", "msgpack", b"abc");
+        verify_content_name(&name, b"abc").expect("its own bytes");
+        assert!(verify_content_name(&name, b"abd").is_err());
+        assert!(verify_content_name("timeline.msgpack", b"abc").is_err());
     }
 
     #[test]

@@ -120,6 +120,10 @@ thread_local! {
     static APP: RefCell<Option<App>> = const { RefCell::new(None) };
     /// Messages that arrived while the app was busy (re-entrancy).
     static INBOX: RefCell<Vec<ServerMessage>> = const { RefCell::new(Vec::new()) };
+    /// Archive blocks that could not be had, not yet told to the
+    /// controller (a failure can come back inside the controller's own
+    /// request).
+    static FAILED: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
 fn warn(message: &str) {
@@ -145,6 +149,10 @@ fn with_app(f: impl FnOnce(&mut App)) {
         let waiting = INBOX.with(|i| std::mem::take(&mut *i.borrow_mut()));
         for m in waiting {
             app.controller.handle(m, &mut app.page);
+        }
+        let failed = FAILED.with(|f| std::mem::take(&mut *f.borrow_mut()));
+        for index in failed {
+            app.controller.block_failed(index, &mut app.page);
         }
         f(app);
     });
@@ -180,10 +188,10 @@ fn on_archive_block(delivered: crate::archive::Delivered) {
                 let global = Reflect::get(&window, &crate::GLOBAL_NAME.into()).unwrap_or_default();
                 set(&global, "archiveError", &text.into());
             }
-            with_app(|app| {
-                app.controller.block_failed(index, &mut app.page);
-                render(app);
-            });
+            // Told at once, or at the next frame when the controller is
+            // busy (the failure came back inside its own request).
+            FAILED.with(|f| f.borrow_mut().push(index));
+            with_app(render);
         }
     }
 }
@@ -409,7 +417,13 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
                 original_push,
                 archive: archive.is_some(),
             },
-            controller: Controller::new(),
+            controller: {
+                let mut c = Controller::new();
+                // An archive's files do not change: a block that does not
+                // decode or fit is broken, not stale.
+                c.set_static_source(archive.is_some());
+                c
+            },
             bar: None,
             notice_shown: false,
         });

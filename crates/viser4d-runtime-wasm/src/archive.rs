@@ -75,6 +75,8 @@ pub fn open(url: String, done: impl FnOnce(Result<Vec<ServerMessage>, String>) +
         };
         crate::recording::fetch(&timeline_url, move |bytes| {
             let messages = match bytes.and_then(|b| {
+                viser4d_proto::archive::verify_content_name(&manifest.timeline, &b)
+                    .map_err(|e| e.to_string())?;
                 viser4d_proto::timeline::unpack_messages(&b)
                     .map_err(|e| format!("{}: {e}", manifest.timeline))
             }) {
@@ -104,9 +106,10 @@ pub fn open(url: String, done: impl FnOnce(Result<Vec<ServerMessage>, String>) +
     });
 }
 
-/// Takes a message the controller would send to a server: block and
-/// state requests become fetches of the block's file (the archive holds
-/// no per-step states; the block holds the step), the rest is dropped.
+/// Takes a message the controller would send to a server: block requests
+/// become fetches of the block's file, state requests of the step's state
+/// file (or of its block, for light blocks, which have none); the rest is
+/// dropped.
 pub fn send(message: &ClientMessage, deliver: fn(Delivered)) {
     enum Fetch {
         Block(u32),
@@ -149,15 +152,10 @@ fn fetch_state(
 ) {
     crate::recording::fetch(&url, move |bytes| {
         let decoded = bytes.and_then(|bytes| {
-            entry.verify(&bytes).map_err(|e| e.to_string())?;
-            let value = viser4d_proto::timeline::unpack(&bytes)
-                .map_err(|e| format!("{}: {e}", entry.file))?;
-            match ServerMessage::from_value(value) {
-                Ok(Some(ServerMessage::TimelineState(s))) if s.step == entry.step => {
-                    Ok(ServerMessage::TimelineState(s))
-                }
-                _ => Err(format!("{} does not hold step {}", entry.file, entry.step)),
-            }
+            entry
+                .decode(&bytes)
+                .map(ServerMessage::TimelineState)
+                .map_err(|e| e.to_string())
         });
         match decoded {
             Ok(message) => deliver(Ok(message)),
@@ -191,12 +189,12 @@ fn fetch_block(index: u32, attempt: u32, deliver: fn(Delivered)) {
     };
     crate::recording::fetch(&url, move |bytes| {
         let result = match bytes {
-            Err(reason) if attempt < ATTEMPTS && !reason.contains("HTTP 4") => {
+            Err(reason) if attempt < ATTEMPTS && transient(&reason) => {
                 retry_later(index, attempt + 1, deliver);
                 return;
             }
             Err(reason) => Err(reason),
-            Ok(bytes) => decode_block(index, &entry, &bytes),
+            Ok(bytes) => decode_block(&entry, &bytes),
         };
         ARCHIVE.with(|a| {
             if let Some(a) = a.borrow_mut().as_mut() {
@@ -208,19 +206,27 @@ fn fetch_block(index: u32, attempt: u32, deliver: fn(Delivered)) {
 }
 
 fn decode_block(
-    index: u32,
     entry: &viser4d_proto::archive::ArchiveBlock,
     bytes: &[u8],
 ) -> Result<ServerMessage, String> {
-    entry.verify(bytes).map_err(|e| e.to_string())?;
-    let value =
-        viser4d_proto::timeline::unpack(bytes).map_err(|e| format!("{}: {e}", entry.file))?;
-    match ServerMessage::from_value(value) {
-        Ok(Some(ServerMessage::TimelineBlock(b))) if b.index == index => {
-            Ok(ServerMessage::TimelineBlock(b))
-        }
-        Ok(_) => Err(format!("{} does not hold block {index}", entry.file)),
-        Err(e) => Err(format!("{}: {e}", entry.file)),
+    entry
+        .decode(bytes)
+        .map(ServerMessage::TimelineBlock)
+        .map_err(|e| e.to_string())
+}
+
+/// Whether a failed fetch is worth trying again: a network error, a
+/// server error, a timeout or a rate limit; not a missing or refused file.
+fn transient(reason: &str) -> bool {
+    let status = reason
+        .split("HTTP ")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|s| s.parse::<u16>().ok());
+    match status {
+        None => true,
+        Some(408 | 425 | 429) => true,
+        Some(s) => s >= 500,
     }
 }
 

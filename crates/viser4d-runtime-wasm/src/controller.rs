@@ -123,6 +123,10 @@ pub struct Controller {
     /// Blocks that cannot be had (an archive's file is damaged or
     /// missing): their steps are skipped, the rest plays.
     broken: BTreeSet<u32>,
+    /// Blocks come from files that never change (an archive): one that
+    /// does not decode or fit its place is broken, not stale, and asking
+    /// again would loop.
+    static_source: bool,
     /// The state of one step, sent for a seek to a block not held: shown
     /// until the block comes (a one-step block with the real block's index
     /// and revision, so the cursor steps on into the real one).
@@ -224,6 +228,11 @@ impl Controller {
         if !self.standalone {
             sink.send(message);
         }
+    }
+
+    /// Blocks come from files that never change (an archive).
+    pub fn set_static_source(&mut self, static_source: bool) {
+        self.static_source = static_source;
     }
 
     /// Whether the tab plays a recording with no server behind it.
@@ -397,6 +406,9 @@ impl Controller {
                             "viser4d: dropping undecodable block {}: {error}",
                             m.index
                         ));
+                        if self.static_source {
+                            self.block_failed(m.index, sink);
+                        }
                         return;
                     }
                 };
@@ -418,6 +430,10 @@ impl Controller {
                         m.index,
                         block.steps()
                     ));
+                    if self.static_source {
+                        self.block_failed(m.index, sink);
+                        return;
+                    }
                     self.sync(sink);
                     return;
                 }
@@ -462,24 +478,26 @@ impl Controller {
                 if self.state_requested == Some(m.step) {
                     self.state_requested = None;
                 }
+                let index = self.layout.block_of(m.step);
                 let block = match Block::<Bytes>::decode_shared(m.data.into_bytes()) {
-                    Ok(b) => b,
+                    Ok(b) if b.steps() == (m.step..m.step + 1) && Some(b.index()) == index => b,
+                    Ok(_) => {
+                        log(&format!(
+                            "viser4d: dropping the state of step {}: it is not one step of block {index:?}",
+                            m.step
+                        ));
+                        self.state_unusable(index, sink);
+                        return;
+                    }
                     Err(error) => {
                         log(&format!(
                             "viser4d: dropping an undecodable state of step {}: {error}",
                             m.step
                         ));
+                        self.state_unusable(index, sink);
                         return;
                     }
                 };
-                let index = self.layout.block_of(m.step);
-                if block.steps() != (m.step..m.step + 1) || Some(block.index()) != index {
-                    log(&format!(
-                        "viser4d: dropping the state of step {}: it is not one step of block {index:?}",
-                        m.step
-                    ));
-                    return;
-                }
                 if index.is_some_and(|k| self.cache.contains(k)) {
                     return;
                 }
@@ -890,6 +908,17 @@ impl Controller {
         self.sync(sink);
     }
 
+    /// A state that came back unusable: from files that never change,
+    /// asking again would loop, so the block is fetched instead (it holds
+    /// the step too).
+    fn state_unusable(&mut self, index: Option<u32>, sink: &mut dyn Sink) {
+        if self.static_source
+            && let Some(index) = index
+        {
+            self.request(index, sink);
+        }
+    }
+
     /// The blocks that cannot be had.
     pub fn broken(&self) -> &BTreeSet<u32> {
         &self.broken
@@ -913,23 +942,48 @@ impl Controller {
         };
         let first = self.player.first();
         let first_block = self.layout.block_of(first).unwrap_or(0);
+        let num_blocks = self.layout.num_blocks();
         let good = |i: &u32| !self.broken.contains(i);
-        let after = (index + 1..self.layout.num_blocks()).find(good);
-        let wrapped = || (first_block..index).find(good);
-        let next = match after {
-            Some(i) => Some(i),
-            None if self.player.looping() => wrapped(),
-            None => None,
+        // A move back (a seek, "previous") skips back; any other forward.
+        let back = self.shown.is_some_and(|s| step < s) && !self.player.playing();
+        let next = if back {
+            (first_block..index)
+                .rev()
+                .find(good)
+                .map(|i| self.layout.steps(i).end.min(self.player.num_steps()) - 1)
+        } else {
+            let after = (index + 1..num_blocks).find(good);
+            let wrapped = || {
+                self.player
+                    .looping()
+                    .then(|| (first_block..index).find(good))
+                    .flatten()
+            };
+            after
+                .or_else(wrapped)
+                .map(|i| self.layout.steps(i).start.max(first))
         };
         match next {
-            Some(i) => {
-                self.player.seek(self.layout.steps(i).start.max(first), now);
+            Some(target) => {
+                self.player.seek(target, now);
             }
             None => {
-                let back = self.shown.filter(|s| !self.is_broken(*s)).unwrap_or(first);
-                self.player.seek(back, now);
-                self.player.pause(now);
-                self.report(sink);
+                // Nowhere to go: stay on the step shown (if any), paused.
+                let stay = self.shown.filter(|s| !self.is_broken(*s));
+                match stay {
+                    Some(s) => {
+                        self.player.seek(s, now);
+                    }
+                    None if !self.player.playing() => return false,
+                    None => {}
+                }
+                if self.player.playing() {
+                    self.player.pause(now);
+                    self.report(sink);
+                }
+                if stay.is_none() {
+                    return false;
+                }
             }
         }
         self.jumps += 1;

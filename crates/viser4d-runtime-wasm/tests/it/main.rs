@@ -711,7 +711,7 @@ fn a_live_timeline_grows_under_a_following_tab_keeping_the_blocks_whose_steps_di
     assert_eq!(c.step(page.now), 2);
     assert_eq!(
         page.take_requests(),
-        [],
+        Vec::<u32>::new(),
         "block 0 (steps 0..3) was cut at its end: it comes again"
     );
     c.handle(block(&mut store, 0), &mut page);
@@ -824,4 +824,66 @@ fn a_manifest_from_a_block_on_keeps_what_the_tab_knows_of_the_blocks_before() {
     // Past what the tab knows: ignored whole.
     c.handle(manifest(9, vec![40], 50), &mut page);
     assert_eq!(c.player().num_steps(), 12);
+}
+
+/// An archive's block that cannot be had: playback skips its steps and
+/// goes on, a step back skips back, and with nothing to go to the tab
+/// stays (and asks for nothing more).
+#[test]
+fn a_broken_block_is_skipped_forward_and_back_and_never_asked_for_again() {
+    let mut store = store(24, 8);
+    let mut c = Controller::new();
+    c.set_static_source(true);
+    let mut page = FakePage::default();
+    c.handle(configure(24, 8, 1 << 20), &mut page);
+    c.handle(block(&mut store, 0), &mut page);
+    assert_eq!(c.shown(), Some(0));
+    page.sent.clear();
+    c.seek(6, &mut page);
+    assert_eq!(c.shown(), Some(6));
+    c.handle(
+        TimelinePlay {
+            speed: None,
+            r#loop: None,
+        }
+        .into(),
+        &mut page,
+    );
+    // Block 1 (steps 8..16) is asked for while playing, then fails.
+    page.now += 150.0;
+    c.tick(&mut page);
+    let mut asked = page.take_requests();
+    assert!(asked.contains(&1));
+    c.block_failed(1, &mut page);
+    page.now += 150.0;
+    c.tick(&mut page);
+    // The transport jumped to block 2's start and waits for that block
+    // (asked for by the read-ahead, or now).
+    assert_eq!(c.step(page.now), 16);
+    asked.extend(page.take_requests());
+    assert!(asked.contains(&2), "{asked:?}");
+    c.handle(block(&mut store, 2), &mut page);
+    page.now += 100.0;
+    c.tick(&mut page);
+    assert!(c.shown().is_some_and(|s| s >= 16), "{:?}", c.shown());
+    assert!(c.player().playing());
+    c.pause(&mut page);
+    // A seek back into the broken block lands at the end of block 0.
+    c.seek(10, &mut page);
+    c.tick(&mut page);
+    assert_eq!(c.shown(), Some(7));
+    assert!(
+        !page.take_requests().contains(&1),
+        "a broken block is not asked for again"
+    );
+    // Everything broken: the tab stays where it is, without looping.
+    c.block_failed(0, &mut page);
+    c.block_failed(2, &mut page);
+    c.seek(20, &mut page);
+    for _ in 0..5 {
+        page.now += 100.0;
+        c.tick(&mut page);
+    }
+    assert!(page.take_requests().is_empty());
+    assert_eq!(c.broken().len(), 3);
 }

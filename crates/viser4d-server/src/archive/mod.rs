@@ -27,7 +27,7 @@ use viser4d_proto::archive::{
 use viser4d_proto::timeline::{PROTOCOL_REVISION, ServerMessage, TimelineBlock};
 
 pub use target::ArchiveTarget;
-pub(crate) use target::Store;
+pub(crate) use target::{Store, archive_error};
 
 use crate::error::{Result, ServerError};
 use crate::server::Server;
@@ -102,35 +102,41 @@ impl Server {
         };
         let blocks = range.first_block..=range.last_block;
         let total = blocks.end() - blocks.start() + 1;
-        let starts = range.starts;
-        let steps = configure_range(&head)?;
+        let layout = crate::timeline::RangeLayout {
+            starts: &range.starts,
+            end: range.end,
+        };
+        let first = configure_range(&head)?.start;
         write_archive(
             store.as_ref(),
             &existing,
             &self.shared.bundle,
             head,
-            blocks.map(|index| self.archive_job(index, &starts, steps.clone())),
+            blocks.map(|index| self.archive_job(index, layout, first)),
             total,
             &mut progress,
         )
     }
 
-    /// Block `index` and, when heavy, the states of its steps in `steps`.
+    /// Block `index` and, when heavy, the states of its steps from
+    /// `first` to the range's end, in one lock hold (so they are of the
+    /// same layout, which is checked to be the range's).
     fn archive_job(
         &self,
         index: u32,
-        starts: &[u32],
-        steps: std::ops::Range<u32>,
+        layout: crate::timeline::RangeLayout<'_>,
+        first: u32,
     ) -> Result<BlockJob> {
-        let block = self.range_block(index, starts)?;
         let mut state = self.shared.lock();
         let t = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+        layout.check(t)?;
+        let block = t.block_message(index)?;
         let compression = t.store.config().get_compression();
         let own = t.store.block_steps(index);
         let heavy = block.data.len() as u64 >= STATE_FILES_MIN_BYTES && own.len() > 1;
         let mut states = Vec::new();
         if heavy {
-            for step in own.start.max(steps.start)..own.end.min(steps.end) {
+            for step in own.start.max(first)..own.end.min(layout.end + 1) {
                 states.push((step, t.store.state_block(step)?));
             }
         }
@@ -205,12 +211,14 @@ pub(crate) fn write_archive(
         archive_bytes: 0,
     };
     let mut entries = Vec::with_capacity(total as usize);
-    let (jobs, queue) = mpsc::sync_channel::<BlockJob>(WRITERS);
-    let queue = std::sync::Mutex::new(queue);
     std::thread::scope(|scope| -> Result<()> {
-        let (done, results) = mpsc::channel::<Result<(ArchiveBlock, bool)>>();
+        let (jobs, queue) = mpsc::sync_channel::<BlockJob>(WRITERS);
+        // Shared by the writers only: once they all stop (an error, a
+        // panic), sending a job fails instead of waiting forever.
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        let (done, results) = mpsc::channel::<Result<StoredBlock>>();
         for _ in 0..WRITERS {
-            let (queue, done) = (&queue, done.clone());
+            let (queue, done) = (queue.clone(), done.clone());
             scope.spawn(move || {
                 loop {
                     let job = match queue.lock() {
@@ -224,20 +232,17 @@ pub(crate) fn write_archive(
                 }
             });
         }
-        drop(done);
-        let mut handle = |result: Result<(ArchiveBlock, bool)>| -> Result<()> {
-            let (entry, skipped) = result?;
-            let state_bytes: u64 = entry.states.iter().map(|s| s.bytes).sum();
+        drop((queue, done));
+        let mut handle = |result: Result<StoredBlock>| -> Result<()> {
+            let stored = result?;
+            let state_bytes: u64 = stored.entry.states.iter().map(|s| s.bytes).sum();
             summary.blocks += 1;
-            summary.archive_bytes += entry.bytes + state_bytes;
-            if skipped {
+            summary.archive_bytes += stored.entry.bytes + state_bytes;
+            summary.bytes_written += stored.written;
+            if stored.skipped {
                 summary.blocks_skipped += 1;
-            } else {
-                // A block written again has its states written again too
-                // (names are content hashes: at worst a rewrite of the same).
-                summary.bytes_written += entry.bytes + state_bytes;
             }
-            entries.push(entry);
+            entries.push(stored.entry);
             progress(summary.blocks, total);
             Ok(())
         };
@@ -277,6 +282,7 @@ pub(crate) fn write_archive(
     // The sizes the tab plans its reads with are those of the files, known
     // now (the live ones may not be yet): the same recording then gives
     // the same timeline file, byte for byte.
+    configure.block_bytes.iter_mut().for_each(|b| *b = None);
     for entry in &entries {
         let i = entry.index as usize;
         if configure.block_bytes.len() <= i {
@@ -287,11 +293,8 @@ pub(crate) fn write_archive(
     let configure = configure.clone();
     let mut put = |name: &str, bytes: Bytes| -> Result<()> {
         summary.archive_bytes += bytes.len() as u64;
-        if existing.get(name) == Some(&(bytes.len() as u64)) {
-            return Ok(());
-        }
-        summary.bytes_written += bytes.len() as u64;
-        store.put(name, bytes)
+        summary.bytes_written += put_unless_there(store, existing, name, bytes)?;
+        Ok(())
     };
     let (script, wasm) = bundle.runtime_module().ok_or(ServerError::RuntimeMissing {
         path: "viser4d/viser4d_runtime.js".into(),
@@ -307,7 +310,11 @@ pub(crate) fn write_archive(
     let (timeline_name, _) = content_name("", "timeline", "msgpack", &timeline);
     put(&timeline_name, timeline)?;
     let page = page::index_html(&bundle.client_page, &scene_name, &script_name, &wasm_name);
-    put(INDEX_FILE, page.into())?;
+    // The page names the files of this save: written every time (it is
+    // not named by its content, and another save's page has its size).
+    summary.archive_bytes += page.len() as u64;
+    summary.bytes_written += page.len() as u64;
+    store.put(INDEX_FILE, page.into())?;
     let manifest = ArchiveManifest {
         format: ARCHIVE_FORMAT.into(),
         version: ARCHIVE_VERSION,
@@ -333,66 +340,118 @@ pub(crate) fn write_archive(
     Ok(summary)
 }
 
+/// What a writer did with one block.
+struct StoredBlock {
+    entry: ArchiveBlock,
+    /// The block file was there already.
+    skipped: bool,
+    /// Bytes written for it and its states.
+    written: u64,
+}
+
+/// A heavy block's step states are written when a state is at most this
+/// share of the block: per-step states of a big static scene with a small
+/// animation would each be about the whole block, and multiply the
+/// archive's size for little gain.
+const STATE_SHARE_OF_BLOCK: f64 = 0.6;
+
 /// Packs, hashes and stores one block (and its states) unless it is there
-/// already; returns its entry and whether the block was skipped.
+/// already.
 fn store_block(
     store: &dyn Store,
     existing: &HashMap<String, u64>,
     job: BlockJob,
-) -> Result<(ArchiveBlock, bool)> {
+) -> Result<StoredBlock> {
     let BlockJob {
         block,
         states,
         compression,
     } = job;
     let (index, revision) = (block.index, block.revision);
-    let (file, sha256, size, skipped) =
-        store_message(store, existing, BLOCKS_DIR, "block", block.into())?;
+    let stored = store_message(store, existing, BLOCKS_DIR, "block", block.into())?;
+    let mut written = stored.written;
     let mut entry = ArchiveBlock {
         index,
-        file,
-        bytes: size,
-        sha256,
+        file: stored.file,
+        bytes: stored.bytes,
+        sha256: stored.sha256,
         revision,
         states: Vec::with_capacity(states.len()),
     };
     for (step, state) in states {
         let data = state.encode(compression).map_err(invalid)?;
+        if data.len() as f64 > STATE_SHARE_OF_BLOCK * entry.bytes as f64 {
+            // The first state tells: the others hold as much.
+            entry.states.clear();
+            break;
+        }
         let message = viser4d_proto::timeline::TimelineState {
             step,
             revision,
             data: viser4d_proto::TypedArray::from_u8(data),
         };
-        let (file, sha256, bytes, _) =
-            store_message(store, existing, STATES_DIR, "state", message.into())?;
+        let s = store_message(store, existing, STATES_DIR, "state", message.into())?;
+        written += s.written;
         entry.states.push(ArchiveState {
             step,
-            file,
-            bytes,
-            sha256,
+            file: s.file,
+            bytes: s.bytes,
+            sha256: s.sha256,
         });
     }
-    Ok((entry, skipped))
+    Ok(StoredBlock {
+        entry,
+        skipped: stored.written == 0,
+        written,
+    })
+}
+
+/// A message's content-named file.
+struct StoredFile {
+    file: String,
+    sha256: String,
+    bytes: u64,
+    /// Bytes written: 0 when it was there already.
+    written: u64,
 }
 
 /// Packs `message` into its content-named file under `dir` and stores it
-/// unless it is there; returns (file, sha256, size, skipped).
+/// unless it is there.
 fn store_message(
     store: &dyn Store,
     existing: &HashMap<String, u64>,
     dir: &str,
     ext: &str,
     message: ServerMessage,
-) -> Result<(String, String, u64, bool)> {
+) -> Result<StoredFile> {
     let value = message.to_value().map_err(invalid)?;
     let bytes = viser4d_proto::timeline::pack(&AnyMessage::Custom(value)).map_err(invalid)?;
     let (file, sha256) = content_name(dir, "", ext, &bytes);
     let size = bytes.len() as u64;
-    let skipped = existing.get(&file) == Some(&size);
-    if !skipped {
-        store.put(&file, bytes)?;
+    let written = put_unless_there(store, existing, &file, bytes)?;
+    Ok(StoredFile {
+        file,
+        sha256,
+        bytes: size,
+        written,
+    })
+}
+
+/// Stores a content-named file unless a file of its name and size is
+/// there (its name is its hash: that is the same file). Returns the bytes
+/// written.
+fn put_unless_there(
+    store: &dyn Store,
+    existing: &HashMap<String, u64>,
+    name: &str,
+    bytes: Bytes,
+) -> Result<u64> {
+    let size = bytes.len() as u64;
+    if existing.get(name) == Some(&size) {
+        return Ok(0);
     }
-    Ok((file, sha256, size, skipped))
+    store.put(name, bytes)?;
+    Ok(size)
 }
 
 /// A `.viser` recording written by viser4d (its `serialize`, or `viser4d
@@ -415,7 +474,7 @@ pub fn recording_to_archive(
         .host("127.0.0.1")
         .port(0)
         .open_recording_range(recording)
-        .map_err(|e| archive_error_for(&target, e))?;
+        .map_err(|e| archive_error(&target, e))?;
     server.save_archive_with_progress(target, first, None, progress)
 }
 
@@ -428,114 +487,126 @@ fn is_runtime_script(message: &AnyMessage) -> bool {
     )
 }
 
-fn archive_error_for(target: &ArchiveTarget, reason: impl std::fmt::Display) -> ServerError {
-    ServerError::Archive {
-        target: target.to_string(),
-        reason: reason.to_string(),
-    }
-}
-
 /// Copies the archive at `from` to `to` (a folder to a bucket, a bucket to
-/// a folder, …), checking every block against the manifest on the way;
-/// files already at `to` with their size are skipped, the manifest goes
-/// last. Calls `progress(files_done, files_total)`.
+/// a folder, …), checking every file against the manifest (blocks and
+/// states by size and SHA-256, the other content-named files by the hash
+/// in their names) on the way; files already at `to` with their size are
+/// skipped, the manifest goes last, as it was. Calls `progress(files_done,
+/// files_total)`.
 pub fn copy_archive(
     from: impl Into<ArchiveTarget>,
     to: impl Into<ArchiveTarget>,
     mut progress: impl FnMut(u32, u32),
 ) -> Result<ArchiveSummary> {
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
     let (from, to) = (from.into(), to.into());
     let source = from.open()?;
     let json = source.get(MANIFEST_FILE).map_err(|e| {
-        archive_error_for(
+        archive_error(
             &from,
             format!("not an archive (no readable {MANIFEST_FILE}): {e}"),
         )
     })?;
-    let manifest = ArchiveManifest::parse(&json).map_err(|e| archive_error_for(&from, e))?;
+    let manifest = ArchiveManifest::parse(&json).map_err(|e| archive_error(&from, e))?;
     let sink = to.open()?;
     let existing = sink.list()?;
+    // What each file is checked against: its size and SHA-256 from the
+    // manifest, or (scene, timeline, runtime) the hash in its name.
+    let mut checks: HashMap<&str, Option<(u64, &str)>> =
+        manifest.files().map(|file| (file, None)).collect();
+    for b in &manifest.blocks {
+        checks.insert(&b.file, Some((b.bytes, &b.sha256)));
+        for s in &b.states {
+            checks.insert(&s.file, Some((s.bytes, &s.sha256)));
+        }
+    }
     let files: Vec<&str> = manifest.files().chain([INDEX_FILE]).collect();
     let total = u32::try_from(files.len()).map_err(invalid)?;
-    let mut summary = ArchiveSummary {
-        blocks: manifest.blocks.len() as u32,
-        blocks_skipped: 0,
-        bytes_written: 0,
-        archive_bytes: 0,
-    };
-    let blocks: HashMap<&str, &ArchiveBlock> = manifest
-        .blocks
-        .iter()
-        .map(|b| (b.file.as_str(), b))
-        .collect();
-    let done = std::sync::atomic::AtomicU32::new(0);
-    let written = std::sync::atomic::AtomicU64::new(0);
-    let skipped = std::sync::atomic::AtomicU32::new(0);
-    let all = std::sync::atomic::AtomicU64::new(0);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let (tick, ticks) = mpsc::channel::<()>();
+    let (done, skipped_blocks) = (AtomicU32::new(0), AtomicU32::new(0));
+    let (written, all) = (AtomicU64::new(0), AtomicU64::new(0));
+    let (next, stop) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let is_block: std::collections::HashSet<&str> =
+        manifest.blocks.iter().map(|b| b.file.as_str()).collect();
     let copy_one = |file: &str| -> Result<()> {
-        use std::sync::atomic::Ordering::Relaxed;
-        let block = blocks.get(file).copied();
-        if let (Some(block), Some(there)) = (block, existing.get(file))
-            && block.bytes == *there
+        let check = checks.get(file).copied().flatten();
+        if let (Some((size, _)), Some(there)) = (check, existing.get(file))
+            && size == *there
         {
             // Its name is its hash: the same size there is the same file.
-            skipped.fetch_add(1, Relaxed);
-            all.fetch_add(block.bytes, Relaxed);
+            if is_block.contains(file) {
+                skipped_blocks.fetch_add(1, Relaxed);
+            }
+            all.fetch_add(size, Relaxed);
             return Ok(());
         }
         let bytes = source.get(file)?;
-        if let Some(block) = block {
-            block
-                .verify(&bytes)
-                .map_err(|e| archive_error_for(&from, e))?;
+        match check {
+            Some((size, sha256)) => {
+                let entry = ArchiveState {
+                    step: 0,
+                    file: file.to_owned(),
+                    bytes: size,
+                    sha256: sha256.to_owned(),
+                };
+                entry.verify(&bytes).map_err(|e| archive_error(&from, e))?;
+            }
+            None if file != INDEX_FILE => viser4d_proto::archive::verify_content_name(file, &bytes)
+                .map_err(|e| archive_error(&from, e))?,
+            None => {}
         }
         all.fetch_add(bytes.len() as u64, Relaxed);
-        // The page is the one file not named by its content.
-        if file != INDEX_FILE && existing.get(file) == Some(&(bytes.len() as u64)) {
-            return Ok(());
+        let size = bytes.len() as u64;
+        // The page is the one file not named by its content: always copied.
+        if file == INDEX_FILE {
+            sink.put(file, bytes)?;
+            written.fetch_add(size, Relaxed);
+        } else {
+            written.fetch_add(
+                put_unless_there(sink.as_ref(), &existing, file, bytes)?,
+                Relaxed,
+            );
         }
-        written.fetch_add(bytes.len() as u64, Relaxed);
-        sink.put(file, bytes)
+        Ok(())
     };
-    let outcome = std::thread::scope(|scope| -> Result<()> {
+    let (tick, ticks) = mpsc::channel::<()>();
+    std::thread::scope(|scope| -> Result<()> {
         let workers: Vec<_> = (0..WRITERS)
             .map(|_| {
                 let tick = tick.clone();
-                let (files, next, done, copy_one) = (&files, &next, &done, &copy_one);
+                let (files, next, done, stop, copy_one) = (&files, &next, &done, &stop, &copy_one);
                 scope.spawn(move || -> Result<()> {
-                    use std::sync::atomic::Ordering::Relaxed;
-                    loop {
-                        let i = next.fetch_add(1, Relaxed);
-                        let Some(file) = files.get(i) else {
+                    while !stop.load(Relaxed) {
+                        let Some(file) = files.get(next.fetch_add(1, Relaxed)) else {
                             return Ok(());
                         };
-                        copy_one(file)?;
+                        if let Err(e) = copy_one(file) {
+                            // The others stop at their next file.
+                            stop.store(true, Relaxed);
+                            return Err(e);
+                        }
                         done.fetch_add(1, Relaxed);
                         let _ = tick.send(());
                     }
+                    Ok(())
                 })
             })
             .collect();
         drop(tick);
         for () in ticks {
-            progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
+            progress(done.load(Relaxed), total);
         }
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(invalid("a copy thread panicked")))
-            })
-            .collect()
-    });
-    outcome?;
-    let json = manifest.to_json();
-    sink.put(MANIFEST_FILE, json.clone().into())?;
-    use std::sync::atomic::Ordering::Relaxed;
-    summary.blocks_skipped = skipped.load(Relaxed);
-    summary.bytes_written = written.load(Relaxed) + json.len() as u64;
-    summary.archive_bytes = all.load(Relaxed) + json.len() as u64;
-    Ok(summary)
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|_| Err(invalid("a copy thread panicked")))
+        })
+    })?;
+    // The manifest as it was: fields a newer writer added stay.
+    sink.put(MANIFEST_FILE, Bytes::from(json.to_vec()))?;
+    Ok(ArchiveSummary {
+        blocks: manifest.blocks.len() as u32,
+        blocks_skipped: skipped_blocks.load(Relaxed),
+        bytes_written: written.load(Relaxed) + json.len() as u64,
+        archive_bytes: all.load(Relaxed) + json.len() as u64,
+    })
 }

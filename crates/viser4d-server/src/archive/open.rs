@@ -12,7 +12,7 @@ use viser4d_proto::timeline::{
 };
 use viser4d_proto::{AnyMessage, Message};
 
-use super::{ArchiveTarget, archive_error_for};
+use super::{ArchiveTarget, archive_error};
 use crate::error::{Result, ServerError};
 use crate::server::{Server, ServerBuilder};
 use crate::shared::Scope;
@@ -39,14 +39,14 @@ impl ServerBuilder {
         let target = target.into();
         let store = target.open()?;
         let json = store.get(MANIFEST_FILE).map_err(|e| {
-            archive_error_for(
+            archive_error(
                 &target,
                 format!("not an archive (no readable {MANIFEST_FILE}): {e}"),
             )
         })?;
-        let manifest = ArchiveManifest::parse(&json).map_err(|e| archive_error_for(&target, e))?;
+        let manifest = ArchiveManifest::parse(&json).map_err(|e| archive_error(&target, e))?;
         if manifest.protocol != PROTOCOL_REVISION {
-            return Err(archive_error_for(
+            return Err(archive_error(
                 &target,
                 format!(
                     "its blocks are for timeline protocol {}, this viser4d reads {PROTOCOL_REVISION} (written by {})",
@@ -55,15 +55,17 @@ impl ServerBuilder {
             ));
         }
         let timeline = store.get(&manifest.timeline)?;
+        viser4d_proto::archive::verify_content_name(&manifest.timeline, &timeline)
+            .map_err(|e| archive_error(&target, e))?;
         let mut messages = viser4d_proto::timeline::unpack_messages(&timeline)
-            .map_err(|e| archive_error_for(&target, format!("{}: {e}", manifest.timeline)))?
+            .map_err(|e| archive_error(&target, format!("{}: {e}", manifest.timeline)))?
             .into_iter();
         let (
             Some(ServerMessage::TimelineConfigure(configure)),
             Some(ServerMessage::TimelineOverrides(overrides)),
         ) = (messages.next(), messages.next())
         else {
-            return Err(archive_error_for(
+            return Err(archive_error(
                 &target,
                 format!(
                     "{} does not hold a configuration and overrides",
@@ -73,9 +75,12 @@ impl ServerBuilder {
         };
         configure
             .check()
-            .map_err(|e| archive_error_for(&target, format!("{}: {e}", manifest.timeline)))?;
-        let scene = viser4d_proto::decode_recording(&store.get(&manifest.scene)?)
-            .map_err(|e| archive_error_for(&target, format!("{}: {e}", manifest.scene)))?;
+            .map_err(|e| archive_error(&target, format!("{}: {e}", manifest.timeline)))?;
+        let scene = store.get(&manifest.scene)?;
+        viser4d_proto::archive::verify_content_name(&manifest.scene, &scene)
+            .map_err(|e| archive_error(&target, e))?;
+        let scene = viser4d_proto::decode_recording(&scene)
+            .map_err(|e| archive_error(&target, format!("{}: {e}", manifest.scene)))?;
         let live = scene
             .messages
             .into_iter()
@@ -85,19 +90,8 @@ impl ServerBuilder {
             })
             .collect();
         let blocks = manifest.blocks.iter().map(|entry| {
-            let bytes = store.get(&entry.file)?;
-            entry
-                .verify(&bytes)
-                .map_err(|e| archive_error_for(&target, e))?;
-            let value = viser4d_proto::timeline::unpack(&bytes)
-                .map_err(|e| archive_error_for(&target, format!("{}: {e}", entry.file)))?;
-            match ServerMessage::from_value(value) {
-                Ok(Some(ServerMessage::TimelineBlock(b))) if b.index == entry.index => Ok(b),
-                _ => Err(archive_error_for(
-                    &target,
-                    format!("{} does not hold block {}", entry.file, entry.index),
-                )),
-            }
+            let bytes = store.get_at_most(&entry.file, entry.bytes)?;
+            entry.decode(&bytes).map_err(|e| archive_error(&target, e))
         });
         let total = manifest.blocks.len() as u32;
         self.load(live, configure, overrides, blocks, total, &mut progress)
@@ -179,9 +173,22 @@ impl ServerBuilder {
         server.shared.send(Scope::Broadcast, live)?;
         let starts = configure.starts();
         let mut first_step = None;
+        let mut previous: Option<u32> = None;
         for (done, block) in blocks.enumerate() {
             // Read and checked off the lock; recorded under it.
             let block = block?;
+            // Each block holds on from the one before: only the first is
+            // loaded with its checkpoint.
+            if previous.is_some_and(|p| Some(block.index) != p.checked_add(1)) {
+                return Err(ServerError::invalid(
+                    "archive",
+                    format!(
+                        "block {} follows block {previous:?}: blocks must be consecutive",
+                        block.index
+                    ),
+                ));
+            }
+            previous = Some(block.index);
             first_step.get_or_insert(starts.get(block.index as usize).copied().unwrap_or(0));
             let mut state = server.shared.lock();
             let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;

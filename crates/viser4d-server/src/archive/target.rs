@@ -120,9 +120,15 @@ pub(crate) trait Store: Send + Sync {
     fn put(&self, name: &str, bytes: Bytes) -> Result<()>;
     /// Reads `name` whole.
     fn get(&self, name: &str) -> Result<Bytes>;
+    /// Reads `name`, refusing a file larger than `max` bytes before
+    /// reading it (a manifest's size bounds what is read).
+    fn get_at_most(&self, name: &str, max: u64) -> Result<Bytes>;
 }
 
-fn archive_error(target: impl std::fmt::Display, reason: impl std::fmt::Display) -> ServerError {
+pub(crate) fn archive_error(
+    target: impl std::fmt::Display,
+    reason: impl std::fmt::Display,
+) -> ServerError {
     ServerError::Archive {
         target: target.to_string(),
         reason: reason.to_string(),
@@ -186,6 +192,24 @@ impl Store for Folder {
             .map(Bytes::from)
             .map_err(|e| archive_error(path.display(), e))
     }
+
+    fn get_at_most(&self, name: &str, max: u64) -> Result<Bytes> {
+        let path = self.dir.join(name);
+        let len = std::fs::metadata(&path)
+            .map_err(|e| archive_error(path.display(), e))?
+            .len();
+        if len > max {
+            return Err(too_large(path.display(), len, max));
+        }
+        self.get(name)
+    }
+}
+
+fn too_large(file: impl std::fmt::Display, len: u64, max: u64) -> ServerError {
+    archive_error(
+        file,
+        format!("it has {len} bytes, the manifest says {max}: damaged or replaced"),
+    )
 }
 
 #[cfg(not(feature = "object-store"))]
@@ -209,13 +233,24 @@ mod cloud {
     use object_store::{ObjectStore, PutPayload};
 
     /// An `object_store` prefix. Its calls are async; each runs to its end
-    /// on a small runtime of its own, so the writer's threads (and callers
-    /// inside another tokio runtime) can use it as plain blocking calls.
+    /// on a small runtime of its own, driven from a short-lived thread, so
+    /// they are plain blocking calls for any caller (a writer thread, or a
+    /// program's own async task, where blocking on a runtime directly
+    /// would panic).
     pub(super) struct Cloud {
         url: String,
         store: Box<dyn ObjectStore>,
         prefix: ObjectPath,
-        runtime: tokio::runtime::Runtime,
+        runtime: Option<tokio::runtime::Runtime>,
+    }
+
+    impl Drop for Cloud {
+        fn drop(&mut self) {
+            // Dropping a runtime blocks, which panics inside async code.
+            if let Some(runtime) = self.runtime.take() {
+                runtime.shutdown_background();
+            }
+        }
     }
 
     impl Cloud {
@@ -278,7 +313,7 @@ mod cloud {
                 url: url.to_owned(),
                 store,
                 prefix,
-                runtime,
+                runtime: Some(runtime),
             })
         }
 
@@ -286,13 +321,29 @@ mod cloud {
             name.split('/')
                 .fold(self.prefix.clone(), |p, part| p.child(part))
         }
+
+        /// Runs `f` to its end on this store's runtime.
+        fn run<T: Send>(
+            &self,
+            f: impl std::future::Future<Output = Result<T>> + Send,
+        ) -> Result<T> {
+            let Some(runtime) = self.runtime.as_ref() else {
+                return Err(archive_error(&self.url, "the store is closed"));
+            };
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| runtime.block_on(f))
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+        }
     }
 
     impl Store for Cloud {
         fn list(&self) -> Result<HashMap<String, u64>> {
             let prefix = self.prefix.clone();
             let strip = format!("{}/", self.prefix.as_ref());
-            self.runtime.block_on(async {
+            self.run(async {
                 let listed: Vec<_> = self
                     .store
                     .list(Some(&prefix))
@@ -312,16 +363,19 @@ mod cloud {
 
         fn put(&self, name: &str, bytes: Bytes) -> Result<()> {
             let path = self.path(name);
-            self.runtime
-                .block_on(self.store.put(&path, PutPayload::from_bytes(bytes)))
-                .map(|_| ())
-                .map_err(|e| archive_error(format!("{}/{name}", self.url), e))
+            self.run(async {
+                self.store
+                    .put(&path, PutPayload::from_bytes(bytes))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| archive_error(format!("{}/{name}", self.url), e))
+            })
         }
 
         fn get(&self, name: &str) -> Result<Bytes> {
             let path = self.path(name);
             let failed = |e: object_store::Error| archive_error(format!("{}/{name}", self.url), e);
-            self.runtime.block_on(async {
+            self.run(async {
                 self.store
                     .get(&path)
                     .await
@@ -330,6 +384,18 @@ mod cloud {
                     .await
                     .map_err(failed)
             })
+        }
+
+        fn get_at_most(&self, name: &str, max: u64) -> Result<Bytes> {
+            let path = self.path(name);
+            let failed = |e: object_store::Error| archive_error(format!("{}/{name}", self.url), e);
+            let size = self
+                .run(async { self.store.head(&path).await.map_err(failed) })?
+                .size;
+            if size > max {
+                return Err(too_large(format!("{}/{name}", self.url), size, max));
+            }
+            self.get(name)
         }
     }
 }

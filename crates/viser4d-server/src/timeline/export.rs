@@ -142,7 +142,8 @@ impl Server {
             AnyMessage::Viser(Message::from(RunJavascriptMessage { source: script })),
         )];
         head.extend(range.scene.into_iter().map(|m| (0.0, AnyMessage::Viser(m))));
-        let (first_block, last_block, starts) = (range.first_block, range.last_block, range.starts);
+        let (first_block, last_block, starts, end) =
+            (range.first_block, range.last_block, range.starts, range.end);
         let total = last_block - first_block + 1;
         head.push((TIMELINE_AT_SEC, custom(configure.into())?));
         head.push((TIMELINE_AT_SEC, custom(range.overrides.into())?));
@@ -159,7 +160,11 @@ impl Server {
         }
         drop(head);
         for (done, index) in (first_block..=last_block).enumerate() {
-            let block = self.range_block(index, &starts)?;
+            let layout = RangeLayout {
+                starts: &starts,
+                end,
+            };
+            let block = self.range_block(index, &layout)?;
             let message = custom(block.into())?;
             spool.keep(encoder.push(TIMELINE_AT_SEC, &message).map_err(encode)?)?;
             progress(done as u32 + 1, total);
@@ -194,6 +199,8 @@ pub(crate) struct RangeHead {
     /// Block starts up to the last block (the layout the blocks must keep
     /// while they are gathered).
     pub(crate) starts: Vec<u32>,
+    /// The range's last step.
+    pub(crate) end: u32,
 }
 
 impl Server {
@@ -242,26 +249,49 @@ impl Server {
             first_block,
             last_block,
             starts: timeline.store.layout().starts()[..=last_block as usize].to_vec(),
+            end,
         })
     }
 
-    /// Block `index` of an export whose head said `starts`, one lock hold.
+    /// Block `index` of an export whose head is `head`, one lock hold.
     pub(crate) fn range_block(
         &self,
         index: u32,
-        starts: &[u32],
+        head: &RangeLayout<'_>,
     ) -> Result<viser4d_proto::timeline::TimelineBlock> {
         let mut state = self.shared.lock();
         let t = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
-        if t.store.layout().starts().get(..starts.len()) != Some(starts) {
-            // A heavy block split while recording: the file's
-            // configuration would name other steps than its blocks.
-            return Err(ServerError::invalid(
-                "recording",
-                "the timeline's blocks moved during the export (steps were recorded meanwhile); export again",
-            ));
-        }
+        head.check(t)?;
         t.block_message(index)
+    }
+}
+
+/// Where an export's blocks start and where its range ends: what must not
+/// move while its blocks are gathered.
+#[derive(Clone, Copy)]
+pub(crate) struct RangeLayout<'a> {
+    pub(crate) starts: &'a [u32],
+    pub(crate) end: u32,
+}
+
+impl RangeLayout<'_> {
+    /// Fails if a block of the range split since its head was gathered
+    /// (steps recorded meanwhile): the file's configuration would name
+    /// other steps than its blocks. The last block splitting at or before
+    /// the range's end counts too.
+    pub(crate) fn check(&self, t: &crate::timeline::Timeline) -> Result<()> {
+        let now = t.store.layout().starts();
+        let same = now.get(..self.starts.len()) == Some(self.starts)
+            && now
+                .get(self.starts.len())
+                .is_none_or(|&next| next > self.end);
+        if same {
+            return Ok(());
+        }
+        Err(ServerError::invalid(
+            "recording",
+            "the timeline's blocks moved during the export (steps were recorded meanwhile); export again",
+        ))
     }
 }
 

@@ -10,6 +10,11 @@ mod audio;
 mod classify;
 pub(crate) mod events;
 mod export;
+pub(crate) use export::RangeLayout;
+
+/// The most silence an opened archive's audio track may start with (a
+/// range that starts into a track): 64 Mi samples, 256 MiB.
+const MAX_ARCHIVE_AUDIO_GAP_SAMPLES: usize = 64 << 20;
 mod guard;
 mod playback;
 mod retention;
@@ -368,20 +373,43 @@ impl Timeline {
                     .map_err(|e| ServerError::invalid("archive", e.to_string()))?,
                 ),
             };
+            if (track.sample_rate(), track.channels()) != (slice.sample_rate, slice.channels) {
+                return Err(ServerError::invalid(
+                    "archive",
+                    format!(
+                        "block {index}: audio of track {} at {} Hz x {} channels, the track is {} Hz x {}",
+                        slice.name,
+                        slice.sample_rate,
+                        slice.channels,
+                        track.sample_rate(),
+                        track.channels()
+                    ),
+                ));
+            }
             // Slices of consecutive blocks meet; a range archive's first
-            // one may start late (silence before it), and frames already
-            // held are not appended twice.
+            // one may start late (silence before it, bounded: the samples
+            // are held in memory), and frames already held are not
+            // appended twice.
             let start = usize::try_from(slice.start_frame).unwrap_or(usize::MAX);
             let held = track.frames();
             let audio_error =
                 |e: viser4d_audio::AudioError| ServerError::invalid("archive", e.to_string());
             if start > held {
-                let gap = (start - held).min(1 << 28);
-                track
-                    .append(&vec![0.0; gap * channels])
-                    .map_err(audio_error)?;
+                let gap = (start - held).saturating_mul(channels);
+                if gap > MAX_ARCHIVE_AUDIO_GAP_SAMPLES {
+                    return Err(ServerError::invalid(
+                        "archive",
+                        format!(
+                            "block {index}: track {} resumes {} frames after the audio held; \
+                             an archive of a range that starts this far into a track cannot be opened",
+                            slice.name,
+                            start - held
+                        ),
+                    ));
+                }
+                track.append(&vec![0.0; gap]).map_err(audio_error)?;
             }
-            let skip = held.saturating_sub(start) * channels;
+            let skip = held.saturating_sub(start).saturating_mul(channels);
             if skip < samples.len() {
                 track.append(&samples[skip..]).map_err(audio_error)?;
             }

@@ -27,7 +27,7 @@ fn plain_delta(d: &StepDelta<V>) -> (Vec<String>, Vec<(String, V)>, Vec<V>) {
         d.removed().iter().map(|n| n.as_str().to_owned()).collect(),
         d.puts()
             .iter()
-            .map(|(k, e)| (k.to_string(), e.value.clone()))
+            .map(|(k, e)| (k.to_string(), e.value))
             .collect(),
         d.audio().to_vec(),
     )
