@@ -271,14 +271,7 @@ fn serve_plays_an_archive_as_a_live_timeline() {
         .spawn()
         .expect("starting viser4d serve");
     let stdout = child.stdout.take().expect("stdout");
-    struct Served(Child);
-    impl Drop for Served {
-        fn drop(&mut self) {
-            self.0.kill().ok();
-            self.0.wait().ok();
-        }
-    }
-    let _served = Served(child);
+    let _served = crate::cli::Served(child);
     let mut line = String::new();
     BufReader::new(stdout)
         .read_line(&mut line)

@@ -105,7 +105,7 @@ fn bad_input_gets_one_clear_line_and_status_1() {
 }
 
 /// Kills the served process when the test ends.
-struct Served(Child);
+pub(crate) struct Served(pub(crate) Child);
 
 impl Drop for Served {
     fn drop(&mut self) {

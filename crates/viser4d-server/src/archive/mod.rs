@@ -487,6 +487,22 @@ fn is_runtime_script(message: &AnyMessage) -> bool {
     )
 }
 
+/// The manifest at `target` (its bytes, and parsed), or why it is not an
+/// archive.
+pub(crate) fn read_manifest(
+    store: &dyn Store,
+    target: &ArchiveTarget,
+) -> Result<(Bytes, ArchiveManifest)> {
+    let json = store.get(MANIFEST_FILE).map_err(|e| {
+        archive_error(
+            target,
+            format!("not an archive (no readable {MANIFEST_FILE}): {e}"),
+        )
+    })?;
+    let manifest = ArchiveManifest::parse(&json).map_err(|e| archive_error(target, e))?;
+    Ok((json, manifest))
+}
+
 /// Copies the archive at `from` to `to` (a folder to a bucket, a bucket to
 /// a folder, …), checking every file against the manifest (blocks and
 /// states by size and SHA-256, the other content-named files by the hash
@@ -502,13 +518,7 @@ pub fn copy_archive(
     use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
     let (from, to) = (from.into(), to.into());
     let source = from.open()?;
-    let json = source.get(MANIFEST_FILE).map_err(|e| {
-        archive_error(
-            &from,
-            format!("not an archive (no readable {MANIFEST_FILE}): {e}"),
-        )
-    })?;
-    let manifest = ArchiveManifest::parse(&json).map_err(|e| archive_error(&from, e))?;
+    let (json, manifest) = read_manifest(source.as_ref(), &from)?;
     let sink = to.open()?;
     let existing = sink.list()?;
     // What each file is checked against: its size and SHA-256 from the

@@ -6,7 +6,6 @@
 //! within its memory budget, spilling past it. The live scene comes back
 //! as broadcast messages, the overrides as overrides.
 
-use viser4d_proto::archive::{ArchiveManifest, MANIFEST_FILE};
 use viser4d_proto::timeline::{
     PROTOCOL_REVISION, ServerMessage, TimelineBlock, TimelineConfigure, TimelineOverrides,
 };
@@ -38,13 +37,7 @@ impl ServerBuilder {
     ) -> Result<Server> {
         let target = target.into();
         let store = target.open()?;
-        let json = store.get(MANIFEST_FILE).map_err(|e| {
-            archive_error(
-                &target,
-                format!("not an archive (no readable {MANIFEST_FILE}): {e}"),
-            )
-        })?;
-        let manifest = ArchiveManifest::parse(&json).map_err(|e| archive_error(&target, e))?;
+        let (_, manifest) = super::read_manifest(store.as_ref(), &target)?;
         if manifest.protocol != PROTOCOL_REVISION {
             return Err(archive_error(
                 &target,
