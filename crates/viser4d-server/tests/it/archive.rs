@@ -354,3 +354,32 @@ fn a_cold_seek_into_a_heavy_archive_moves_one_steps_state_file() {
         tab.close().await;
     });
 }
+
+#[test]
+fn an_archive_plays_its_audio_in_step_with_its_steps() {
+    use crate::audio::{f, tone_server, wait_audio};
+    let _one_at_a_time = webdriver::exclusive();
+    let (server, _track) = tone_server(20);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    server.save_archive(dir.path(), 0, None).expect("an archive");
+    assert_eq!(manifest(dir.path()).audio_tracks.len(), 1);
+    let host = StaticHost::serve(dir.path());
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let tab = driver.session().await;
+        tab.open(&format!("http://127.0.0.1:{}/", host.port)).await;
+        wait_audio(&tab, "the track to be known", |a| a["gains"]["/tone"].is_number()).await;
+        tab.eval("window.__viser4dRuntime.play(); return true;", vec![])
+            .await;
+        let a = wait_audio(&tab, "audio to run", |a| {
+            f(a, "sources") >= 1.0 && f(a, "timelineTimeSec") > 1.0
+        })
+        .await;
+        assert_eq!(a["state"], json!("running"), "{a}");
+        assert!(
+            (f(&a, "audioTimeSec") - f(&a, "timelineTimeSec")).abs() < 0.25,
+            "audio and timeline agree: {a}"
+        );
+        tab.close().await;
+    });
+}

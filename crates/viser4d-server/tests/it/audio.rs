@@ -24,7 +24,7 @@ fn tone(frames: usize, phase: usize) -> Vec<f32> {
 /// `seconds` of a tone on a timeline as long, the way the reference
 /// example streams it: one chunk at step 0, the rest appended outside any
 /// step.
-fn tone_server(seconds: u32) -> (Server, viser4d_server::AudioHandle) {
+pub(crate) fn tone_server(seconds: u32) -> (Server, viser4d_server::AudioHandle) {
     let steps = seconds * FPS as u32;
     let server = support::server_with(|b| b.num_steps(steps).fps(FPS));
     let chunk = RATE as usize / 10;
@@ -52,11 +52,11 @@ async fn audio(tab: &Tab) -> Json {
         .await
 }
 
-async fn wait_audio(tab: &Tab, what: &str, ok: impl Fn(&Json) -> bool) -> Json {
+pub(crate) async fn wait_audio(tab: &Tab, what: &str, ok: impl Fn(&Json) -> bool) -> Json {
     tab.wait_until(what, AUDIO, |a| !a.is_null() && ok(a)).await
 }
 
-fn f(a: &Json, key: &str) -> f64 {
+pub(crate) fn f(a: &Json, key: &str) -> f64 {
     a[key].as_f64().unwrap_or(f64::NAN)
 }
 
