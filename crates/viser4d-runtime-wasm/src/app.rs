@@ -124,6 +124,7 @@ thread_local! {
     /// controller (a failure can come back inside the controller's own
     /// request).
     static FAILED: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+
 }
 
 fn warn(message: &str) {

@@ -46,6 +46,45 @@ pub fn manifest_url() -> Option<String> {
         .as_string()
 }
 
+/// Fetches `url`, or takes what the page's boot script already started
+/// fetching for it (`window.__viser4dPrefetch[url]`, while viser and this
+/// runtime were still loading), once; a prefetch that failed is fetched
+/// again.
+fn fetch(url: String, done: impl FnOnce(Result<Vec<u8>, String>) + 'static) {
+    let Some(promise) = take_prefetched(&url) else {
+        return crate::recording::fetch(&url, done);
+    };
+    let done = std::rc::Rc::new(std::cell::RefCell::new(Some(done)));
+    let on_bytes = {
+        let done = done.clone();
+        Closure::once(move |buffer: JsValue| {
+            if let Some(done) = done.borrow_mut().take() {
+                done(Ok(js_sys::Uint8Array::new(&buffer).to_vec()));
+            }
+        })
+    };
+    let on_error = Closure::once(move |_error: JsValue| {
+        if let Some(done) = done.borrow_mut().take() {
+            crate::recording::fetch(&url, done);
+        }
+    });
+    let _ = promise.then2(&on_bytes, &on_error);
+    // The promise owns them now.
+    on_bytes.forget();
+    on_error.forget();
+}
+
+fn take_prefetched(url: &str) -> Option<js_sys::Promise> {
+    let window = web_sys::window()?;
+    let prefetch = Reflect::get(&window, &"__viser4dPrefetch".into()).ok()?;
+    if !prefetch.is_object() {
+        return None;
+    }
+    let promise = Reflect::get(&prefetch, &url.into()).ok()?;
+    let _ = Reflect::delete_property(prefetch.unchecked_ref::<js_sys::Object>(), &url.into());
+    promise.dyn_into::<js_sys::Promise>().ok()
+}
+
 fn resolve(base: &str, file: &str) -> Result<String, String> {
     web_sys::Url::new_with_base(file, base)
         .map(|u| u.href())
@@ -56,7 +95,7 @@ fn resolve(base: &str, file: &str) -> Result<String, String> {
 /// messages (configuration, overrides) or why the archive cannot play.
 pub fn open(url: String, done: impl FnOnce(Result<Vec<ServerMessage>, String>) + 'static) {
     let base = url.clone();
-    crate::recording::fetch(&url, move |bytes| {
+    fetch(url, move |bytes| {
         let manifest =
             match bytes.and_then(|b| ArchiveManifest::parse(&b).map_err(|e| e.to_string())) {
                 Ok(m) => m,
@@ -73,7 +112,7 @@ pub fn open(url: String, done: impl FnOnce(Result<Vec<ServerMessage>, String>) +
             Ok(u) => u,
             Err(e) => return done(Err(e)),
         };
-        crate::recording::fetch(&timeline_url, move |bytes| {
+        fetch(timeline_url, move |bytes| {
             let messages = match bytes.and_then(|b| {
                 viser4d_proto::archive::verify_content_name(&manifest.timeline, &b)
                     .map_err(|e| e.to_string())?;
@@ -150,7 +189,7 @@ fn fetch_state(
     entry: viser4d_proto::archive::ArchiveState,
     deliver: fn(Delivered),
 ) {
-    crate::recording::fetch(&url, move |bytes| {
+    fetch(url, move |bytes| {
         let decoded = bytes.and_then(|bytes| {
             entry
                 .decode(&bytes)
@@ -187,7 +226,7 @@ fn fetch_block(index: u32, attempt: u32, deliver: fn(Delivered)) {
         Some(Ok(t)) => t,
         Some(Err(reason)) => return deliver(Err((index, reason))),
     };
-    crate::recording::fetch(&url, move |bytes| {
+    fetch(url, move |bytes| {
         let result = match bytes {
             Err(reason) if attempt < ATTEMPTS && transient(&reason) => {
                 retry_later(index, attempt + 1, deliver);

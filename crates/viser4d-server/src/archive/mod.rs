@@ -303,13 +303,21 @@ pub(crate) fn write_archive(
     let (wasm_name, _) = content_name("viser4d", "runtime", "wasm", &wasm);
     put(&script_name, script)?;
     put(&wasm_name, wasm)?;
+    // The scene file starts by loading the runtime (see `page`).
+    let loader = viser4d_proto::messages::RunJavascriptMessage {
+        source: page::runtime_loader(&script_name, &wasm_name),
+    };
+    head.scene.insert(
+        0,
+        (0.0, AnyMessage::Viser(viser4d_proto::Message::from(loader))),
+    );
     let scene = viser4d_proto::encode_recording_at_level(0.0, &head.scene, 3).map_err(invalid)?;
     let (scene_name, _) = content_name("", "scene", "viser", &scene);
     put(&scene_name, scene.into())?;
     let timeline = viser4d_proto::timeline::pack_messages(&head.timeline).map_err(invalid)?;
     let (timeline_name, _) = content_name("", "timeline", "msgpack", &timeline);
     put(&timeline_name, timeline)?;
-    let page = page::index_html(&bundle.client_page, &scene_name, &script_name, &wasm_name);
+    let page = page::index_html(&bundle.client_page, &scene_name);
     // The page names the files of this save: written every time (it is
     // not named by its content, and another save's page has its size).
     summary.archive_bytes += page.len() as u64;

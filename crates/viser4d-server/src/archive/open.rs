@@ -77,6 +77,7 @@ impl ServerBuilder {
         let live = scene
             .messages
             .into_iter()
+            .filter(|(_, m)| !super::is_runtime_script(m))
             .filter_map(|(_, m)| match m {
                 AnyMessage::Viser(m) => Some(m),
                 AnyMessage::Custom(_) => None,

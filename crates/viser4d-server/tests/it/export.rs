@@ -53,7 +53,7 @@ fn an_export_decodes_to_the_runtime_scene_and_timeline_and_bad_ranges_are_named(
 
 /// The page's `/cloud` as JSON (type, points, visibility), for comparing
 /// a live tab with an exported one.
-const CLOUD: &str = "
+pub(crate) const CLOUD: &str = "
     const n = window.__viserSceneTree && window.__viserSceneTree.getState()['/cloud'];
     return n ? JSON.stringify([n.message.type, Array.from(n.message.props.points), n.visibility]) : null;";
 
