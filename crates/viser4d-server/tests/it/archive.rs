@@ -167,6 +167,7 @@ fn a_damaged_block_file_is_named_in_the_page_and_the_rest_plays() {
             "{text}"
         );
         let shots = crate::browser::screenshot_dir();
+        std::fs::create_dir_all(&shots).expect("the screenshot dir");
         let png = tab.client.screenshot().await.expect("a screenshot");
         std::fs::write(shots.join("archive_damaged_block.png"), &png).expect("saving");
         let broken = tab
