@@ -255,33 +255,13 @@ fn archive_refuses_what_it_cannot_archive_in_one_line() {
 
 #[test]
 fn serve_plays_an_archive_as_a_live_timeline() {
-    use std::io::{BufRead as _, BufReader};
     let _one_at_a_time = crate::webdriver::exclusive();
     let server = recorded(60, 10.0);
     let tmp = tempfile::tempdir().expect("a temp dir");
     let dir = tmp.path().join("archive");
     server.save_archive(&dir, 0, None).expect("an archive");
     drop(server);
-    let mut child = viser4d()
-        .arg("serve")
-        .arg(&dir)
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting viser4d serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let _served = crate::cli::Served(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("the serving line");
-    let url = line
-        .split_whitespace()
-        .last()
-        .filter(|u| u.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
+    let (_served, url) = crate::cli::serve(&dir);
     let driver = crate::webdriver::ChromeDriver::start();
     crate::support::runtime().block_on(async {
         let tab = driver.session().await;

@@ -105,7 +105,32 @@ fn bad_input_gets_one_clear_line_and_status_1() {
 }
 
 /// Kills the served process when the test ends.
-pub(crate) struct Served(pub(crate) Child);
+pub(crate) struct Served(Child);
+
+/// `viser4d serve SOURCE --port 0`, and the URL it says it serves at.
+pub(crate) fn serve(source: &std::path::Path) -> (Served, String) {
+    let mut child = viser4d()
+        .arg("serve")
+        .arg(source)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting viser4d serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let served = Served(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the serving line");
+    let url = line
+        .split_whitespace()
+        .last()
+        .filter(|u| u.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (served, url)
+}
 
 impl Drop for Served {
     fn drop(&mut self) {
@@ -129,25 +154,8 @@ fn serve_renders_a_python_viser_recording() {
         .filter(|n| n.starts_with('/'))
         .collect();
     assert!(!names.is_empty());
-    let mut child = viser4d()
-        .arg("serve")
-        .arg(&path)
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("starting viser4d serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let served = Served(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("the serving line");
-    let url = line
-        .split_whitespace()
-        .last()
-        .filter(|u| u.contains("playbackPath="))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
+    let (served, url) = serve(&path);
+    assert!(url.contains("playbackPath="), "{url}");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let driver = ChromeDriver::start();
     runtime().block_on(async {
