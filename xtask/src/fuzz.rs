@@ -299,6 +299,8 @@ fn timeline_messages() -> Result<Vec<ServerMessage>> {
             block_bytes: Vec::new(),
             global_defaults: Vec::new(),
             live: false,
+            speed: None,
+            r#loop: None,
         }
         .into(),
         TimelineOverrides {

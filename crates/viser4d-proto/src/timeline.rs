@@ -164,6 +164,14 @@ timeline_messages! {
         /// of stopping. Absent (false) in recordings.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         live: bool,
+        /// The speed factor a new tab starts with (absent: 1). A tab that
+        /// was configured before keeps its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        speed: Option<f64>,
+        /// Whether a new tab starts looping (absent: no). A tab that was
+        /// configured before keeps its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        r#loop: Option<bool>,
     }
 
     /// New encoded sizes of the blocks (after edits or first encodings).
@@ -260,6 +268,12 @@ timeline_messages! {
     TimelineSetSpeed = "TimelineSetSpeed" {
         /// The factor, > 0.
         speed: f64,
+    }
+
+    /// Turn looping on or off (the tab keeps playing or paused).
+    TimelineSetLoop = "TimelineSetLoop" {
+        /// Loop from the last step back to the first.
+        r#loop: bool,
     }
 
     /// The timeline was cleared: drop every block and shown node.
@@ -445,6 +459,7 @@ message_enum! {
         TimelinePause,
         TimelineFollow,
         TimelineSetSpeed,
+        TimelineSetLoop,
         TimelineClear,
         TimelineRefresh,
     }
@@ -492,6 +507,11 @@ impl TimelineConfigure {
         }
         if !(self.fps.is_finite() && self.fps > 0.0) {
             return Err(format!("fps {} is not positive and finite", self.fps));
+        }
+        if let Some(speed) = self.speed
+            && !(speed.is_finite() && speed > 0.0)
+        {
+            return Err(format!("speed {speed} is not positive and finite"));
         }
         if !self.block_starts.is_empty() {
             check_block_starts(&self.block_starts, self.num_steps)?;

@@ -325,6 +325,16 @@ impl Controller {
                 self.block_size = m.block_size;
                 self.player
                     .configure_range(m.first_step, m.num_steps, m.fps, now);
+                if !self.configured {
+                    // What the server says new tabs start with; a tab
+                    // configured again keeps the transport its user set.
+                    if let Some(speed) = m.speed {
+                        self.player.set_speed(speed, now);
+                    }
+                    if let Some(looping) = m.r#loop {
+                        self.player.set_looping(looping);
+                    }
+                }
                 if m.live && !self.configured && !self.live {
                     // A new tab of a live recording watches it grow.
                     self.player.follow(now);
@@ -525,6 +535,7 @@ impl Controller {
             ServerMessage::TimelinePause(_) => self.pause(sink),
             ServerMessage::TimelineFollow(_) => self.follow(sink),
             ServerMessage::TimelineSetSpeed(m) => self.set_speed(m.speed, sink),
+            ServerMessage::TimelineSetLoop(m) => self.set_looping(m.r#loop, sink),
             ServerMessage::TimelineClear(_) => {
                 self.clear_shown(sink);
                 self.drop_blocks();

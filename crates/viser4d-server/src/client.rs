@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use viser4d_proto::Message;
 use viser4d_proto::messages::{
-    SetCameraFovMessage, SetCameraLookAtMessage, SetCameraPositionMessage,
-    SetCameraUpDirectionMessage,
+    SetCameraFarMessage, SetCameraFovMessage, SetCameraLookAtMessage,
+    SetCameraMaxOrbitDistanceMessage, SetCameraMinOrbitDistanceMessage, SetCameraNearMessage,
+    SetCameraPositionMessage, SetCameraUpDirectionMessage,
 };
 
+use crate::callbacks::CallbackId;
 use crate::error::{Result, ServerError};
 use crate::gui::GuiApi;
 use crate::scene::SceneApi;
@@ -96,14 +98,25 @@ impl ClientHandle {
     pub fn on_camera_update(
         &self,
         callback: impl Fn(&ClientHandle, &CameraState) + Send + Sync + 'static,
-    ) {
+    ) -> CallbackId {
         self.shared
             .lock()
             .scene
             .camera_callbacks
             .entry(self.id)
             .or_default()
-            .push(Arc::new(callback));
+            .push(Arc::new(callback))
+    }
+
+    /// Unregisters a callback given to [`Self::on_camera_update`];
+    /// `false` if it is not registered for this tab.
+    pub fn remove_callback(&self, id: CallbackId) -> bool {
+        let mut state = self.shared.lock();
+        state
+            .scene
+            .camera_callbacks
+            .get_mut(&self.id)
+            .is_some_and(|list| list.remove(id))
     }
 
     /// Moves this tab's camera.
@@ -147,6 +160,50 @@ impl ClientHandle {
         }))
     }
 
+    /// Sets this tab's near clipping plane (> 0, below the far plane).
+    pub fn set_camera_near(&self, near: f64) -> Result<()> {
+        positive("near", near)?;
+        self.send(Message::from(SetCameraNearMessage {
+            near,
+            initial: false,
+        }))
+    }
+
+    /// Sets this tab's far clipping plane (> 0, beyond the near plane).
+    pub fn set_camera_far(&self, far: f64) -> Result<()> {
+        positive("far", far)?;
+        self.send(Message::from(SetCameraFarMessage {
+            far,
+            initial: false,
+        }))
+    }
+
+    /// The closest this tab's camera may orbit to its look-at point (>= 0).
+    pub fn set_camera_min_orbit_distance(&self, distance: f64) -> Result<()> {
+        validate::non_negative("min_orbit_distance", distance)?;
+        self.send(Message::from(SetCameraMinOrbitDistanceMessage {
+            min_orbit_distance: distance,
+        }))
+    }
+
+    /// The farthest this tab's camera may orbit from its look-at point
+    /// (> 0; `f64::INFINITY` removes the limit).
+    pub fn set_camera_max_orbit_distance(&self, distance: f64) -> Result<()> {
+        if !(distance > 0.0) {
+            return Err(ServerError::invalid(
+                "max_orbit_distance",
+                format!("{distance} is not > 0"),
+            ));
+        }
+        self.send(Message::from(SetCameraMaxOrbitDistanceMessage {
+            max_orbit_distance: distance,
+        }))
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     pub(crate) fn send(&self, message: Message) -> Result<()> {
         if !self.is_connected() {
             return Err(ServerError::ClientGone(self.id));
@@ -166,5 +223,17 @@ pub(crate) fn camera_state(m: &viser4d_proto::messages::ViewerCameraMessage) -> 
         image_width: m.image_width,
         look_at: m.look_at,
         up_direction: m.up_direction,
+    }
+}
+
+/// A finite value > 0.
+fn positive(name: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(ServerError::invalid(
+            name,
+            format!("{value} is not a finite value > 0"),
+        ))
     }
 }

@@ -104,7 +104,12 @@ async fn write_loop(
         if *kill.borrow() {
             break;
         }
-        let Some((batch, more)) = shared.take_batch(id) else {
+        let Some(crate::shared::Batch {
+            messages: batch,
+            more,
+            urgent,
+        }) = shared.take_batch(id)
+        else {
             break;
         };
         if batch.is_empty() {
@@ -114,7 +119,8 @@ async fn write_loop(
             }
             continue;
         }
-        if let Some(last) = last_frame.filter(|_| !backlogged && !timeline_only(&batch)) {
+        if let Some(last) = last_frame.filter(|_| !backlogged && !urgent && !timeline_only(&batch))
+        {
             // viser sends at most ~60 frames a second; waiting also lets
             // small updates coalesce. A backlog is sent at once instead, and
             // so are the timeline's own messages (the runtime's answers and

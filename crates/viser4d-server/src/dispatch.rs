@@ -8,8 +8,9 @@ use std::sync::Arc;
 use viser4d_proto::messages::ViewerCameraMessage;
 use viser4d_proto::{AnyMessage, Message};
 
-use crate::callbacks::run_blocking;
+use crate::callbacks::{CallbackList, run_blocking};
 use crate::client::{ClientHandle, camera_state};
+use crate::requests::Reply;
 use crate::shared::Shared;
 
 pub(crate) fn client_message(shared: &Arc<Shared>, client: &ClientHandle, message: AnyMessage) {
@@ -24,6 +25,21 @@ pub(crate) fn client_message(shared: &Arc<Shared>, client: &ClientHandle, messag
     };
     match message {
         AnyMessage::Viser(Message::ViewerCameraMessage(m)) => camera(shared, client, m),
+        AnyMessage::Viser(Message::GetRenderResponseMessage(m)) => {
+            shared
+                .pending
+                .answer(client.id(), &m.render_uuid, Reply::Render(m.payload));
+        }
+        AnyMessage::Viser(Message::LocalStorageGetItemResponseMessage(m)) => {
+            shared.pending.answer(
+                client.id(),
+                &m.request_uuid,
+                Reply::StorageItem {
+                    value: m.value,
+                    error: m.error,
+                },
+            );
+        }
         other => tracing::debug!(
             client = client.id(),
             r#type = other.type_name(),
@@ -40,7 +56,7 @@ fn camera(shared: &Shared, client: &ClientHandle, message: ViewerCameraMessage) 
         .scene
         .camera_callbacks
         .get(&client.id())
-        .cloned()
+        .map(CallbackList::to_vec)
         .unwrap_or_default();
     for cb in callbacks {
         run_blocking(|| cb(client, &state));

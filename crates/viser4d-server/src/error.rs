@@ -77,6 +77,27 @@ pub enum ServerError {
     /// The server was stopped.
     #[error("the server is stopped")]
     Stopped,
+    /// A tab did not answer a request (`get_render`, a local-storage read)
+    /// within the time given.
+    #[error("client {client} did not answer {what} within {seconds} s")]
+    Timeout {
+        /// The tab.
+        client: u64,
+        /// What was asked.
+        what: &'static str,
+        /// The time given.
+        seconds: f64,
+    },
+    /// A tab answered a request with an error of its own.
+    #[error("client {client} could not answer {what}: {reason}")]
+    ClientFailed {
+        /// The tab.
+        client: u64,
+        /// What was asked.
+        what: &'static str,
+        /// What the tab said.
+        reason: String,
+    },
     /// A timeline call on a server built without `num_steps`.
     #[error(
         "this server has no timeline: give the builder `num_steps(n)`, or `fps(f)` for one that grows"

@@ -38,6 +38,7 @@ pub mod gui;
 mod http;
 mod outbox;
 mod replay;
+mod requests;
 pub mod scene;
 mod server;
 mod shared;
@@ -45,11 +46,13 @@ mod timeline;
 mod validate;
 
 pub use archive::{ArchiveSummary, ArchiveTarget, copy_archive, recording_to_archive};
+pub use callbacks::CallbackId;
 pub use client::{CameraState, ClientHandle};
 pub use error::{Result, ServerError};
+pub use requests::{LocalStorage, RenderFormat, RenderOptions, RenderedImage};
 pub use server::{
-    BLOCK_SIZE_ENV, CLIENT_CACHE_ENV, DEFAULT_BLOCK_SIZE, DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS,
-    Server, ServerBuilder, ServerStats,
+    AtomicBatch, BLOCK_SIZE_ENV, CLIENT_CACHE_ENV, DEFAULT_BLOCK_SIZE, DEFAULT_CLIENT_CACHE_BYTES,
+    DEFAULT_FPS, Server, ServerBuilder, ServerStats,
 };
 pub use shared::ClientId;
 pub use timeline::{

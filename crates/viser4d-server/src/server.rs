@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::bundle::Bundle;
-use crate::callbacks::ClientCallback;
+use crate::callbacks::{CallbackId, ClientCallback};
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
 use crate::gui::GuiApi;
@@ -41,6 +41,8 @@ pub struct ServerBuilder {
     spill_dir: Option<PathBuf>,
     token: Option<TokenChoice>,
     allowed_origins: Vec<String>,
+    playback_speed: f64,
+    looping: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +101,8 @@ impl Default for ServerBuilder {
             spill_dir: None,
             token: None,
             allowed_origins: Vec::new(),
+            playback_speed: 1.0,
+            looping: false,
         }
     }
 }
@@ -160,6 +164,21 @@ impl ServerBuilder {
     /// with [`Server::set_open_ended`]`(false)`.
     pub fn open_ended(mut self) -> ServerBuilder {
         self.open_ended = true;
+        self
+    }
+
+    /// Whether new tabs loop from the last step back to the first
+    /// (default false; viser4d's `loop=`). Each tab can change its own;
+    /// [`Server::set_loop`] changes it for the tabs connected later too.
+    pub fn looping(mut self, looping: bool) -> ServerBuilder {
+        self.looping = looping;
+        self
+    }
+
+    /// The speed factor new tabs start with (> 0, default 1; viser4d's
+    /// `playback_speed=`): a tab plays at `fps x speed` steps a second.
+    pub fn playback_speed(mut self, speed: f64) -> ServerBuilder {
+        self.playback_speed = speed;
         self
     }
 
@@ -356,6 +375,8 @@ impl ServerBuilder {
             cache_bytes,
             memory_budget_bytes: self.memory_budget_bytes,
             spill_dir: self.spill_dir.clone(),
+            playback_speed: crate::timeline::check_start_speed(self.playback_speed)?,
+            looping: self.looping,
         }))
     }
 
@@ -470,6 +491,24 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// An open [`Server::atomic`] batch; dropping it sends the batch.
+#[must_use = "the batch is sent when this guard is dropped"]
+pub struct AtomicBatch {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for AtomicBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AtomicBatch").finish_non_exhaustive()
+    }
+}
+
+impl Drop for AtomicBatch {
+    fn drop(&mut self) {
+        self.shared.end_atomic();
+    }
+}
+
 impl Server {
     /// A builder with the defaults (`127.0.0.1:8080`).
     pub fn builder() -> ServerBuilder {
@@ -523,25 +562,62 @@ impl Server {
 
     /// Runs `callback` for each tab that connects (after its state replay
     /// has been queued).
-    pub fn on_client_connect(&self, callback: impl Fn(&ClientHandle) + Send + Sync + 'static) {
+    pub fn on_client_connect(
+        &self,
+        callback: impl Fn(&ClientHandle) + Send + Sync + 'static,
+    ) -> CallbackId {
         let callback: ClientCallback = Arc::new(callback);
-        self.shared
-            .callbacks
-            .connect
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(callback);
+        crate::callbacks::register(&self.shared.callbacks.connect, callback)
     }
 
     /// Runs `callback` for each tab that disconnects.
-    pub fn on_client_disconnect(&self, callback: impl Fn(&ClientHandle) + Send + Sync + 'static) {
+    pub fn on_client_disconnect(
+        &self,
+        callback: impl Fn(&ClientHandle) + Send + Sync + 'static,
+    ) -> CallbackId {
         let callback: ClientCallback = Arc::new(callback);
-        self.shared
-            .callbacks
-            .disconnect
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(callback);
+        crate::callbacks::register(&self.shared.callbacks.disconnect, callback)
+    }
+
+    /// Unregisters a callback given to [`Self::on_client_connect`],
+    /// [`Self::on_client_disconnect`], [`Self::on_timestep_change`] or
+    /// [`Self::on_playback_change`]; `false` if it is not registered here.
+    /// A run already under way finishes.
+    pub fn remove_callback(&self, id: CallbackId) -> bool {
+        self.shared.callbacks.remove(id)
+    }
+
+    /// Sends what every tab has queued now, without waiting for the next
+    /// frame (viser's `flush`), and pending timeline edits with it. It does
+    /// not wait for the tabs to receive it.
+    pub fn flush(&self) -> Result<()> {
+        if self.shared.lock().timeline.is_some() {
+            crate::timeline::flush_now(&self.shared)?;
+        }
+        self.shared.flush_clients();
+        Ok(())
+    }
+
+    /// Groups the calls made until the returned guard is dropped: each tab
+    /// receives all of them in one frame, never some without the others
+    /// (viser's `atomic`). Sending from other threads is held as well, so
+    /// keep the batch short. Guards nest; the outermost one sends.
+    ///
+    /// ```no_run
+    /// # use viser4d_server::{Server, scene::FrameOptions};
+    /// let server = Server::builder().start()?;
+    /// {
+    ///     let _batch = server.atomic();
+    ///     server.scene().add_frame("/a", FrameOptions::default())?;
+    ///     server.scene().add_frame("/b", FrameOptions::default())?;
+    /// } // both reach every tab together
+    /// # Ok::<(), viser4d_server::ServerError>(())
+    /// ```
+    pub fn atomic(&self) -> AtomicBatch {
+        self.shared.begin_atomic();
+        AtomicBatch {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Number of messages a new tab is sent before `ReplayDoneMessage`.

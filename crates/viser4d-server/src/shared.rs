@@ -66,6 +66,9 @@ pub(crate) struct ClientSlot {
     wake: Arc<Notify>,
     kill: watch::Sender<bool>,
     pub(crate) camera: Option<ViewerCameraMessage>,
+    /// Send everything queued in the next frame, without waiting for the
+    /// frame interval (`Server::flush`, the end of an `atomic()` batch).
+    urgent: bool,
 }
 
 pub(crate) struct State {
@@ -74,6 +77,9 @@ pub(crate) struct State {
     pub(crate) scene: SceneRegistry,
     pub(crate) gui: GuiRegistry,
     pub(crate) timeline: Option<Timeline>,
+    /// Live `Server::atomic` batches: while any is open no writer takes
+    /// messages, so a batch reaches each tab whole, in one frame.
+    atomic_depth: usize,
 }
 
 pub(crate) struct Shared {
@@ -83,6 +89,8 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     state: Mutex<State>,
     pub(crate) callbacks: Callbacks,
+    /// Requests to tabs waiting for their answers.
+    pub(crate) pending: crate::requests::Pending,
     next_client_id: AtomicU64,
     pub(crate) started: Instant,
     pub(crate) stopped: AtomicBool,
@@ -123,8 +131,10 @@ impl Shared {
                 scene: SceneRegistry::default(),
                 gui: GuiRegistry::default(),
                 timeline,
+                atomic_depth: 0,
             }),
             callbacks: Callbacks::default(),
+            pending: crate::requests::Pending::default(),
             next_client_id: AtomicU64::new(0),
             started: Instant::now(),
             stopped: AtomicBool::new(false),
@@ -182,6 +192,7 @@ impl Shared {
                 wake: wake.clone(),
                 kill,
                 camera: None,
+                urgent: false,
             },
         );
         wake.notify_one();
@@ -200,15 +211,50 @@ impl Shared {
         state.gui.forget_client(id);
     }
 
-    /// Up to one frame's worth of queued messages for `id`; `None` once the
-    /// client is gone.
-    /// Up to one frame's worth of queued messages for `id`, and whether
-    /// more are waiting; `None` once the client is gone.
-    pub(crate) fn take_batch(&self, id: ClientId) -> Option<(Vec<AnyMessage>, bool)> {
+    /// Up to one frame's worth of queued messages for `id` (all of them
+    /// after a flush or an atomic batch), and whether more are waiting;
+    /// `None` once the client is gone. Nothing while an atomic batch is
+    /// open.
+    pub(crate) fn take_batch(&self, id: ClientId) -> Option<Batch> {
         let mut state = self.lock();
+        let holding = state.atomic_depth > 0;
         let slot = state.clients.get_mut(&id)?;
-        let batch = slot.outbox.take(self.config.max_messages_per_frame);
-        Some((batch, slot.outbox.queued_bytes() > 0))
+        if holding {
+            return Some(Batch::default());
+        }
+        let urgent = std::mem::take(&mut slot.urgent);
+        let max = if urgent {
+            usize::MAX
+        } else {
+            self.config.max_messages_per_frame
+        };
+        let messages = slot.outbox.take(max);
+        Some(Batch {
+            messages,
+            more: slot.outbox.queued_bytes() > 0,
+            urgent,
+        })
+    }
+
+    /// Sends what every tab has queued now, each in one frame, without
+    /// waiting for the frame interval.
+    pub(crate) fn flush_clients(&self) {
+        let mut state = self.lock();
+        state.mark_urgent();
+    }
+
+    /// Opens an atomic batch (see `Server::atomic`).
+    pub(crate) fn begin_atomic(&self) {
+        self.lock().atomic_depth += 1;
+    }
+
+    /// Closes one; the last to close sends what the batch queued, whole.
+    pub(crate) fn end_atomic(&self) {
+        let mut state = self.lock();
+        state.atomic_depth = state.atomic_depth.saturating_sub(1);
+        if state.atomic_depth == 0 {
+            state.mark_urgent();
+        }
     }
 
     pub(crate) fn client_ids(&self) -> Vec<ClientId> {
@@ -262,7 +308,24 @@ impl Shared {
     }
 }
 
+/// What a writer takes from its outbox for one frame.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) messages: Vec<AnyMessage>,
+    /// More are queued (a backlog: send without pacing).
+    pub(crate) more: bool,
+    /// A flush asked for it: send without pacing.
+    pub(crate) urgent: bool,
+}
+
 impl State {
+    fn mark_urgent(&mut self) {
+        for slot in self.clients.values_mut() {
+            slot.urgent = true;
+            slot.wake.notify_one();
+        }
+    }
+
     /// The replay state (what a new tab is sent first).
     pub(crate) fn replay_messages(&self) -> impl Iterator<Item = &Message> {
         self.replay.messages()

@@ -67,7 +67,7 @@
 //! server.on_timestep_change(|tab, step| println!("tab {} shows step {step}", tab.id()));
 //! server.on_playback_change(|tab, playing| println!("tab {} playing: {playing}", tab.id()));
 //! server.play(Some(2.0), Some(true))?; // every tab open now plays at 2x, looping
-//! for playback in server.client_playbacks() {
+//! for playback in server.client_playbacks().values() {
 //!     playback.seek(3)?; // one tab only
 //! }
 //! # Ok::<(), viser4d::ServerError>(())

@@ -60,7 +60,7 @@ fn main() -> anyhow::Result<()> {
     println!("open {}", server.url());
     loop {
         std::thread::sleep(Duration::from_secs(5));
-        for p in server.client_playbacks() {
+        for p in server.client_playbacks().values() {
             if let (Ok(playing), Ok(step), Ok(speed)) =
                 (p.is_playing(), p.current_timestep(), p.speed())
             {

@@ -194,6 +194,8 @@ fn a_crafted_timeline_configuration_is_one_clear_error() {
             block_bytes: Vec::new(),
             global_defaults: Vec::new(),
             live: false,
+            speed: None,
+            r#loop: None,
         };
         let bytes =
             viser4d_proto::encode_recording(1.0, &[(0.0, configure.to_any().expect("encodable"))])

@@ -68,6 +68,8 @@ fn configure(num_steps: u32, block_size: u32, cache_bytes: u64) -> ServerMessage
         block_bytes: Vec::new(),
         global_defaults: Vec::new(),
         live: false,
+        speed: None,
+        r#loop: None,
     }
     .into()
 }
@@ -262,6 +264,8 @@ fn a_configuration_out_of_bounds_is_refused_before_anything_is_sized_from_it() {
             cache_bytes: 1 << 20,
             block_bytes: Vec::new(),
             global_defaults: Vec::new(),
+            speed: None,
+            r#loop: None,
         };
         controller.handle(configure.into(), &mut page);
         assert!(
@@ -340,6 +344,8 @@ fn configure_layout(store: &Store<Bytes>) -> ServerMessage {
         block_bytes: Vec::new(),
         global_defaults: Vec::new(),
         live: false,
+        speed: None,
+        r#loop: None,
     }
     .into()
 }

@@ -3,6 +3,7 @@
 use viser4d_proto::Message;
 use viser4d_proto::messages::{ColorSpec, GuiButtonMessage, GuiButtonProps};
 
+use crate::callbacks::CallbackId;
 use crate::error::Result;
 use crate::gui::registry::EntryKind;
 use crate::gui::value::ValueRule;
@@ -50,8 +51,14 @@ impl ButtonHandle {
     pub fn on_click(
         &self,
         callback: impl Fn(&GuiEvent<bool>) + Send + Sync + 'static,
-    ) -> Result<()> {
+    ) -> Result<CallbackId> {
         self.0.on_update(callback)
+    }
+
+    /// Unregisters a callback given to `on_click`; `false` if it is not
+    /// registered on this element.
+    pub fn remove_callback(&self, id: CallbackId) -> bool {
+        self.0.remove_callback(id)
     }
 
     /// Greys the button out (or back).

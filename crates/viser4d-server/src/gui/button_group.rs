@@ -5,6 +5,7 @@ use std::ops::Deref;
 use viser4d_proto::Message;
 use viser4d_proto::messages::{GuiButtonGroupMessage, GuiButtonGroupProps};
 
+use crate::callbacks::CallbackId;
 use crate::error::Result;
 use crate::gui::registry::EntryKind;
 use crate::gui::value::ValueRule;
@@ -32,8 +33,14 @@ impl ButtonGroupHandle {
     pub fn on_click(
         &self,
         callback: impl Fn(&GuiEvent<String>) + Send + Sync + 'static,
-    ) -> Result<()> {
+    ) -> Result<CallbackId> {
         self.0.on_update(callback)
+    }
+
+    /// Unregisters a callback given to `on_click`; `false` if it is not
+    /// registered on this element.
+    pub fn remove_callback(&self, id: CallbackId) -> bool {
+        self.0.remove_callback(id)
     }
 }
 

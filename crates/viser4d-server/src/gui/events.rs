@@ -260,7 +260,7 @@ fn finish(shared: &Shared, client: &ClientHandle, transfer: &str, pending: Pendi
             return;
         };
         slot.last = Some(file.clone());
-        slot.callbacks.clone()
+        slot.callbacks.to_vec()
     };
     tracing::debug!(client = client.id(), uuid = %component, file = ?file.name, bytes = file.content.len(), "upload complete");
     let event = UploadEvent {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use viser4d_proto::messages::GuiUpdateMessage;
 use viser4d_proto::{Message, Value};
 
+use crate::callbacks::CallbackId;
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
 use crate::gui::registry::GuiEntry;
@@ -87,6 +88,23 @@ impl GuiElementHandle {
             Ok(())
         } else {
             Err(self.removed())
+        }
+    }
+
+    /// Unregisters a callback given to this element (`on_update`,
+    /// `on_click`, `on_upload`, ...); `false` if it is not registered on it.
+    /// A run already under way finishes.
+    pub fn remove_callback(&self, id: CallbackId) -> bool {
+        let mut state = self.shared.lock();
+        let Some(entry) = state.gui.get_mut(&self.uuid) else {
+            return false;
+        };
+        if entry.callbacks.remove(id) {
+            return true;
+        }
+        match &mut entry.kind {
+            crate::gui::registry::EntryKind::Upload(slot) => slot.callbacks.remove(id),
+            _ => false,
         }
     }
 
@@ -221,7 +239,10 @@ impl<T: GuiValue> GuiInputHandle<T> {
     }
 
     /// Runs `callback` each time a tab changes the value, with the tab.
-    pub fn on_update(&self, callback: impl Fn(&GuiEvent<T>) + Send + Sync + 'static) -> Result<()> {
+    pub fn on_update(
+        &self,
+        callback: impl Fn(&GuiEvent<T>) + Send + Sync + 'static,
+    ) -> Result<CallbackId> {
         let uuid = self.element.uuid.clone();
         let raw: RawGuiCallback = Arc::new(move |client, value| {
             if let Some(value) = T::from_value(value) {
@@ -232,10 +253,18 @@ impl<T: GuiValue> GuiInputHandle<T> {
                 });
             }
         });
+        let mut id = None;
         self.element.update(|entry| {
-            entry.callbacks.push(raw);
+            id = Some(entry.callbacks.push(raw));
             Ok(Vec::new())
-        })
+        })?;
+        id.ok_or_else(|| self.element.removed())
+    }
+
+    /// Unregisters a callback given to [`Self::on_update`]; `false` if it
+    /// is not registered on this input.
+    pub fn remove_callback(&self, id: CallbackId) -> bool {
+        self.element.remove_callback(id)
     }
 
     /// Removes the input from every tab.

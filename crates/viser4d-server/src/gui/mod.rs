@@ -189,7 +189,7 @@ impl GuiApi {
                 kind: entry.kind,
                 value: entry.value,
                 check: entry.check,
-                callbacks: Vec::new(),
+                callbacks: crate::callbacks::CallbackList::default(),
             },
         );
         let message = make(uuid.clone(), self.container.clone(), order);

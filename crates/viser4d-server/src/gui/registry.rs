@@ -6,10 +6,10 @@
 //! change is the caller's job, under the same state lock.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use viser4d_proto::Value;
 
+use crate::callbacks::CallbackList;
 use crate::gui::handle::RawGuiCallback;
 use crate::gui::upload::{PendingUpload, UploadCallback, UploadedFile};
 use crate::gui::value::ValueCheck;
@@ -26,7 +26,7 @@ pub(crate) struct Tab {
 /// What an upload button keeps.
 pub(crate) struct UploadSlot {
     pub(crate) max_size_bytes: u64,
-    pub(crate) callbacks: Vec<UploadCallback>,
+    pub(crate) callbacks: CallbackList<UploadCallback>,
     pub(crate) last: Option<UploadedFile>,
 }
 
@@ -72,7 +72,7 @@ pub(crate) struct GuiEntry {
     pub(crate) value: Value,
     /// How values from Rust and from tabs are checked (inputs only).
     pub(crate) check: Option<ValueCheck>,
-    pub(crate) callbacks: Vec<RawGuiCallback>,
+    pub(crate) callbacks: CallbackList<RawGuiCallback>,
 }
 
 impl GuiEntry {
@@ -225,7 +225,7 @@ impl GuiRegistry {
     pub(crate) fn callbacks(&self, uuid: &str) -> Vec<RawGuiCallback> {
         self.elements
             .get(uuid)
-            .map(|e| e.callbacks.iter().map(Arc::clone).collect())
+            .map(|e| e.callbacks.to_vec())
             .unwrap_or_default()
     }
 }

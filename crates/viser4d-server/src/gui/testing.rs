@@ -46,7 +46,7 @@ impl Harness {
     /// The viser messages queued for `client` since the last call.
     pub(crate) fn take(&self, client: &ClientHandle) -> Vec<Message> {
         let mut out = Vec::new();
-        while let Some((batch, _)) = self.shared.take_batch(client.id()) {
+        while let Some(batch) = self.shared.take_batch(client.id()).map(|b| b.messages) {
             if batch.is_empty() {
                 break;
             }

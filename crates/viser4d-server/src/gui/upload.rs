@@ -20,6 +20,7 @@ use viser4d_proto::Message;
 use viser4d_proto::Value;
 use viser4d_proto::messages::{ColorSpec, GuiUploadButtonMessage, GuiUploadButtonProps};
 
+use crate::callbacks::{CallbackId, CallbackList};
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
 use crate::gui::registry::{EntryKind, UploadSlot};
@@ -111,14 +112,25 @@ impl UploadButtonHandle {
 
     /// Runs `callback` for each file uploaded, with the tab, the file's
     /// name, MIME type and bytes.
-    pub fn on_upload(&self, callback: impl Fn(&UploadEvent) + Send + Sync + 'static) -> Result<()> {
+    pub fn on_upload(
+        &self,
+        callback: impl Fn(&UploadEvent) + Send + Sync + 'static,
+    ) -> Result<CallbackId> {
         let callback: UploadCallback = Arc::new(callback);
+        let mut id = None;
         self.0.update(|entry| {
             if let EntryKind::Upload(slot) = &mut entry.kind {
-                slot.callbacks.push(callback);
+                id = Some(slot.callbacks.push(callback));
             }
             Ok(Vec::new())
-        })
+        })?;
+        id.ok_or_else(|| self.0.removed())
+    }
+
+    /// Unregisters a callback given to [`Self::on_upload`]; `false` if it
+    /// is not registered on this button.
+    pub fn remove_callback(&self, id: CallbackId) -> bool {
+        self.0.remove_callback(id)
     }
 
     /// The last file uploaded through this button, if any.
@@ -176,7 +188,7 @@ impl GuiApi {
         let entry = NewEntry {
             kind: EntryKind::Upload(UploadSlot {
                 max_size_bytes: options.max_size_bytes,
-                callbacks: Vec::new(),
+                callbacks: CallbackList::default(),
                 last: None,
             }),
             ..NewEntry::display()

@@ -61,7 +61,7 @@ fn node_click(shared: &Shared, client: &ClientHandle, message: SceneNodeClickMes
         let Some(entry) = state.scene.entry_by_owner(&message.owner, &message.name) else {
             return;
         };
-        entry.click.clone()
+        entry.click.to_vec()
     };
     let event = ClickEvent {
         client: client.clone(),
@@ -114,7 +114,7 @@ fn transform_update(
         };
         entry.position = message.position;
         entry.wxyz = message.wxyz;
-        let callbacks = entry.transform.clone();
+        let callbacks = entry.transform.to_vec();
         // Show the new pose to every other tab (and to tabs that connect
         // later); the dragging tab already shows it.
         let orientation = SetOrientationMessage {
@@ -163,7 +163,7 @@ fn transform_phase(
         else {
             return;
         };
-        (entry.transform.clone(), entry.position, entry.wxyz)
+        (entry.transform.to_vec(), entry.position, entry.wxyz)
     };
     let event = TransformControlsEvent {
         client: client.clone(),

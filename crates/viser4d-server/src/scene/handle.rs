@@ -10,6 +10,7 @@ use viser4d_proto::messages::{
 };
 use viser4d_proto::{Message, Value};
 
+use crate::callbacks::CallbackId;
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
 use crate::scene::registry::{self, NodeEntry};
@@ -100,6 +101,16 @@ impl SceneNodeHandle {
             *entry = before;
         }
         sent
+    }
+
+    /// Sends (or records) one message about this node, once it is
+    /// checked that the node still exists.
+    pub(crate) fn send_node(&self, message: Message) -> Result<()> {
+        self.update(|_| vec![message])
+    }
+
+    pub(crate) fn scope(&self) -> Scope {
+        self.scope
     }
 
     fn read<R>(&self, f: impl FnOnce(&NodeEntry) -> R) -> Result<R> {
@@ -224,7 +235,10 @@ impl SceneNodeHandle {
     }
 
     /// Runs `callback` when a tab clicks this node.
-    pub fn on_click(&self, callback: impl Fn(&ClickEvent) + Send + Sync + 'static) -> Result<()> {
+    pub fn on_click(
+        &self,
+        callback: impl Fn(&ClickEvent) + Send + Sync + 'static,
+    ) -> Result<CallbackId> {
         let mut state = self.shared.lock();
         let entry = state
             .scene
@@ -233,10 +247,33 @@ impl SceneNodeHandle {
         if entry.click.is_empty() {
             registry::enable_click(&mut state, self.scope, &self.name)?;
         }
-        if let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation) {
-            entry.click.push(Arc::new(callback));
+        let entry = state
+            .scene
+            .entry(self.scope, &self.name, self.generation)
+            .ok_or_else(|| self.removed())?;
+        Ok(entry.click.push(Arc::new(callback)))
+    }
+
+    /// Unregisters a callback given to this node (`on_click`, or a
+    /// transform control's `on_update`, `on_drag_start`, `on_drag_end`);
+    /// `false` if it is not registered on it. Once its last click callback
+    /// is gone, tabs stop reporting clicks on the node.
+    pub fn remove_callback(&self, id: CallbackId) -> Result<bool> {
+        let mut state = self.shared.lock();
+        let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation) else {
+            return Ok(false);
+        };
+        if entry.transform.remove(id) {
+            return Ok(true);
         }
-        Ok(())
+        if !entry.click.remove(id) {
+            return Ok(false);
+        }
+        if entry.click.is_empty() {
+            let message = registry::disable_click_message(self.scope, &self.name);
+            state.send(self.scope, message, None)?;
+        }
+        Ok(true)
     }
 
     /// Removes the node and its subtree.

@@ -41,6 +41,7 @@ pub(crate) mod props;
 mod registry;
 pub(crate) mod setters;
 mod shapes;
+mod skinned_mesh;
 mod spline;
 #[cfg(test)]
 mod testing;
@@ -84,6 +85,7 @@ pub(crate) use registry::{NodeEntry, SceneRegistry};
 pub use shapes::{
     BoxHandle, BoxOptions, CylinderHandle, CylinderOptions, IcosphereHandle, IcosphereOptions,
 };
+pub use skinned_mesh::{BoneHandle, Skin, SkinnedMeshHandle, SkinnedMeshOptions};
 pub use spline::{
     CatmullRomOptions, CatmullRomSplineHandle, CubicBezierOptions, CubicBezierSplineHandle,
 };

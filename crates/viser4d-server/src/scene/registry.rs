@@ -8,6 +8,7 @@ use viser4d_proto::messages::{
     DragBinding, DragButton, RemoveSceneNodeMessage, SetSceneNodeClickBindingsMessage,
 };
 
+use crate::callbacks::CallbackList;
 use crate::client::CameraCallback;
 use crate::error::Result;
 use crate::scene::handle::ClickCallback;
@@ -22,12 +23,12 @@ pub(crate) struct NodeEntry {
     pub(crate) position: [f64; 3],
     pub(crate) wxyz: [f64; 4],
     pub(crate) visible: bool,
-    pub(crate) click: Vec<ClickCallback>,
+    pub(crate) click: CallbackList<ClickCallback>,
     /// Whether the node is a transform control, the only kind a tab may
     /// move (with `TransformControlsUpdateMessage`).
     pub(crate) is_transform_controls: bool,
     /// Transform-control callbacks.
-    pub(crate) transform: Vec<TransformControlsCallback>,
+    pub(crate) transform: CallbackList<TransformControlsCallback>,
     /// Lengths of the node's array properties that other properties must
     /// agree with (per-item colors with items, faces with vertices, ...),
     /// keyed by a name each kind documents. Handles check a new array
@@ -40,7 +41,7 @@ pub(crate) struct NodeEntry {
 pub(crate) struct SceneRegistry {
     nodes: BTreeMap<(Scope, String), NodeEntry>,
     next_generation: u64,
-    pub(crate) camera_callbacks: HashMap<ClientId, Vec<CameraCallback>>,
+    pub(crate) camera_callbacks: HashMap<ClientId, CallbackList<CameraCallback>>,
 }
 
 impl std::fmt::Debug for SceneRegistry {

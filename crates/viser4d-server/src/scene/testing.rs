@@ -36,7 +36,12 @@ impl Harness {
     /// Everything sent to the fake tab since the last call.
     pub(crate) fn sent(&self) -> Vec<Message> {
         let mut out = Vec::new();
-        while let Some((batch, _)) = self.scene.shared.take_batch(self.client) {
+        while let Some(batch) = self
+            .scene
+            .shared
+            .take_batch(self.client)
+            .map(|b| b.messages)
+        {
             if batch.is_empty() {
                 break;
             }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use viser4d_proto::messages::{DragPhase, TransformControlsMessage, TransformControlsProps};
 use viser4d_proto::{Message, Value};
 
+use crate::callbacks::CallbackId;
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
 use crate::scene::props;
@@ -159,7 +160,7 @@ impl TransformControlsHandle {
     pub fn on_update(
         &self,
         callback: impl Fn(&TransformControlsEvent) + Send + Sync + 'static,
-    ) -> Result<()> {
+    ) -> Result<CallbackId> {
         let callback: TransformControlsCallback = Arc::new(callback);
         self.with_entry(|entry| entry.transform.push(callback))
     }
@@ -168,7 +169,7 @@ impl TransformControlsHandle {
     pub fn on_drag_start(
         &self,
         callback: impl Fn(&TransformControlsEvent) + Send + Sync + 'static,
-    ) -> Result<()> {
+    ) -> Result<CallbackId> {
         self.on_update(move |event| {
             if event.phase == DragPhase::Start {
                 callback(event);
@@ -180,7 +181,7 @@ impl TransformControlsHandle {
     pub fn on_drag_end(
         &self,
         callback: impl Fn(&TransformControlsEvent) + Send + Sync + 'static,
-    ) -> Result<()> {
+    ) -> Result<CallbackId> {
         self.on_update(move |event| {
             if event.phase == DragPhase::End {
                 callback(event);
@@ -314,7 +315,7 @@ mod tests {
             .scene
             .shared
             .take_batch(dragger)
-            .map(|(batch, _)| batch)
+            .map(|b| b.messages)
             .unwrap_or_default();
         assert!(!echoed.iter().any(|m| matches!(
             m,

@@ -46,7 +46,16 @@ pub(crate) fn classify(message: &Message) -> Result<Target, KeyError> {
             };
             Target::Put(Key::prop(name, &props)?)
         }
-        Phase::UpdateSimple => Target::Put(Key::node_message(ty, name)?),
+        Phase::UpdateSimple => match message {
+            // One key per bone: a rig's bones move independently.
+            Message::SetBoneOrientationMessage(m) => {
+                Target::Put(Key::node_message(&format!("{ty}#{}", m.bone_index), name)?)
+            }
+            Message::SetBonePositionMessage(m) => {
+                Target::Put(Key::node_message(&format!("{ty}#{}", m.bone_index), name)?)
+            }
+            _ => Target::Put(Key::node_message(ty, name)?),
+        },
     })
 }
 
@@ -117,6 +126,25 @@ mod tests {
             classify(root.as_ref().map_or(&position, |m| m))?,
             Target::Put(Key::global("SetSceneNodeVisibilityMessage")?)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn each_bone_of_a_rig_has_its_own_key() -> Result<(), KeyError> {
+        use viser4d_proto::messages::SetBoneOrientationMessage;
+        let bone = |bone_index| {
+            classify(&Message::from(SetBoneOrientationMessage {
+                name: "/rig".into(),
+                bone_index,
+                wxyz: [1.0, 0.0, 0.0, 0.0],
+                owner: String::new(),
+            }))
+        };
+        assert_eq!(
+            bone(2)?,
+            Target::Put(Key::node_message("SetBoneOrientationMessage#2", "/rig")?)
+        );
+        assert_ne!(bone(0)?, bone(1)?);
         Ok(())
     }
 

@@ -55,6 +55,19 @@ const MAX_PENDING: usize = 64;
 /// following a live recording sees each step with no wait).
 const DEBOUNCE: Duration = Duration::from_millis(20);
 
+/// The builder's `playback_speed`, checked as a tab's speed is.
+pub(crate) fn check_start_speed(speed: f64) -> Result<f64> {
+    playback::check_speed(speed).map(|()| speed).map_err(|_| {
+        ServerError::invalid(
+            "playback_speed",
+            format!(
+                "{speed} is not a finite factor in (0, {}]",
+                playback::MAX_SPEED
+            ),
+        )
+    })
+}
+
 /// The timeline settings a server starts with.
 #[derive(Debug, Clone)]
 pub(crate) struct TimelineSettings {
@@ -73,6 +86,10 @@ pub(crate) struct TimelineSettings {
     pub(crate) memory_budget_bytes: Option<usize>,
     /// Where the store spills past it (`None`: the system's temp dir).
     pub(crate) spill_dir: Option<std::path::PathBuf>,
+    /// The speed factor new tabs start with (checked).
+    pub(crate) playback_speed: f64,
+    /// Whether new tabs start looping.
+    pub(crate) looping: bool,
 }
 
 /// What a tab last reported about its transport.
@@ -193,6 +210,9 @@ pub(crate) struct Timeline {
     pub(crate) store: Store<Bytes>,
     pub(crate) fps: f64,
     cache_bytes: u64,
+    /// What new tabs start with: speed factor and looping.
+    pub(crate) start_speed: f64,
+    pub(crate) start_looping: bool,
     /// Recorded while tabs watch, growing: tabs follow its newest step.
     pub(crate) open_ended: bool,
     retention: Retention,
@@ -269,6 +289,8 @@ impl Timeline {
             store,
             fps: settings.fps,
             cache_bytes: settings.cache_bytes,
+            start_speed: settings.playback_speed,
+            start_looping: settings.looping,
             open_ended: settings.open_ended,
             retention: settings.retention,
             unstarted: settings.num_steps == 0,
@@ -534,6 +556,8 @@ impl Timeline {
                 .collect(),
             global_defaults,
             live: self.open_ended,
+            speed: (self.start_speed != 1.0).then_some(self.start_speed),
+            r#loop: self.start_looping.then_some(true),
         }
     }
 
@@ -1257,6 +1281,8 @@ mod tests {
             cache_bytes: 1 << 20,
             memory_budget_bytes: None,
             spill_dir: None,
+            playback_speed: 1.0,
+            looping: false,
         };
         let mut t = Timeline::new(u64::MAX, &settings).expect("a timeline");
         let key = Key::create("/n").expect("a key");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use viser4d_proto::timeline::{
     ServerMessage, TimelineFollow, TimelinePause, TimelinePlay, TimelineRefresh, TimelineSeek,
-    TimelineSetSpeed,
+    TimelineSetLoop, TimelineSetSpeed,
 };
 
 use crate::client::ClientHandle;
@@ -168,6 +168,11 @@ impl ClientPlayback {
     pub fn set_speed(&self, speed: f64) -> Result<()> {
         check_speed(speed)?;
         self.send(TimelineSetSpeed { speed }.into())
+    }
+
+    /// Turns looping on or off in this tab (it keeps playing or paused).
+    pub fn set_loop(&self, looping: bool) -> Result<()> {
+        self.send(TimelineSetLoop { r#loop: looping }.into())
     }
 
     /// Makes the tab fetch its blocks again and re-show its step.

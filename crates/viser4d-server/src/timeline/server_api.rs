@@ -1,11 +1,14 @@
 //! The recording and playback methods of [`Server`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use viser4d_proto::timeline::{
-    TimelineClear, TimelineFollow, TimelinePause, TimelinePlay, TimelineRefresh, TimelineSetSpeed,
+    TimelineClear, TimelineFollow, TimelinePause, TimelinePlay, TimelineRefresh, TimelineSetLoop,
+    TimelineSetSpeed,
 };
 
+use crate::callbacks::CallbackId;
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
 use crate::server::Server;
@@ -159,10 +162,46 @@ impl Server {
         command(&self.shared, None, TimelinePause {}.into())
     }
 
-    /// Sets the speed factor of every connected tab.
+    /// Sets the speed factor of every connected tab, and of the tabs that
+    /// connect later (as [`crate::ServerBuilder::playback_speed`]).
     pub fn set_playback_speed(&self, speed: f64) -> Result<()> {
         check_speed(speed)?;
+        self.with_start(|t| t.start_speed = speed)?;
         command(&self.shared, None, TimelineSetSpeed { speed }.into())
+    }
+
+    /// Turns looping on or off in every connected tab, and for the tabs
+    /// that connect later (as [`crate::ServerBuilder::looping`]); playing
+    /// tabs keep playing.
+    pub fn set_loop(&self, looping: bool) -> Result<()> {
+        self.with_start(|t| t.start_looping = looping)?;
+        command(
+            &self.shared,
+            None,
+            TimelineSetLoop { r#loop: looping }.into(),
+        )
+    }
+
+    /// What new tabs start with (speed, looping); also what exports start with.
+    fn with_start(&self, f: impl FnOnce(&mut crate::timeline::Timeline)) -> Result<()> {
+        let mut state = self.shared.lock();
+        let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+        f(timeline);
+        Ok(())
+    }
+
+    /// The speed factor new tabs start with (`None` without a timeline).
+    pub fn playback_speed(&self) -> Option<f64> {
+        self.shared.lock().timeline.as_ref().map(|t| t.start_speed)
+    }
+
+    /// Whether new tabs start looping (`None` without a timeline).
+    pub fn is_looping(&self) -> Option<bool> {
+        self.shared
+            .lock()
+            .timeline
+            .as_ref()
+            .map(|t| t.start_looping)
     }
 
     /// Sends pending edits, and makes every connected tab fetch its blocks
@@ -178,14 +217,9 @@ impl Server {
     pub fn on_timestep_change(
         &self,
         callback: impl Fn(&ClientHandle, u32) + Send + Sync + 'static,
-    ) {
+    ) -> CallbackId {
         let callback: TimestepCallback = Arc::new(callback);
-        self.shared
-            .callbacks
-            .timestep
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(callback);
+        crate::callbacks::register(&self.shared.callbacks.timestep, callback)
     }
 
     /// Runs `callback(tab, is_playing)` each time a tab starts or stops
@@ -193,14 +227,9 @@ impl Server {
     pub fn on_playback_change(
         &self,
         callback: impl Fn(&ClientHandle, bool) + Send + Sync + 'static,
-    ) {
+    ) -> CallbackId {
         let callback: PlaybackCallback = Arc::new(callback);
-        self.shared
-            .callbacks
-            .playback
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(callback);
+        crate::callbacks::register(&self.shared.callbacks.playback, callback)
     }
 
     /// The transport of tab `client` (`None` if it is not connected or
@@ -214,16 +243,17 @@ impl Server {
             .then(|| ClientPlayback::new(self.shared.clone(), client))
     }
 
-    /// The transports of every connected tab.
-    pub fn client_playbacks(&self) -> Vec<ClientPlayback> {
+    /// The transports of every connected tab, by tab id (viser4d's
+    /// `get_client_playbacks()` dict).
+    pub fn client_playbacks(&self) -> BTreeMap<ClientId, ClientPlayback> {
         let state = self.shared.lock();
         let Some(timeline) = state.timeline.as_ref() else {
-            return Vec::new();
+            return BTreeMap::new();
         };
         timeline
             .sessions
             .keys()
-            .map(|id| ClientPlayback::new(self.shared.clone(), *id))
+            .map(|id| (*id, ClientPlayback::new(self.shared.clone(), *id)))
             .collect()
     }
 

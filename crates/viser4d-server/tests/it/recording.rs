@@ -385,7 +385,9 @@ fn reported_steps_and_speeds_outside_the_timeline_are_ignored() {
             .await;
         client.say_ready().await;
         support::wait_until("the tab's session", || server.client_playbacks().len() == 1);
-        let playback = server.client_playbacks().remove(0);
+        let Some((_, playback)) = server.client_playbacks().pop_first() else {
+            panic!("no session");
+        };
         let bad: [AnyMessage; 4] = [
             TimelineTimestep { step: 10 }.to_any().expect("encodable"),
             TimelineTimestep { step: u32::MAX }
