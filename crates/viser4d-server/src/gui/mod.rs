@@ -216,6 +216,24 @@ impl GuiApi {
         self.add_entry(entry, order, make).map(GuiInputHandle::new)
     }
 
+    /// Registers the container of a 3D GUI node (nothing is sent: the
+    /// scene node shows it) and returns its id.
+    pub(crate) fn add_container_3d(state: &mut State, scope: Scope) -> String {
+        let uuid = state.gui.new_uuid();
+        state.gui.insert(
+            &uuid,
+            GuiEntry {
+                scope,
+                container: ROOT_CONTAINER.to_owned(),
+                kind: EntryKind::Container3d,
+                value: Value::Nil,
+                check: None,
+                callbacks: crate::callbacks::CallbackList::default(),
+            },
+        );
+        uuid
+    }
+
     /// Removes every element and closes every modal of this GUI's scope
     /// (every tab's shared GUI, or this tab's own), wherever they are.
     /// Notifications stay: they are not part of the panel.
@@ -247,6 +265,8 @@ pub(crate) fn remove_element(state: &mut State, uuid: &str) -> bool {
 pub(crate) fn send_removals(state: &mut State, removed: RemovedElements) {
     for (uuid, entry) in removed {
         let message = match entry.kind {
+            // The scene node goes with its own removal message.
+            EntryKind::Container3d => continue,
             EntryKind::Modal => Message::from(GuiCloseModalMessage { uuid }),
             _ => Message::from(GuiRemoveMessage { uuid }),
         };

@@ -48,13 +48,18 @@ pub(crate) enum EntryKind {
     Modal,
     /// An upload button.
     Upload(UploadSlot),
+    /// The container of a 3D GUI scene node: no element of its own in the
+    /// panel, only children (which the scene node shows).
+    Container3d,
 }
 
 impl EntryKind {
     /// The container ids whose children this element owns.
     fn owned_containers(&self, uuid: &str) -> Vec<String> {
         match self {
-            EntryKind::Folder | EntryKind::Modal => vec![uuid.to_owned()],
+            EntryKind::Folder | EntryKind::Modal | EntryKind::Container3d => {
+                vec![uuid.to_owned()]
+            }
             EntryKind::TabGroup { tabs } => tabs.iter().map(|t| t.id.clone()).collect(),
             _ => Vec::new(),
         }

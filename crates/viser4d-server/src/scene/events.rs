@@ -36,6 +36,16 @@ pub(crate) fn handle(
             transform_phase(shared, client, &m.owner, m.name, DragPhase::Start);
             None
         }
+        AnyMessage::Viser(Message::SceneNodeDragMessage(m)) => {
+            if reachable_scope(client, &m.owner).is_some() {
+                crate::scene::drag::dispatch(shared, client, m);
+            }
+            None
+        }
+        AnyMessage::Viser(Message::ScenePointerMessage(m)) => {
+            crate::scene::pointer::dispatch(shared, client, m);
+            None
+        }
         AnyMessage::Viser(Message::TransformControlsDragEndMessage(m)) => {
             transform_phase(shared, client, &m.owner, m.name, DragPhase::End);
             None

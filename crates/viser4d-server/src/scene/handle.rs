@@ -76,7 +76,7 @@ impl SceneNodeHandle {
         &self.name
     }
 
-    fn removed(&self) -> ServerError {
+    pub(crate) fn removed(&self) -> ServerError {
         ServerError::Removed {
             what: "scene node",
             name: self.name.clone(),
@@ -85,7 +85,7 @@ impl SceneNodeHandle {
 
     /// Runs `f` on the node's entry and sends what it returns, under one
     /// lock so that the state handles read and what clients get agree.
-    fn update(&self, f: impl FnOnce(&mut NodeEntry) -> Vec<Message>) -> Result<()> {
+    pub(crate) fn update(&self, f: impl FnOnce(&mut NodeEntry) -> Vec<Message>) -> Result<()> {
         let mut state = self.shared.lock();
         let entry = state
             .scene
@@ -254,7 +254,7 @@ impl SceneNodeHandle {
         Ok(entry.click.push(Arc::new(callback)))
     }
 
-    /// Unregisters a callback given to this node (`on_click`, or a
+    /// Unregisters a callback given to this node (`on_click`, `on_drag`, or a
     /// transform control's `on_update`, `on_drag_start`, `on_drag_end`);
     /// `false` if it is not registered on it. Once its last click callback
     /// is gone, tabs stop reporting clicks on the node.
@@ -264,6 +264,12 @@ impl SceneNodeHandle {
             return Ok(false);
         };
         if entry.transform.remove(id) {
+            return Ok(true);
+        }
+        if entry.drag.remove(id) {
+            let message =
+                crate::scene::drag::bindings_message(entry, self.name.clone(), self.scope.owner());
+            state.send(self.scope, message, None)?;
             return Ok(true);
         }
         if !entry.click.remove(id) {

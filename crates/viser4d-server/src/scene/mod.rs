@@ -21,12 +21,14 @@ mod arrows;
 mod batched_axes;
 mod batched_meshes;
 mod camera_frustum;
+pub(crate) mod drag;
 mod environment;
 pub(crate) mod events;
 mod frame;
 mod gaussian_splats;
 mod glb;
 mod grid;
+mod gui_3d;
 mod handle;
 mod image;
 mod instances;
@@ -36,6 +38,7 @@ mod line_segments;
 mod mesh;
 mod png;
 mod point_cloud;
+pub(crate) mod pointer;
 mod pose;
 pub(crate) mod props;
 mod registry;
@@ -60,12 +63,14 @@ pub use arrows::{ArrowsHandle, ArrowsOptions};
 pub use batched_axes::{BatchedAxesHandle, BatchedAxesOptions};
 pub use batched_meshes::{BatchedMeshesHandle, BatchedMeshesOptions};
 pub use camera_frustum::{CameraFrustumHandle, CameraFrustumOptions, canonical_frustum_size};
+pub use drag::DragEvent;
 pub use environment::{DepthImage, EnvironmentMapOptions, FogOptions};
 pub(crate) use environment::{default_environment_map, no_background_image};
 pub use frame::{FrameHandle, FrameOptions};
 pub use gaussian_splats::{GaussianSplatsHandle, GaussianSplatsOptions, Gaussians};
 pub use glb::{BatchedGlbHandle, BatchedGlbOptions, GlbHandle, GlbOptions};
 pub use grid::{GridHandle, GridOptions};
+pub use gui_3d::Gui3dContainerHandle;
 pub use handle::{ClickEvent, SceneNodeHandle};
 pub use image::{EncodedImage, ImageHandle, ImageOptions};
 pub use instances::{InstanceScales, Instances};
@@ -78,6 +83,7 @@ pub use light::{
 pub use line_segments::{LineSegmentsHandle, LineSegmentsOptions, SegmentColors};
 pub use mesh::{MeshHandle, MeshOptions};
 pub use point_cloud::{PointCloudHandle, PointCloudOptions, PointColors, PointPrecision};
+pub use pointer::{PointerEvent, SceneClickEvent, SceneRectSelectEvent};
 pub(crate) use pose::IDENTITY;
 pub use pose::Pose;
 pub use props::Colors;
@@ -96,9 +102,10 @@ pub use transform_controls::{
 // The literal and union types the options and setters take, so users need
 // not depend on `viser4d-proto` to name them.
 pub use viser4d_proto::messages::{
-    CameraFrustumPropsVariant, CatmullRomSplinePropsCurveType, DragPhase, GridPropsFadeFrom,
-    GridPropsPlane, ImageFormat, LabelAnchor, LabelPropsFontSizeMode, Lod, LodMode, Material,
-    PointCloudPropsPointShading, PointCloudPropsPointShape, ReceiveShadow, Scale, Side, SizeUnits,
+    CameraFrustumPropsVariant, CatmullRomSplinePropsCurveType, DragButton, DragPhase,
+    GridPropsFadeFrom, GridPropsPlane, ImageFormat, KeyModifier, LabelAnchor,
+    LabelPropsFontSizeMode, Lod, LodMode, Material, PointCloudPropsPointShading,
+    PointCloudPropsPointShape, ReceiveShadow, Scale, ScenePointerEventType, Side, SizeUnits,
 };
 
 pub use crate::convert::{ToWxyz, ToXyz, wxyz_f32_vec, xyz_f32_vec};
@@ -230,12 +237,23 @@ impl SceneApi {
                 owner: owner.clone(),
             }));
         }
-        let replaced = state
-            .scene
-            .get(scope, &name)
-            .map(|e| (e.is_virtual, !e.click.is_empty()));
+        let old = state.scene.get(scope, &name);
+        let replaced = old.map(|e| (e.is_virtual, !e.click.is_empty()));
+        // A timeline node re-created at another step keeps its entry and
+        // callbacks (see `insert_timeline`), so its bindings stay too.
+        let old_drag = scope != Scope::Timeline && old.is_some_and(|e| !e.drag.is_empty());
+        let old_container = old.and_then(|e| e.gui_container.clone());
         if let Some((_, true)) = replaced {
             messages.push(registry::disable_click_message(scope, &name));
+        }
+        if old_drag {
+            messages.push(Message::from(
+                viser4d_proto::messages::SetSceneNodeDragBindingsMessage {
+                    name: name.clone(),
+                    bindings: Vec::new(),
+                    owner: owner.clone(),
+                },
+            ));
         }
         messages.push(make(name.clone(), owner.clone()));
         // viser sends the pose only when it differs from the default, or
@@ -265,6 +283,10 @@ impl SceneApi {
             owner,
         }));
         state.send_all(scope, messages, None)?;
+        if let Some(container) = old_container {
+            // The replaced 3D GUI container's elements go with it.
+            crate::gui::remove_element(&mut state, &container);
+        }
 
         for path in &ancestors {
             if scope == Scope::Timeline {

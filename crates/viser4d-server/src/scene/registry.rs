@@ -29,6 +29,10 @@ pub(crate) struct NodeEntry {
     pub(crate) is_transform_controls: bool,
     /// Transform-control callbacks.
     pub(crate) transform: CallbackList<TransformControlsCallback>,
+    /// Drag callbacks with the bindings they take.
+    pub(crate) drag: CallbackList<crate::scene::drag::DragEntry>,
+    /// The GUI container a 3D GUI node holds: its elements go with it.
+    pub(crate) gui_container: Option<String>,
     /// Lengths of the node's array properties that other properties must
     /// agree with (per-item colors with items, faces with vertices, ...),
     /// keyed by a name each kind documents. Handles check a new array
@@ -42,6 +46,8 @@ pub(crate) struct SceneRegistry {
     nodes: BTreeMap<(Scope, String), NodeEntry>,
     next_generation: u64,
     pub(crate) camera_callbacks: HashMap<ClientId, CallbackList<CameraCallback>>,
+    /// Scene-wide pointer callbacks per scope.
+    pub(crate) pointer: HashMap<Scope, CallbackList<crate::scene::pointer::PointerEntry>>,
 }
 
 impl std::fmt::Debug for SceneRegistry {
@@ -177,6 +183,7 @@ impl SceneRegistry {
     pub(crate) fn forget_client(&mut self, id: ClientId) {
         self.nodes.retain(|(s, _), _| *s != Scope::Client(id));
         self.camera_callbacks.remove(&id);
+        self.pointer.remove(&Scope::Client(id));
     }
 }
 
@@ -207,6 +214,27 @@ pub(crate) fn remove_subtree(state: &mut State, scope: Scope, name: &str) -> Res
         })
         .map(|n| click_bindings_message(scope, n, Vec::new()))
         .collect();
+    messages.extend(
+        names
+            .iter()
+            .filter(|n| {
+                state
+                    .scene
+                    .get(scope, n)
+                    .is_some_and(|e| !e.drag.is_empty())
+            })
+            .map(|n| {
+                Message::from(viser4d_proto::messages::SetSceneNodeDragBindingsMessage {
+                    name: n.clone(),
+                    bindings: Vec::new(),
+                    owner: scope.owner(),
+                })
+            }),
+    );
+    let containers: Vec<String> = names
+        .iter()
+        .filter_map(|n| state.scene.get(scope, n)?.gui_container.clone())
+        .collect();
     messages.extend(names.iter().map(|n| {
         Message::from(RemoveSceneNodeMessage {
             name: n.clone(),
@@ -216,6 +244,9 @@ pub(crate) fn remove_subtree(state: &mut State, scope: Scope, name: &str) -> Res
     state.send_all(scope, messages, None)?;
     for n in names {
         state.scene.remove(scope, &n);
+    }
+    for container in containers {
+        crate::gui::remove_element(state, &container);
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ pub(crate) struct Harness {
     // Kept alive for the scene API's sake.
     _server: Server,
     pub(crate) scene: SceneApi,
-    client: ClientId,
+    pub(crate) client: ClientId,
 }
 
 impl Harness {
