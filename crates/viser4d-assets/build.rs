@@ -15,6 +15,9 @@ const FILES: [&str; 7] = [
     "viser4d/viser4d_runtime_inline.js",
 ];
 
+/// What the `plotly` feature embeds.
+const PLOTLY_FILES: [&str; 2] = ["plotly/plotly.min.js", "plotly/LICENSE-plotly"];
+
 fn main() {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
     let assets = Path::new(&manifest_dir).join("assets");
@@ -23,6 +26,16 @@ fn main() {
         .iter()
         .copied()
         .filter(|name| !assets.join(name).is_file())
+        .collect();
+    let plotly = std::env::var_os("CARGO_FEATURE_PLOTLY").is_some();
+    let missing: Vec<&str> = missing
+        .into_iter()
+        .chain(
+            PLOTLY_FILES
+                .iter()
+                .copied()
+                .filter(|name| plotly && !assets.join(name).is_file()),
+        )
         .collect();
     if !missing.is_empty() {
         eprintln!(
@@ -33,7 +46,7 @@ fn main() {
         );
         std::process::exit(1);
     }
-    for name in FILES {
+    for name in FILES.iter().chain(&PLOTLY_FILES) {
         println!("cargo::rerun-if-changed=assets/{name}");
     }
 }

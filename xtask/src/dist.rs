@@ -9,6 +9,8 @@
 //! viser4d/viser4d_runtime_bg.wasm   the browser runtime
 //! viser4d/viser4d_runtime_inline.js the same, one classic script with the wasm inline
 //! runtime-version                   "<version> protocol <revision>" of that runtime
+//! plotly/plotly.min.js              plotly.js-dist-min (MIT), for the `plotly` feature
+//! plotly/LICENSE-plotly             its licence
 //! manifest.json                     every file above with its size and sha256
 //! ```
 //!
@@ -25,7 +27,7 @@ use std::{
 
 use anyhow::{Context as _, Result};
 
-use crate::{client, digest, progress, wasm, workspace::Workspace};
+use crate::{client, digest, plotly, progress, wasm, workspace::Workspace};
 
 /// The assembled bundle.
 #[derive(Debug, Clone)]
@@ -40,10 +42,11 @@ pub fn run(workspace: &Workspace) -> Result<Bundle> {
     let started = Instant::now();
     let client = client::ensure(workspace).context("obtaining the viser client")?;
     let runtime = wasm::build_runtime(workspace)?;
+    let plotly = plotly::ensure(workspace).context("obtaining plotly.min.js")?;
 
     let dir = workspace.dist_dir();
     let read = |path: &Path| fs::read(path).with_context(|| format!("reading {}", path.display()));
-    let sources: [(&str, Vec<u8>); 6] = [
+    let sources: [(&str, Vec<u8>); 8] = [
         ("index.html", read(&client.index_html)?),
         ("LICENSE-viser", read(&client.license)?),
         ("viser4d/viser4d_runtime.js", read(&runtime.js)?),
@@ -53,6 +56,8 @@ pub fn run(workspace: &Workspace) -> Result<Bundle> {
             read(&runtime.inline_js)?,
         ),
         ("runtime-version", runtime_version_line().into_bytes()),
+        ("plotly/plotly.min.js", plotly.js),
+        ("plotly/LICENSE-plotly", plotly.license),
     ];
     let mut entries = Vec::with_capacity(sources.len());
     let mut changed = 0;

@@ -301,6 +301,7 @@ fn timeline_messages() -> Result<Vec<ServerMessage>> {
             live: false,
             speed: None,
             r#loop: None,
+            plots: Vec::new(),
         }
         .into(),
         TimelineOverrides {

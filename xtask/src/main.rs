@@ -34,6 +34,7 @@ mod load;
 
 mod msrv;
 mod package;
+mod plotly;
 mod process;
 mod progress;
 mod s3;

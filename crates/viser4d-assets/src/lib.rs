@@ -38,6 +38,16 @@ pub const RUNTIME_INLINE_JS: &[u8] = include_bytes!("../assets/viser4d/viser4d_r
 /// Every file of the bundle with its size and sha256, as JSON.
 pub const MANIFEST_JSON: &str = include_str!("../assets/manifest.json");
 
+/// Plotly's browser bundle (`plotly.min.js` of the npm package
+/// `plotly.js-dist-min`, MIT licensed), which the stock client needs to
+/// draw Plotly figures.
+#[cfg(feature = "plotly")]
+pub const PLOTLY_JS: &[u8] = include_bytes!("../assets/plotly/plotly.min.js");
+
+/// Plotly's licence, which covers [`PLOTLY_JS`].
+#[cfg(feature = "plotly")]
+pub const PLOTLY_LICENSE: &str = include_str!("../assets/plotly/LICENSE-plotly");
+
 /// The licence text shipped in viser's wheel, which covers [`CLIENT_PAGE`].
 pub const VISER_LICENSE: &str = include_str!("../assets/LICENSE-viser");
 

@@ -172,6 +172,15 @@ timeline_messages! {
         /// configured before keeps its own.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         r#loop: Option<bool>,
+        /// GUI plots that draw a cursor at the tab's step.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        plots: Vec<PlotCursor>,
+    }
+
+    /// The GUI plots bound to the timeline changed: every one, as now.
+    TimelinePlots = "TimelinePlots" {
+        /// Every bound plot.
+        plots: Vec<PlotCursor>,
     }
 
     /// New encoded sizes of the blocks (after edits or first encodings).
@@ -375,6 +384,19 @@ pub struct AudioSlice {
     pub samples: TypedArray,
 }
 
+/// A GUI plot whose cursor follows the tab's step (see
+/// [`TimelineConfigure::plots`]): at step `s` it sits at x = `s *
+/// x_per_step`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlotCursor {
+    /// The plot's GUI element uuid.
+    pub uuid: String,
+    /// Which library draws it: `uplot` or `plotly`.
+    pub library: String,
+    /// x per step: 1 for steps, `1 / fps` for seconds.
+    pub x_per_step: f64,
+}
+
 /// The reset message for one global type (see [`TimelineConfigure`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GlobalDefault {
@@ -460,6 +482,7 @@ message_enum! {
         TimelineFollow,
         TimelineSetSpeed,
         TimelineSetLoop,
+        TimelinePlots,
         TimelineClear,
         TimelineRefresh,
     }

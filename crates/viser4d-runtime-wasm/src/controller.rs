@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use viser4d_proto::timeline::{
-    ClientMessage, MAX_STEPS, PROTOCOL_REVISION, ServerMessage, TimelineBlockDiscard,
+    ClientMessage, MAX_STEPS, PROTOCOL_REVISION, PlotCursor, ServerMessage, TimelineBlockDiscard,
     TimelineBlockRequest, TimelinePlaybackState, TimelineReady, TimelineStateRequest,
     TimelineTimestep,
 };
@@ -105,6 +105,8 @@ pub struct Controller {
     block_size: u32,
     /// The timeline is being recorded and grows.
     live: bool,
+    /// GUI plots whose cursor follows the step.
+    plots: Vec<PlotCursor>,
     /// The tab was moved off steps the server dropped (retention), to this
     /// first kept one; the bar says so until the user moves it.
     dropped_before: Option<u32>,
@@ -187,6 +189,11 @@ impl Controller {
     /// The cache (for stats).
     pub fn cache(&self) -> &BlockCache {
         &self.cache
+    }
+
+    /// The GUI plots whose cursor follows this tab's step.
+    pub fn plots(&self) -> &[PlotCursor] {
+        &self.plots
     }
 
     /// Whether the timeline is being recorded and grows.
@@ -340,6 +347,7 @@ impl Controller {
                     self.player.follow(now);
                 }
                 self.live = m.live;
+                self.plots = m.plots;
                 self.configured = true;
                 self.shown = None;
                 self.needs_show = true;
@@ -536,6 +544,7 @@ impl Controller {
             ServerMessage::TimelineFollow(_) => self.follow(sink),
             ServerMessage::TimelineSetSpeed(m) => self.set_speed(m.speed, sink),
             ServerMessage::TimelineSetLoop(m) => self.set_looping(m.r#loop, sink),
+            ServerMessage::TimelinePlots(m) => self.plots = m.plots,
             ServerMessage::TimelineClear(_) => {
                 self.clear_shown(sink);
                 self.drop_blocks();

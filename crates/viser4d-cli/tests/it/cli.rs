@@ -196,6 +196,7 @@ fn a_crafted_timeline_configuration_is_one_clear_error() {
             live: false,
             speed: None,
             r#loop: None,
+            plots: Vec::new(),
         };
         let bytes =
             viser4d_proto::encode_recording(1.0, &[(0.0, configure.to_any().expect("encodable"))])

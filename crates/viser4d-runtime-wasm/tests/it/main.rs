@@ -70,6 +70,7 @@ fn configure(num_steps: u32, block_size: u32, cache_bytes: u64) -> ServerMessage
         live: false,
         speed: None,
         r#loop: None,
+        plots: Vec::new(),
     }
     .into()
 }
@@ -266,6 +267,7 @@ fn a_configuration_out_of_bounds_is_refused_before_anything_is_sized_from_it() {
             global_defaults: Vec::new(),
             speed: None,
             r#loop: None,
+            plots: Vec::new(),
         };
         controller.handle(configure.into(), &mut page);
         assert!(
@@ -346,6 +348,7 @@ fn configure_layout(store: &Store<Bytes>) -> ServerMessage {
         live: false,
         speed: None,
         r#loop: None,
+        plots: Vec::new(),
     }
     .into()
 }

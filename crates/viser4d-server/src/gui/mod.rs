@@ -19,14 +19,17 @@ mod dropdown;
 pub(crate) mod events;
 mod folder;
 mod handle;
+mod image;
 mod markdown;
 mod modal;
 mod multi_slider;
 mod notification;
 mod number;
+pub(crate) mod plot;
+mod plotly;
 mod precision;
 mod progress_bar;
-mod registry;
+pub(crate) mod registry;
 mod slider;
 mod tabs;
 mod text;
@@ -46,6 +49,7 @@ pub use color::{RgbOptions, RgbaOptions};
 pub use dropdown::{DropdownHandle, DropdownOptions};
 pub use folder::{FolderHandle, FolderOptions};
 pub use handle::{GuiElementHandle, GuiEvent, GuiInputHandle};
+pub use image::{GuiImageHandle, GuiImageOptions};
 pub use markdown::{
     ContentOptions, DividerHandle, DividerOptions, HtmlHandle, HtmlOptions, MarkdownHandle,
     MarkdownOptions,
@@ -54,6 +58,10 @@ pub use modal::ModalHandle;
 pub use multi_slider::MultiSliderOptions;
 pub use notification::{NotificationHandle, NotificationOptions};
 pub use number::NumberOptions;
+pub use plot::{PlotTimeAxis, UplotHandle, UplotMode, UplotOptions, UplotSeries};
+pub(crate) use plotly::is_plotly_loader;
+#[cfg(feature = "plotly")]
+pub use plotly::{PlotlyHandle, PlotlyOptions};
 pub use progress_bar::{ProgressBarHandle, ProgressBarOptions};
 pub(crate) use registry::GuiRegistry;
 pub use slider::{SliderMark, SliderOptions};
@@ -66,7 +74,7 @@ pub use value::GuiValue;
 pub use vector::VectorOptions;
 
 use crate::error::{Result, ServerError};
-use crate::gui::registry::{EntryKind, GuiEntry, RemovedElements};
+use crate::gui::registry::{EntryKind, GuiEntry, PlotSlot, RemovedElements};
 use crate::gui::value::{ValueCheck, ValueRule};
 use crate::shared::{Scope, Shared, State};
 
@@ -264,6 +272,10 @@ pub(crate) fn remove_element(state: &mut State, uuid: &str) -> bool {
 /// Tells the tabs that `removed` elements are gone.
 pub(crate) fn send_removals(state: &mut State, removed: RemovedElements) {
     for (uuid, entry) in removed {
+        if let EntryKind::Plot(PlotSlot { axis: Some(_), .. }) = &entry.kind {
+            // Nothing to do without a timeline: then nothing was bound.
+            let _ = state.with_timeline(|t, out| t.unbind_plot(&uuid, out));
+        }
         let message = match entry.kind {
             // The scene node goes with its own removal message.
             EntryKind::Container3d => continue,

@@ -30,6 +30,16 @@ pub(crate) struct UploadSlot {
     pub(crate) last: Option<UploadedFile>,
 }
 
+/// What a plot keeps: its data, to extend it sample by sample, and the
+/// time axis it follows the timeline on, if bound.
+pub(crate) struct PlotSlot {
+    /// x, then one column per y series (uPlot; empty for Plotly).
+    pub(crate) columns: Vec<Vec<f64>>,
+    /// The figure (Plotly; `None` for uPlot).
+    pub(crate) figure: Option<serde_json::Value>,
+    pub(crate) axis: Option<crate::gui::PlotTimeAxis>,
+}
+
 /// The kinds of element, as far as the server treats them differently.
 pub(crate) enum EntryKind {
     /// An input whose value tabs change; a change is synced to other tabs.
@@ -48,6 +58,8 @@ pub(crate) enum EntryKind {
     Modal,
     /// An upload button.
     Upload(UploadSlot),
+    /// A plot (uPlot or Plotly).
+    Plot(PlotSlot),
     /// The container of a 3D GUI scene node: no element of its own in the
     /// panel, only children (which the scene node shows).
     Container3d,
@@ -98,6 +110,10 @@ pub(crate) struct GuiRegistry {
     containers: HashMap<String, String>,
     /// Uploads in flight, by transfer uuid.
     pub(crate) uploads: HashMap<String, PendingUpload>,
+    /// Scopes that were sent Plotly's script (the shared one reaches
+    /// every tab, now and later, through the replay state).
+    #[cfg_attr(not(feature = "plotly"), allow(dead_code))]
+    pub(crate) plotly_sent: std::collections::HashSet<Scope>,
     next_id: u64,
     next_order: f64,
 }

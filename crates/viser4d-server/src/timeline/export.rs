@@ -208,9 +208,36 @@ impl Server {
     /// bounds when the range is not within the timeline.
     pub(crate) fn range_head(&self, start: u32, end: Option<u32>) -> Result<RangeHead> {
         let mut state = self.shared.lock();
+        // Plots that follow the timeline are part of the recording: their
+        // GUI messages go into the export with the scene (other GUI does
+        // not, as in viser), and Plotly's script only when one is a Plotly
+        // plot.
+        let plots: std::collections::BTreeSet<String> = state
+            .timeline
+            .as_ref()
+            .map(|t| t.bound_plots())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, scope)| *scope == crate::shared::Scope::Broadcast)
+            .map(|(uuid, _)| uuid)
+            .collect();
+        let with_plotly = plots.iter().any(|uuid| {
+            matches!(
+                state.gui.get(uuid).map(|e| &e.kind),
+                Some(crate::gui::registry::EntryKind::Plot(p)) if p.figure.is_some()
+            )
+        });
         let scene = state
             .replay_messages()
-            .filter(|m| m.in_scene_serialization())
+            .filter(|m| {
+                if crate::gui::is_plotly_loader(m) {
+                    return with_plotly;
+                }
+                m.in_scene_serialization()
+                    || m.entity().is_some_and(|e| {
+                        e.kind == viser4d_proto::entity::EntityKind::Gui && plots.contains(e.id)
+                    })
+            })
             .cloned()
             .collect();
         let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;

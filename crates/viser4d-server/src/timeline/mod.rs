@@ -210,6 +210,8 @@ pub(crate) struct Timeline {
     pub(crate) store: Store<Bytes>,
     pub(crate) fps: f64,
     cache_bytes: u64,
+    /// GUI plots bound to the timeline, by uuid: library, axis, scope.
+    plots: BTreeMap<String, (&'static str, crate::gui::PlotTimeAxis, crate::shared::Scope)>,
     /// What new tabs start with: speed factor and looping.
     pub(crate) start_speed: f64,
     pub(crate) start_looping: bool,
@@ -289,6 +291,7 @@ impl Timeline {
             store,
             fps: settings.fps,
             cache_bytes: settings.cache_bytes,
+            plots: BTreeMap::new(),
             start_speed: settings.playback_speed,
             start_looping: settings.looping,
             open_ended: settings.open_ended,
@@ -558,6 +561,7 @@ impl Timeline {
             live: self.open_ended,
             speed: (self.start_speed != 1.0).then_some(self.start_speed),
             r#loop: self.start_looping.then_some(true),
+            plots: self.plot_cursors(),
         }
     }
 
@@ -684,6 +688,66 @@ impl Timeline {
                 out.push((*id, manifest.clone().into()));
             }
         }
+    }
+
+    /// Binds GUI plot `uuid` to the timeline (or re-binds it), and tells
+    /// the ready tabs.
+    pub(crate) fn bind_plot(
+        &mut self,
+        uuid: String,
+        library: &'static str,
+        axis: crate::gui::PlotTimeAxis,
+        scope: crate::shared::Scope,
+        out: &mut Outgoing,
+    ) {
+        self.plots.insert(uuid, (library, axis, scope));
+        self.send_plots(out);
+    }
+
+    /// Forgets a plot that was removed; `true` if it was bound.
+    pub(crate) fn unbind_plot(&mut self, uuid: &str, out: &mut Outgoing) -> bool {
+        let bound = self.plots.remove(uuid).is_some();
+        if bound {
+            self.send_plots(out);
+        }
+        bound
+    }
+
+    fn send_plots(&self, out: &mut Outgoing) {
+        let plots = self.plot_cursors();
+        for (id, session) in &self.sessions {
+            if session.ready {
+                let message = viser4d_proto::timeline::TimelinePlots {
+                    plots: plots.clone(),
+                };
+                out.push((*id, message.into()));
+            }
+        }
+    }
+
+    /// The bound plots, as the tabs take them.
+    pub(crate) fn plot_cursors(&self) -> Vec<viser4d_proto::timeline::PlotCursor> {
+        self.plots
+            .iter()
+            .map(
+                |(uuid, (library, axis, _))| viser4d_proto::timeline::PlotCursor {
+                    uuid: uuid.clone(),
+                    library: (*library).to_owned(),
+                    x_per_step: match axis {
+                        crate::gui::PlotTimeAxis::Step => 1.0,
+                        crate::gui::PlotTimeAxis::Seconds => 1.0 / self.fps,
+                    },
+                },
+            )
+            .collect()
+    }
+
+    /// The uuids and scopes of the bound plots (for exports).
+    pub(crate) fn bound_plots(&self) -> Vec<(String, crate::shared::Scope)> {
+        self.plots
+            .iter()
+            .map(|(uuid, (_, _, scope))| (uuid.clone(), *scope))
+            .collect()
     }
 
     /// A tab's runtime is ready: configure it, then send what was held.
