@@ -112,6 +112,7 @@ struct App {
     page: Page,
     controller: Controller,
     bar: Option<Bar>,
+    plot_cursors: crate::plot_cursor::PlotCursors,
     /// The version notice is up (shown once per mismatch).
     notice_shown: bool,
 }
@@ -291,6 +292,13 @@ fn render(app: &mut App) {
         let controller = &app.controller;
         bar.render(view, || controller.buffered());
     }
+    if let Err(error) = app
+        .plot_cursors
+        .render(app.controller.plots(), app.controller.shown())
+        && app.plot_cursors.first_failure()
+    {
+        warn_js("viser4d: drawing the plot cursors failed", &error);
+    }
 }
 
 type FrameCallback = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
@@ -426,6 +434,7 @@ fn try_install(global: &JsValue) -> Result<bool, JsValue> {
                 c
             },
             bar: None,
+            plot_cursors: crate::plot_cursor::PlotCursors::new(),
             notice_shown: false,
         });
     });

@@ -51,6 +51,8 @@ mod archive;
 #[cfg(target_arch = "wasm32")]
 mod js;
 #[cfg(target_arch = "wasm32")]
+mod plot_cursor;
+#[cfg(target_arch = "wasm32")]
 mod recording;
 #[cfg(target_arch = "wasm32")]
 mod ui;

@@ -47,6 +47,11 @@ impl ButtonHandle {
         self.0.uuid()
     }
 
+    /// The element, for what every element can do.
+    pub fn element(&self) -> &crate::gui::GuiElementHandle {
+        self.0.element()
+    }
+
     /// Runs `callback` with the tab that clicked, on every click.
     pub fn on_click(
         &self,

@@ -33,6 +33,22 @@ pub(crate) fn handle(
             gui_update(shared, client, m);
             None
         }
+        AnyMessage::Viser(Message::GuiFormSubmitMessage(m)) => {
+            crate::gui::form::form_submit(shared, client, m);
+            None
+        }
+        AnyMessage::Viser(Message::GuiFormDirtyMessage(m)) => {
+            crate::gui::form::form_dirty(shared, client, m);
+            None
+        }
+        AnyMessage::Viser(Message::GuiButtonHoldMessage(m)) => {
+            crate::gui::form::button_hold(shared, client, m);
+            None
+        }
+        AnyMessage::Viser(Message::CommandTriggerMessage(m)) => {
+            crate::gui::command::trigger(shared, client, m);
+            None
+        }
         AnyMessage::Viser(Message::FileTransferStartUpload(m)) => {
             upload_start(shared, client, m);
             None

@@ -102,8 +102,13 @@ impl GuiElementHandle {
         if entry.callbacks.remove(id) {
             return true;
         }
+        if entry.holds.remove(id) {
+            crate::gui::form::send_hold_rates(&mut state, &self.uuid);
+            return true;
+        }
         match &mut entry.kind {
             crate::gui::registry::EntryKind::Upload(slot) => slot.callbacks.remove(id),
+            crate::gui::registry::EntryKind::Form(slot) => slot.submit.remove(id),
             _ => false,
         }
     }

@@ -15,9 +15,11 @@ mod button;
 mod button_group;
 mod checkbox;
 mod color;
+pub(crate) mod command;
 mod dropdown;
 pub(crate) mod events;
 mod folder;
+pub(crate) mod form;
 mod handle;
 mod image;
 mod markdown;
@@ -25,6 +27,7 @@ mod modal;
 mod multi_slider;
 mod notification;
 mod number;
+mod panel;
 pub(crate) mod plot;
 mod plotly;
 mod precision;
@@ -33,6 +36,7 @@ pub(crate) mod registry;
 mod slider;
 mod tabs;
 mod text;
+mod theme;
 pub(crate) mod upload;
 mod value;
 mod vector;
@@ -46,8 +50,10 @@ pub use button::{ButtonHandle, ButtonOptions};
 pub use button_group::{ButtonGroupHandle, ButtonGroupOptions};
 pub use checkbox::CheckboxOptions;
 pub use color::{RgbOptions, RgbaOptions};
+pub use command::{CommandEvent, CommandHandle, CommandOptions};
 pub use dropdown::{DropdownHandle, DropdownOptions};
 pub use folder::{FolderHandle, FolderOptions};
+pub use form::{FormHandle, FormSubmitEvent, HoldEvent};
 pub use handle::{GuiElementHandle, GuiEvent, GuiInputHandle};
 pub use image::{GuiImageHandle, GuiImageOptions};
 pub use markdown::{
@@ -58,6 +64,7 @@ pub use modal::ModalHandle;
 pub use multi_slider::MultiSliderOptions;
 pub use notification::{NotificationHandle, NotificationOptions};
 pub use number::NumberOptions;
+pub use panel::{MainPanelHandle, PanelHandle, PanelOptions, Placement};
 pub use plot::{PlotTimeAxis, UplotHandle, UplotMode, UplotOptions, UplotSeries};
 pub(crate) use plotly::is_plotly_loader;
 #[cfg(feature = "plotly")]
@@ -67,6 +74,9 @@ pub(crate) use registry::GuiRegistry;
 pub use slider::{SliderMark, SliderOptions};
 pub use tabs::{TabGroupHandle, TabGroupOptions, TabHandle};
 pub use text::TextOptions;
+pub use theme::{
+    ControlLayout, ControlWidth, ThemeOptions, Titlebar, TitlebarButton, TitlebarImage,
+};
 pub use upload::{
     DEFAULT_MAX_UPLOAD_BYTES, UploadButtonHandle, UploadButtonOptions, UploadEvent, UploadedFile,
 };
@@ -198,6 +208,7 @@ impl GuiApi {
                 value: entry.value,
                 check: entry.check,
                 callbacks: crate::callbacks::CallbackList::default(),
+                holds: crate::callbacks::CallbackList::default(),
             },
         );
         let message = make(uuid.clone(), self.container.clone(), order);
@@ -237,6 +248,7 @@ impl GuiApi {
                 value: Value::Nil,
                 check: None,
                 callbacks: crate::callbacks::CallbackList::default(),
+                holds: crate::callbacks::CallbackList::default(),
             },
         );
         uuid
@@ -280,6 +292,9 @@ pub(crate) fn send_removals(state: &mut State, removed: RemovedElements) {
             // The scene node goes with its own removal message.
             EntryKind::Container3d => continue,
             EntryKind::Modal => Message::from(GuiCloseModalMessage { uuid }),
+            EntryKind::TabGroup { panel: true, .. } => {
+                Message::from(viser4d_proto::messages::GuiPanelRemoveMessage { uuid })
+            }
             _ => Message::from(GuiRemoveMessage { uuid }),
         };
         state.send_live(entry.scope, message, None);

@@ -30,6 +30,18 @@ pub(crate) struct UploadSlot {
     pub(crate) last: Option<UploadedFile>,
 }
 
+/// What a form keeps: its submit callbacks.
+#[derive(Default)]
+pub(crate) struct FormSlot {
+    pub(crate) submit: CallbackList<crate::gui::form::SubmitCallback>,
+}
+
+/// A command of the command palette.
+pub(crate) struct CommandEntry {
+    pub(crate) scope: Scope,
+    pub(crate) callbacks: CallbackList<crate::gui::command::CommandCallback>,
+}
+
 /// What a plot keeps: its data, to extend it sample by sample, and the
 /// time axis it follows the timeline on, if bound.
 pub(crate) struct PlotSlot {
@@ -51,8 +63,11 @@ pub(crate) enum EntryKind {
     Display,
     /// A folder; its uuid is also the container of its children.
     Folder,
-    /// A tab group; each tab's id is a container.
-    TabGroup { tabs: Vec<Tab> },
+    /// A tab group, or a standalone panel (`panel`: removed with
+    /// `GuiPanelRemoveMessage`); each tab's id is a container.
+    TabGroup { tabs: Vec<Tab>, panel: bool },
+    /// A form: a folder whose inputs are submitted together.
+    Form(FormSlot),
     /// A modal; its uuid is also the container of its children. Removed
     /// with `GuiCloseModalMessage`, not `GuiRemoveMessage`.
     Modal,
@@ -69,10 +84,10 @@ impl EntryKind {
     /// The container ids whose children this element owns.
     fn owned_containers(&self, uuid: &str) -> Vec<String> {
         match self {
-            EntryKind::Folder | EntryKind::Modal | EntryKind::Container3d => {
+            EntryKind::Folder | EntryKind::Modal | EntryKind::Container3d | EntryKind::Form(_) => {
                 vec![uuid.to_owned()]
             }
-            EntryKind::TabGroup { tabs } => tabs.iter().map(|t| t.id.clone()).collect(),
+            EntryKind::TabGroup { tabs, .. } => tabs.iter().map(|t| t.id.clone()).collect(),
             _ => Vec::new(),
         }
     }
@@ -90,6 +105,8 @@ pub(crate) struct GuiEntry {
     /// How values from Rust and from tabs are checked (inputs only).
     pub(crate) check: Option<ValueCheck>,
     pub(crate) callbacks: CallbackList<RawGuiCallback>,
+    /// Hold callbacks of a button, each with its rate in Hz.
+    pub(crate) holds: CallbackList<(f64, crate::gui::form::HoldCallback)>,
 }
 
 impl GuiEntry {
@@ -114,6 +131,10 @@ pub(crate) struct GuiRegistry {
     /// every tab, now and later, through the replay state).
     #[cfg_attr(not(feature = "plotly"), allow(dead_code))]
     pub(crate) plotly_sent: std::collections::HashSet<Scope>,
+    /// Commands of the command palette, by uuid.
+    pub(crate) commands: HashMap<String, CommandEntry>,
+    /// Panel layout commands sent per scope (viser's layout counter).
+    pub(crate) layout_counter: HashMap<Scope, i64>,
     next_id: u64,
     next_order: f64,
 }
@@ -161,7 +182,7 @@ impl GuiRegistry {
     /// Adds a tab to tab group `group` and returns the group's tabs after it.
     pub(crate) fn add_tab(&mut self, group: &str, tab: Tab) -> Option<Vec<Tab>> {
         let entry = self.elements.get_mut(group)?;
-        let EntryKind::TabGroup { tabs } = &mut entry.kind else {
+        let EntryKind::TabGroup { tabs, .. } = &mut entry.kind else {
             return None;
         };
         self.containers.insert(tab.id.clone(), group.to_owned());
@@ -178,7 +199,7 @@ impl GuiRegistry {
         tab_id: &str,
     ) -> Option<(Vec<Tab>, RemovedElements)> {
         let entry = self.elements.get_mut(group)?;
-        let EntryKind::TabGroup { tabs } = &mut entry.kind else {
+        let EntryKind::TabGroup { tabs, .. } = &mut entry.kind else {
             return None;
         };
         let index = tabs.iter().position(|t| t.id == tab_id)?;
@@ -241,6 +262,9 @@ impl GuiRegistry {
             self.remove_subtree(&uuid);
         }
         self.uploads.retain(|_, u| u.client != id);
+        self.commands.retain(|_, c| c.scope != Scope::Client(id));
+        self.layout_counter.remove(&Scope::Client(id));
+        self.plotly_sent.remove(&Scope::Client(id));
     }
 
     pub(crate) fn callbacks(&self, uuid: &str) -> Vec<RawGuiCallback> {

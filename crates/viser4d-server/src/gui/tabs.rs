@@ -67,6 +67,10 @@ fn send_tabs(state: &mut State, group: &GuiElementHandle, tabs: &[Tab]) {
 }
 
 impl TabGroupHandle {
+    pub(crate) fn from_parts(element: GuiElementHandle, gui: GuiApi) -> TabGroupHandle {
+        TabGroupHandle { element, gui }
+    }
+
     /// Adds a tab at the end.
     pub fn add_tab(&self, label: &str) -> Result<TabHandle> {
         let mut state = self.element.shared().lock();
@@ -95,7 +99,7 @@ impl TabGroupHandle {
     /// The tabs' labels, in order.
     pub fn tab_labels(&self) -> Result<Vec<String>> {
         self.element.read(|entry| match &entry.kind {
-            EntryKind::TabGroup { tabs } => tabs.iter().map(|t| t.label.clone()).collect(),
+            EntryKind::TabGroup { tabs, .. } => tabs.iter().map(|t| t.label.clone()).collect(),
             _ => Vec::new(),
         })
     }
@@ -137,7 +141,10 @@ impl GuiApi {
     /// Adds a tab group, with no tabs yet.
     pub fn add_tab_group(&self, options: TabGroupOptions) -> Result<TabGroupHandle> {
         let entry = NewEntry {
-            kind: EntryKind::TabGroup { tabs: Vec::new() },
+            kind: EntryKind::TabGroup {
+                tabs: Vec::new(),
+                panel: false,
+            },
             ..NewEntry::display()
         };
         let element = self.add_entry(entry, options.order, |uuid, container_uuid, order| {
