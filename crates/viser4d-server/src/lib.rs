@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod access;
+pub mod api_map;
 mod archive;
 mod bundle;
 mod callbacks;
