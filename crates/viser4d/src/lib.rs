@@ -95,13 +95,26 @@
 //! - `glam`, `nalgebra`: poses and vectors from those crates' types.
 //! - `object-store`: archives on S3, GCS and Azure ([`archive`]), through
 //!   the `object_store` crate.
+//! - `plotly`: [`gui::GuiApi::add_plotly`]; embeds Plotly's script
+//!   (~4.6 MB), which is sent once to the tabs of a program that plots.
+//!
+//! # The rest of viser's API
+//!
+//! Every viser 1.1.1 message type maps to a call here, or is listed with
+//! the reason it has none, in [`api_map`] (also `docs/viser-api.md` in the
+//! repository): plots ([`gui::GuiApi::add_uplot`], which can follow each
+//! tab's timestep), forms, panels, commands, skinned meshes with bones on
+//! the timeline, pointer and drag events, renders of a tab's view
+//! ([`ClientHandle::get_render`]), local storage, downloads, `flush` and
+//! `atomic` batches.
 
 #![deny(missing_docs)]
 
 pub use viser4d_server::{
-    BLOCK_SIZE_ENV, CLIENT_CACHE_ENV, CameraState, ClientHandle, ClientId, DEFAULT_BLOCK_SIZE,
-    DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS, Result, Retention, Server, ServerBuilder, ServerError,
-    ServerStats, StepGuard, gui, scene,
+    AtomicBatch, BLOCK_SIZE_ENV, CLIENT_CACHE_ENV, CallbackId, CameraState, ClientHandle, ClientId,
+    DEFAULT_BLOCK_SIZE, DEFAULT_CLIENT_CACHE_BYTES, DEFAULT_FPS, LocalStorage, RenderFormat,
+    RenderOptions, RenderedImage, Result, Retention, Server, ServerBuilder, ServerError,
+    ServerStats, StepGuard, api_map, gui, scene,
 };
 
 /// Audio tracks on the timeline: [`Server::audio`] inside `at(t)` adds one,
