@@ -96,16 +96,6 @@ fn main() -> anyhow::Result<()> {
     text.gui().add_divider(Default::default())?;
     text.gui().add_progress_bar(65.0, Default::default())?;
     let media = tabs.add_tab("Media")?;
-    let pixels: Vec<[u8; 3]> = (0..64 * 32)
-        .map(|i| [(i % 64 * 4) as u8, (i / 64 * 8) as u8, 160])
-        .collect();
-    media.gui().add_image(
-        EncodedImage::from_rgb8(64, 32, &pixels)?,
-        GuiImageOptions {
-            label: Some("A gradient".into()),
-            ..GuiImageOptions::default()
-        },
-    )?;
     let xs: Vec<f64> = (0..100).map(|i| f64::from(i) * 0.1).collect();
     let ys: Vec<f64> = xs.iter().map(|x| x.sin()).collect();
     media.gui().add_uplot(
@@ -114,7 +104,19 @@ fn main() -> anyhow::Result<()> {
         UplotOptions {
             title: Some("uPlot".into()),
             aspect: 2.0,
+            // Plain numbers on x (uPlot reads x as a time by default).
+            scales: Some(serde_json::json!({"x": {"time": false}})),
             ..UplotOptions::default()
+        },
+    )?;
+    let pixels: Vec<[u8; 3]> = (0..64 * 32)
+        .map(|i| [(i % 64 * 4) as u8, (i / 64 * 8) as u8, 160])
+        .collect();
+    media.gui().add_image(
+        EncodedImage::from_rgb8(64, 32, &pixels)?,
+        GuiImageOptions {
+            label: Some("A gradient".into()),
+            ..GuiImageOptions::default()
         },
     )?;
     media.gui().add_plotly(

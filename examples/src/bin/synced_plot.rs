@@ -47,6 +47,8 @@ fn main() -> anyhow::Result<()> {
         UplotOptions {
             title: Some("Cloud radius".into()),
             aspect: 1.6,
+            // Seconds as plain numbers (uPlot reads x as a date by default).
+            scales: Some(serde_json::json!({"x": {"time": false}})),
             ..UplotOptions::default()
         },
     )?;

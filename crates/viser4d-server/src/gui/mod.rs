@@ -175,6 +175,10 @@ impl GuiApi {
         &self.shared
     }
 
+    pub(crate) fn container(&self) -> &str {
+        &self.container
+    }
+
     pub(crate) fn scope(&self) -> Scope {
         self.scope
     }

@@ -92,7 +92,8 @@ pub struct UplotOptions {
     pub title: Option<String>,
     /// Bands between series.
     pub bands: Option<Vec<Json>>,
-    /// Scales by key.
+    /// Scales by key. uPlot reads x as a Unix time unless told otherwise:
+    /// `{"x": {"time": false}}` for plain numbers (steps, seconds).
     pub scales: Option<Json>,
     /// Axes.
     pub axes: Option<Vec<Json>>,
@@ -230,7 +231,7 @@ impl GuiApi {
                     title: options.title,
                     series,
                     bands: json_list(options.bands),
-                    scales: options.scales.as_ref().map(json_value),
+                    scales: Some(json_value(&x_follows_data(options.scales))),
                     axes: json_list(options.axes),
                     legend: options.legend.as_ref().map(json_value),
                     cursor: options.cursor.as_ref().map(json_value),
@@ -351,6 +352,26 @@ pub(crate) fn bind(
     }
     let scope = element.scope();
     state.with_timeline(|t, out| t.bind_plot(uuid, library, axis, scope, out))
+}
+
+/// The scales with x ranged on the data unless the caller set a range:
+/// the stock client otherwise keeps a remounted chart's x at [0, 1] (it
+/// remounts a chart when the color scheme changes, and restores the old
+/// chart's zoom from a scale that was never set), and with a data range it
+/// also follows samples pushed later.
+fn x_follows_data(scales: Option<Json>) -> Json {
+    let mut scales = match scales {
+        Some(Json::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let x = scales
+        .entry("x")
+        .or_insert_with(|| Json::Object(serde_json::Map::new()));
+    if let Json::Object(x) = x {
+        x.entry("range")
+            .or_insert_with(|| serde_json::json!([null, null]));
+    }
+    Json::Object(scales)
 }
 
 /// Converts JSON to the wire's value model (integers stay integers).
@@ -481,6 +502,17 @@ mod tests {
         }
         assert_eq!(slot.columns, [vec![0.0, 1.0, 2.0], vec![0.0, 10.0, 21.0]]);
         Ok(())
+    }
+
+    #[test]
+    fn x_ranges_on_the_data_unless_set() {
+        let default = x_follows_data(None);
+        assert_eq!(default, serde_json::json!({"x": {"range": [null, null]}}));
+        let mine = x_follows_data(Some(
+            serde_json::json!({"x": {"range": [0, 5], "time": false}}),
+        ));
+        assert_eq!(mine["x"]["range"], serde_json::json!([0, 5]));
+        assert_eq!(mine["x"]["time"], serde_json::json!(false));
     }
 
     #[test]

@@ -30,6 +30,11 @@ impl Gui3dContainerHandle {
     pub fn gui(&self) -> GuiApi {
         self.gui.clone()
     }
+
+    /// The GUI container id its elements go into.
+    pub fn container_uuid(&self) -> &str {
+        self.gui.container()
+    }
 }
 
 impl SceneApi {

@@ -15,4 +15,5 @@ mod recording;
 mod static_host;
 mod support;
 mod throttle;
+mod viser_api;
 mod webdriver;
