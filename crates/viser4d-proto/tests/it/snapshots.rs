@@ -149,3 +149,63 @@ fn recording_inner_payload() {
     let inner = zstd::bulk::decompress(&file[8..], inner_len).expect("zstd");
     insta::assert_snapshot!(hexdump(&inner));
 }
+
+/// A configure that carries what new tabs start with and a bound plot;
+/// the fields are absent when default, so older configures keep their
+/// bytes.
+#[test]
+fn timeline_configure_with_start_settings_and_plots() {
+    use viser4d_proto::timeline::{PlotCursor, TimelineConfigure, TimelineSetLoop};
+    let configure = TimelineConfigure {
+        num_steps: 10,
+        first_step: 0,
+        standalone: false,
+        fps: 10.0,
+        block_size: 32,
+        block_starts: Vec::new(),
+        cache_bytes: 1 << 20,
+        block_bytes: vec![None],
+        global_defaults: Vec::new(),
+        live: false,
+        speed: Some(2.0),
+        r#loop: Some(true),
+        plots: vec![PlotCursor {
+            uuid: "viser4d-gui-1".into(),
+            library: "uplot".into(),
+            x_per_step: 0.1,
+        }],
+    };
+    let configure = viser4d_proto::timeline::ServerMessage::from(configure)
+        .to_value()
+        .expect("encodes");
+    let set_loop = viser4d_proto::timeline::ServerMessage::from(TimelineSetLoop { r#loop: true })
+        .to_value()
+        .expect("encodes");
+    let frame = encode_frame(
+        &[AnyMessage::Custom(configure), AnyMessage::Custom(set_loop)],
+        0.0,
+    )
+    .expect("encodes");
+    insta::assert_snapshot!(describe_frame(&frame));
+}
+
+#[test]
+fn skinned_mesh_bone_frame() {
+    use viser4d_proto::messages::{SetBoneOrientationMessage, SetBonePositionMessage};
+    let messages = [
+        AnyMessage::Viser(Message::from(SetBoneOrientationMessage {
+            name: "/rig".into(),
+            bone_index: 3,
+            wxyz: [1.0, 0.0, 0.0, 0.0],
+            owner: String::new(),
+        })),
+        AnyMessage::Viser(Message::from(SetBonePositionMessage {
+            name: "/rig".into(),
+            bone_index: 3,
+            position: [0.0, 1.0, 0.0],
+            owner: String::new(),
+        })),
+    ];
+    let frame = encode_frame(&messages, 0.0).expect("encodes");
+    insta::assert_snapshot!(describe_frame(&frame));
+}
