@@ -378,3 +378,65 @@ mod tests {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::*;
+    use crate::Server;
+
+    /// Bones set inside `at(t)` record at that step, one key per bone: a
+    /// later step's pose of one bone leaves the other's as recorded.
+    #[test]
+    fn bone_poses_record_per_step_and_per_bone() -> Result<()> {
+        let server = Server::builder().port(0).num_steps(3).fps(10.0).start()?;
+        let weights = [1.0, 0.0, 0.5, 0.5, 0.0, 1.0];
+        let skin = Skin {
+            bone_wxyzs: &[[1.0, 0.0, 0.0, 0.0]; 2],
+            bone_positions: &[[0.0; 3], [0.0, 1.0, 0.0]],
+            skin_weights: &weights,
+        };
+        let tri = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+        let mesh = {
+            let _step = server.at(0)?;
+            server.scene().add_mesh_skinned(
+                "/rig",
+                &tri,
+                &[[0, 1, 2]],
+                skin,
+                SkinnedMeshOptions::default(),
+            )?
+        };
+        let (b0, b1) = (mesh.bone(0), mesh.bone(1));
+        let (Some(b0), Some(b1)) = (b0, b1) else {
+            panic!("two bones");
+        };
+        for t in 0..3 {
+            let _step = server.at(t)?;
+            b0.set_position([f64::from(t), 0.0, 0.0])?;
+            if t == 0 {
+                b1.set_position([9.0, 9.0, 9.0])?;
+            }
+        }
+        let mut state = server.shared.lock();
+        let timeline = state.timeline.as_mut().ok_or(ServerError::NoTimeline)?;
+        let at2 = timeline.store.state_at(2)?;
+        let node = at2.scene().node("/rig").ok_or(ServerError::Stopped)?;
+        let keys: Vec<&str> = node.messages().iter().map(|(k, _)| k.as_str()).collect();
+        assert!(keys.contains(&"SetBonePositionMessage#0"), "{keys:?}");
+        assert!(keys.contains(&"SetBonePositionMessage#1"), "{keys:?}");
+        let decode = |key: &str| -> Option<[f64; 3]> {
+            let entry = node.messages().get(key)?;
+            let value = viser4d_proto::timeline::unpack(&entry.value).ok()?;
+            let p = value.get("position")?;
+            match p {
+                viser4d_proto::Value::Array(v) => {
+                    Some([v[0].as_f64()?, v[1].as_f64()?, v[2].as_f64()?])
+                }
+                _ => None,
+            }
+        };
+        assert_eq!(decode("SetBonePositionMessage#0"), Some([2.0, 0.0, 0.0]));
+        assert_eq!(decode("SetBonePositionMessage#1"), Some([9.0, 9.0, 9.0]));
+        Ok(())
+    }
+}
