@@ -189,7 +189,8 @@ impl ClientHandle {
     /// The farthest this tab's camera may orbit from its look-at point
     /// (> 0; `f64::INFINITY` removes the limit).
     pub fn set_camera_max_orbit_distance(&self, distance: f64) -> Result<()> {
-        if !(distance > 0.0) {
+        // NaN is refused too; infinity lifts the limit.
+        if distance.is_nan() || distance <= 0.0 {
             return Err(ServerError::invalid(
                 "max_orbit_distance",
                 format!("{distance} is not > 0"),
