@@ -95,7 +95,7 @@
 //! - `glam`, `nalgebra`: poses and vectors from those crates' types.
 //! - `object-store`: archives on S3, GCS and Azure ([`archive`]), through
 //!   the `object_store` crate.
-//! - `plotly`: [`gui::GuiApi::add_plotly`]; embeds Plotly's script
+//! - `plotly`: `gui().add_plotly`; embeds Plotly's script
 //!   (~4.6 MB), which is sent once to the tabs of a program that plots.
 //!
 //! # The rest of viser's API
