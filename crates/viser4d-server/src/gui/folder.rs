@@ -68,6 +68,16 @@ impl FolderHandle {
     }
 }
 
+/// A folder's props (forms share them).
+pub(crate) fn folder_props(label: &str, options: &FolderOptions, order: f64) -> GuiFolderProps {
+    GuiFolderProps {
+        order,
+        label: (!options.headerless).then(|| label.to_owned()),
+        visible: options.visible,
+        expand_by_default: options.expand_by_default,
+    }
+}
+
 impl GuiApi {
     /// Adds a folder.
     pub fn add_folder(&self, label: &str, options: FolderOptions) -> Result<FolderHandle> {
@@ -75,17 +85,11 @@ impl GuiApi {
             kind: EntryKind::Folder,
             ..NewEntry::display()
         };
-        let label = (!options.headerless).then(|| label.to_owned());
         let element = self.add_entry(entry, options.order, |uuid, container_uuid, order| {
             Message::from(GuiFolderMessage {
                 uuid,
                 container_uuid,
-                props: GuiFolderProps {
-                    order,
-                    label,
-                    visible: options.visible,
-                    expand_by_default: options.expand_by_default,
-                },
+                props: folder_props(label, &options, order),
             })
         })?;
         let gui = self.within(element.uuid().to_owned());

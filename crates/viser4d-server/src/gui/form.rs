@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use viser4d_proto::messages::{
-    GuiButtonHoldMessage, GuiFolderProps, GuiFormDirtyMessage, GuiFormMessage,
-    GuiFormSubmitMessage, GuiUpdateMessage,
+    GuiButtonHoldMessage, GuiFormDirtyMessage, GuiFormMessage, GuiFormSubmitMessage,
+    GuiUpdateMessage,
 };
 use viser4d_proto::{Message, Value};
 
@@ -63,17 +63,11 @@ impl GuiApi {
             kind: EntryKind::Form(FormSlot::default()),
             ..NewEntry::display()
         };
-        let label = (!options.headerless).then(|| label.to_owned());
         let element = self.add_entry(entry, options.order, |uuid, container_uuid, order| {
             Message::from(GuiFormMessage {
                 uuid,
                 container_uuid,
-                props: GuiFolderProps {
-                    order,
-                    label,
-                    visible: options.visible,
-                    expand_by_default: options.expand_by_default,
-                },
+                props: crate::gui::folder::folder_props(label, &options, order),
             })
         })?;
         let gui = self.within(element.uuid().to_owned());

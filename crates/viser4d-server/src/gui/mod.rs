@@ -18,7 +18,7 @@ mod color;
 pub(crate) mod command;
 mod dropdown;
 pub(crate) mod events;
-mod folder;
+pub(crate) mod folder;
 pub(crate) mod form;
 mod handle;
 mod image;

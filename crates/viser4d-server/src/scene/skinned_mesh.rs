@@ -4,61 +4,22 @@
 //! key per bone, so an animated character plays back per tab.
 
 use viser4d_proto::messages::{
-    Material, ReceiveShadow, Scale, SetBoneOrientationMessage, SetBonePositionMessage, Side,
-    SkinnedMeshMessage, SkinnedMeshProps,
+    SetBoneOrientationMessage, SetBonePositionMessage, SkinnedMeshMessage, SkinnedMeshProps,
 };
 use viser4d_proto::{Message, TypedArray};
 
 use crate::error::{Result, ServerError};
 use crate::scene::mesh::{FACES_NEED, VERTICES, encode_geometry};
 use crate::scene::setters::{color_setter, scale_setter, shadow_setters, surface_setters};
-use crate::scene::{Pose, SceneApi, SceneNodeHandle, props};
+use crate::scene::{SceneApi, SceneNodeHandle, props};
 use crate::validate;
 
 /// The most bones a rig may have: the client indexes them with `u16`.
 const MAX_BONES: usize = u16::MAX as usize;
 
-/// Options of [`SceneApi::add_mesh_skinned`], with viser's defaults.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SkinnedMeshOptions {
-    /// Color of the mesh.
-    pub color: [u8; 3],
-    /// Draw as a wireframe (material and flat shading are then ignored).
-    pub wireframe: bool,
-    /// Opacity in [0, 1]; `None` is opaque.
-    pub opacity: Option<f64>,
-    /// Material.
-    pub material: Material,
-    /// Flat (per-face) shading.
-    pub flat_shading: bool,
-    /// Which side of the faces is drawn.
-    pub side: Side,
-    /// Scale of the mesh.
-    pub scale: Scale,
-    /// Whether the mesh casts shadows.
-    pub cast_shadow: bool,
-    /// Whether the mesh receives shadows, or a fixed shadow opacity.
-    pub receive_shadow: ReceiveShadow,
-    /// Initial pose and visibility.
-    pub pose: Pose,
-}
-
-impl Default for SkinnedMeshOptions {
-    fn default() -> SkinnedMeshOptions {
-        SkinnedMeshOptions {
-            color: [90, 200, 255],
-            wireframe: false,
-            opacity: None,
-            material: Material::Standard,
-            flat_shading: false,
-            side: Side::Front,
-            scale: Scale::Uniform(1.0),
-            cast_shadow: true,
-            receive_shadow: ReceiveShadow::Enabled(true),
-            pose: Pose::default(),
-        }
-    }
-}
+/// Options of [`SceneApi::add_mesh_skinned`], with viser's defaults: a
+/// skinned mesh takes exactly the options of a plain mesh.
+pub type SkinnedMeshOptions = crate::scene::MeshOptions;
 
 /// The rig of a skinned mesh: each bone's rest pose (in the mesh's frame)
 /// and, per vertex, how much each bone moves it.
