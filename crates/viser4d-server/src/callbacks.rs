@@ -64,6 +64,10 @@ impl<T> CallbackList<T> {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().map(|(_, c)| c)
     }
+
+    pub(crate) fn iter_ids(&self) -> impl Iterator<Item = CallbackId> + '_ {
+        self.entries.iter().map(|(id, _)| *id)
+    }
 }
 
 impl<T: Clone> CallbackList<T> {
@@ -105,6 +109,32 @@ fn remove_from<T>(list: &Mutex<CallbackList<T>>, id: CallbackId) -> bool {
 /// Clones a callback list out of its lock.
 pub(crate) fn snapshot<T: Clone>(list: &Mutex<CallbackList<T>>) -> Vec<T> {
     list.lock().unwrap_or_else(|p| p.into_inner()).to_vec()
+}
+
+thread_local! {
+    /// The tab whose message (or connection) this thread is handling: its
+    /// socket is not read or written until the handling returns.
+    static HANDLING: std::cell::Cell<Option<crate::shared::ClientId>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks this thread as handling `client`'s message until dropped.
+pub(crate) struct Handling(Option<crate::shared::ClientId>);
+
+impl Handling {
+    pub(crate) fn enter(client: crate::shared::ClientId) -> Handling {
+        Handling(HANDLING.with(|h| h.replace(Some(client))))
+    }
+}
+
+impl Drop for Handling {
+    fn drop(&mut self) {
+        HANDLING.with(|h| h.set(self.0));
+    }
+}
+
+/// Whether this thread is inside a callback run for `client`'s message.
+pub(crate) fn handling(client: crate::shared::ClientId) -> bool {
+    HANDLING.with(|h| h.get()) == Some(client)
 }
 
 /// Runs user code from inside the runtime. Callbacks are plain blocking

@@ -60,8 +60,13 @@ pub(crate) async fn run(shared: Arc<Shared>, upgraded: Upgraded, mismatch: Optio
     let id = registration.id;
     tracing::info!(client = id, "client connected");
     let handle = ClientHandle::new(shared.clone(), id);
-    for cb in snapshot(&shared.callbacks.connect) {
-        run_blocking(|| cb(&handle));
+    {
+        // The socket is not served until these return: a request to this
+        // tab from one of them is refused instead of waiting forever.
+        let _handling = crate::callbacks::Handling::enter(id);
+        for cb in snapshot(&shared.callbacks.connect) {
+            run_blocking(|| cb(&handle));
+        }
     }
 
     let (sink, stream) = ws.split();

@@ -14,6 +14,7 @@ use crate::requests::Reply;
 use crate::shared::Shared;
 
 pub(crate) fn client_message(shared: &Arc<Shared>, client: &ClientHandle, message: AnyMessage) {
+    let _handling = crate::callbacks::Handling::enter(client.id());
     let Some(message) = crate::timeline::events::handle(shared, client, message) else {
         return;
     };

@@ -202,6 +202,11 @@ impl Outbox {
     pub(crate) fn queued_bytes(&self) -> usize {
         self.queued_bytes
     }
+
+    /// Messages queued (each slot still holding one).
+    pub(crate) fn len(&self) -> usize {
+        self.slots.iter().filter(|s| s.message.is_some()).count()
+    }
 }
 
 /// Redundancy key, entity id (kind-qualified), and whether it removes.
@@ -209,7 +214,16 @@ fn describe(m: &Message) -> (Option<String>, Option<String>, bool) {
     let entity = m.entity();
     let id = entity.map(|e| format!("{}:{}", e.kind.as_str(), e.id));
     let removes = entity.is_some_and(|e| e.phase == Phase::Remove);
-    (m.redundancy_key(), id, removes)
+    let key = match m {
+        // viser keeps pointer filters per owner in the page; one tab's
+        // outbox carries the shared scope's and its own, which must not
+        // replace each other.
+        Message::ScenePointerEnableMessage(p) => {
+            m.redundancy_key().map(|k| format!("{k}@{}", p.owner))
+        }
+        _ => m.redundancy_key(),
+    };
+    (key, id, removes)
 }
 
 #[cfg(test)]

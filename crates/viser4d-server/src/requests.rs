@@ -155,6 +155,18 @@ fn jpeg_dimensions(b: &[u8]) -> Option<(u32, u32)> {
 /// browser draws).
 const MAX_RENDER_SIDE: u32 = 16_384;
 
+/// The most pixels a render may have: its answer must fit in one tab
+/// message (64 MiB), and an RGBA PNG of noise barely compresses.
+const MAX_RENDER_PIXELS: u64 = 12 << 20;
+
+/// A download waits after each part until the tab's queue is under this,
+/// so a large file never sits whole in the queue (which would cut the tab
+/// off past its budget).
+const DOWNLOAD_QUEUE_BYTES: usize = 8 << 20;
+
+/// How long a download waits for the tab to take a part.
+const DOWNLOAD_PART_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Bytes per part of a download (viser's default chunk size).
 const DOWNLOAD_PART_BYTES: usize = 1 << 20;
 
@@ -164,7 +176,10 @@ impl ClientHandle {
     /// (viser's `get_render`). Pending scene updates are sent first, so the
     /// render shows them. Fails when the tab leaves before answering, when
     /// `options.timeout` passes, and before the tab first reported its
-    /// camera when `options` does not give the whole camera.
+    /// camera when `options` does not give the whole camera. From inside a
+    /// callback run for this same tab (its `on_click`, ...) or an open
+    /// `atomic()` batch it fails at once, since the answer could never
+    /// arrive there: call it from another thread.
     pub fn get_render(
         &self,
         width: u32,
@@ -178,6 +193,14 @@ impl ClientHandle {
                     format!("{side} is not in 1..={MAX_RENDER_SIDE} pixels"),
                 ));
             }
+        }
+        if u64::from(width) * u64::from(height) > MAX_RENDER_PIXELS {
+            return Err(ServerError::invalid(
+                "width",
+                format!(
+                    "{width} x {height} is over {MAX_RENDER_PIXELS} pixels, more than one answer from a tab can carry"
+                ),
+            ));
         }
         let camera = self.camera();
         let missing = || {
@@ -258,6 +281,10 @@ impl ClientHandle {
             ));
         }
         let content: Bytes = content.into();
+        if content.len() > DOWNLOAD_QUEUE_BYTES {
+            // It is sent as the tab takes it: refuse now, not half-way.
+            self.check_can_wait("a download larger than 8 MiB")?;
+        }
         let part_count = content.len().div_ceil(DOWNLOAD_PART_BYTES);
         let transfer_uuid = format!(
             "viser4d-download-{}",
@@ -281,6 +308,53 @@ impl ClientHandle {
                 content: content.slice(start..end),
             }))?;
             self.shared().flush_clients();
+            self.wait_for_queue_below(DOWNLOAD_QUEUE_BYTES, "a download part")?;
+        }
+        Ok(())
+    }
+
+    /// Waits until this tab's queue holds under `bytes` (the writer took
+    /// the rest). Refused where the queue cannot drain: inside a callback
+    /// of this tab, or inside an atomic batch.
+    fn wait_for_queue_below(&self, bytes: usize, what: &'static str) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            match self.shared().queued_bytes(self.id()) {
+                None => return Err(ServerError::ClientGone(self.id())),
+                Some(queued) if queued < bytes => return Ok(()),
+                Some(_) => {}
+            }
+            self.check_can_wait(what)?;
+            if started.elapsed() > DOWNLOAD_PART_TIMEOUT {
+                return Err(ServerError::Timeout {
+                    client: self.id(),
+                    what,
+                    seconds: DOWNLOAD_PART_TIMEOUT.as_secs_f64(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// A call that waits for this tab cannot work while its socket is not
+    /// served (this thread runs one of its callbacks) or nothing is sent
+    /// (an atomic batch is open): it would wait forever.
+    fn check_can_wait(&self, what: &'static str) -> Result<()> {
+        if crate::callbacks::handling(self.id()) {
+            return Err(ServerError::invalid(
+                "client",
+                format!(
+                    "{what} waits for tab {}, whose messages are not served while its own callback runs: \
+                     call it from another thread (std::thread::spawn)",
+                    self.id()
+                ),
+            ));
+        }
+        if self.shared().in_atomic() {
+            return Err(ServerError::invalid(
+                "client",
+                format!("{what} waits for a tab, which hears nothing until the atomic batch ends"),
+            ));
         }
         Ok(())
     }
@@ -293,6 +367,7 @@ impl ClientHandle {
         timeout: Option<Duration>,
         make: impl FnOnce(String) -> Message,
     ) -> Result<Reply> {
+        self.check_can_wait(what)?;
         let pending = &self.shared().pending;
         let (id, rx) = pending.open(self.id());
         // A capture should show the scene updates made before the call.

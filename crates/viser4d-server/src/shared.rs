@@ -66,9 +66,10 @@ pub(crate) struct ClientSlot {
     wake: Arc<Notify>,
     kill: watch::Sender<bool>,
     pub(crate) camera: Option<ViewerCameraMessage>,
-    /// Send everything queued in the next frame, without waiting for the
-    /// frame interval (`Server::flush`, the end of an `atomic()` batch).
-    urgent: bool,
+    /// Send the next frame without waiting for the frame interval
+    /// (`Server::flush`), taking at least this many messages (the end of
+    /// an `atomic()` batch: everything queued then, so the batch is whole).
+    urgent: Option<usize>,
 }
 
 pub(crate) struct State {
@@ -192,7 +193,7 @@ impl Shared {
                 wake: wake.clone(),
                 kill,
                 camera: None,
-                urgent: false,
+                urgent: None,
             },
         );
         wake.notify_one();
@@ -207,6 +208,9 @@ impl Shared {
         let mut state = self.lock();
         state.clients.remove(&id);
         crate::timeline::close_session(&mut state, id);
+        if let Some(timeline) = state.timeline.as_mut() {
+            timeline.forget_client_plots(id);
+        }
         state.scene.forget_client(id);
         state.gui.forget_client(id);
     }
@@ -222,12 +226,11 @@ impl Shared {
         if holding {
             return Some(Batch::default());
         }
-        let urgent = std::mem::take(&mut slot.urgent);
-        let max = if urgent {
-            usize::MAX
-        } else {
-            self.config.max_messages_per_frame
-        };
+        let urgent = slot.urgent.take();
+        let max = urgent.map_or(self.config.max_messages_per_frame, |at_least| {
+            at_least.max(self.config.max_messages_per_frame)
+        });
+        let urgent = urgent.is_some();
         let messages = slot.outbox.take(max);
         Some(Batch {
             messages,
@@ -240,7 +243,12 @@ impl Shared {
     /// waiting for the frame interval.
     pub(crate) fn flush_clients(&self) {
         let mut state = self.lock();
-        state.mark_urgent();
+        state.mark_urgent(false);
+    }
+
+    /// Whether an atomic batch is open (nothing goes out until it closes).
+    pub(crate) fn in_atomic(&self) -> bool {
+        self.lock().atomic_depth > 0
     }
 
     /// Opens an atomic batch (see `Server::atomic`).
@@ -253,7 +261,7 @@ impl Shared {
         let mut state = self.lock();
         state.atomic_depth = state.atomic_depth.saturating_sub(1);
         if state.atomic_depth == 0 {
-            state.mark_urgent();
+            state.mark_urgent(true);
         }
     }
 
@@ -319,9 +327,12 @@ pub(crate) struct Batch {
 }
 
 impl State {
-    fn mark_urgent(&mut self) {
+    /// The next frame of every tab goes out without pacing; `whole`: it
+    /// takes everything queued now (an atomic batch), else one frame's worth.
+    fn mark_urgent(&mut self, whole: bool) {
         for slot in self.clients.values_mut() {
-            slot.urgent = true;
+            let at_least = if whole { slot.outbox.len() } else { 0 };
+            slot.urgent = Some(slot.urgent.unwrap_or(0).max(at_least));
             slot.wake.notify_one();
         }
     }

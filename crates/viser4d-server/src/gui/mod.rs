@@ -183,6 +183,19 @@ impl GuiApi {
         self.scope
     }
 
+    /// What `add_entry` checks before anything is sent: a finite order,
+    /// and a container that still exists.
+    pub(crate) fn check_can_add(&self, state: &State, order: Option<f64>) -> Result<()> {
+        check_order(order)?;
+        if !state.gui.container_exists(&self.container) {
+            return Err(ServerError::Removed {
+                what: "GUI container",
+                name: self.container.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Registers an element and sends its create message, built by `make`
     /// from the new uuid, this API's container and the element's order (the
     /// given one, else the next in sequence). Under one lock, so no tab sees
@@ -193,14 +206,8 @@ impl GuiApi {
         order: Option<f64>,
         make: impl FnOnce(String, String, f64) -> Message,
     ) -> Result<GuiElementHandle> {
-        check_order(order)?;
         let mut state = self.shared.lock();
-        if !state.gui.container_exists(&self.container) {
-            return Err(ServerError::Removed {
-                what: "GUI container",
-                name: self.container.clone(),
-            });
-        }
+        self.check_can_add(&state, order)?;
         let uuid = state.gui.new_uuid();
         let order = order.unwrap_or_else(|| state.gui.next_order());
         state.gui.insert(
@@ -268,6 +275,14 @@ impl GuiApi {
     pub fn reset(&self) {
         let mut state = self.shared.lock();
         for uuid in state.gui.uuids_in_scope(self.scope) {
+            // A 3D GUI container belongs to its scene node, which stays:
+            // its elements go (they are in the list), the container not.
+            if matches!(
+                state.gui.get(&uuid).map(|e| &e.kind),
+                Some(EntryKind::Container3d)
+            ) {
+                continue;
+            }
             // Elements inside a removed container are already gone.
             remove_element(&mut state, &uuid);
         }

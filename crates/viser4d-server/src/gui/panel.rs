@@ -128,29 +128,33 @@ impl PanelHandle {
 
     /// Places the panel.
     pub fn place(&self, placement: Placement) -> Result<()> {
-        let element = self.group.element();
-        if element.read(|_| ()).is_err() {
-            return Err(element.removed());
-        }
+        let element = self.live()?;
         place(element.shared(), element.scope(), element.uuid(), placement)
     }
 
     /// Sets the width in pixels (docked column or floating window).
     pub fn set_width(&self, width: f64) -> Result<()> {
-        let e = self.group.element();
+        let e = self.live()?;
         set_width(e.shared(), e.scope(), e.uuid(), width)
     }
 
     /// Sets the height in pixels (floating windows only).
     pub fn set_height(&self, height: f64) -> Result<()> {
-        let e = self.group.element();
+        let e = self.live()?;
         set_height(e.shared(), e.scope(), e.uuid(), height)
     }
 
     /// Minimizes (`true`) or expands the panel's window or docked column.
     pub fn set_minimized(&self, minimized: bool) -> Result<()> {
-        let e = self.group.element();
+        let e = self.live()?;
         collapse(e.shared(), e.scope(), e.uuid(), minimized)
+    }
+
+    /// The panel's element, if it was not removed.
+    fn live(&self) -> Result<&GuiElementHandle> {
+        let element = self.group.element();
+        element.read(|_| ())?;
+        Ok(element)
     }
 
     /// Hides the panel (or shows it).
@@ -394,6 +398,11 @@ mod tests {
                 .iter()
                 .any(|m| matches!(m, Message::GuiPanelRemoveMessage(_)))
         );
+        assert!(
+            panel.set_width(100.0).is_err(),
+            "a removed panel takes no commands"
+        );
+        assert!(panel.set_minimized(true).is_err());
         Ok(())
     }
 }

@@ -533,3 +533,57 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod export_tests {
+    use super::*;
+    use crate::Server;
+    use crate::gui::FolderOptions;
+
+    /// A bound plot goes into an export with the folder that holds it, and
+    /// the cursor binding with the configure; unbound GUI stays out.
+    #[test]
+    fn a_bound_plot_is_exported_with_its_folder() -> Result<()> {
+        let server = Server::builder().port(0).num_steps(4).fps(2.0).start()?;
+        let folder = server.gui().add_folder("Plots", FolderOptions::default())?;
+        let plot = folder.gui().add_uplot(
+            &[&[], &[]],
+            &[UplotSeries::default(), UplotSeries::new("y", "red")],
+            UplotOptions::default(),
+        )?;
+        plot.bind_to_timeline(PlotTimeAxis::Seconds)?;
+        server
+            .gui()
+            .add_markdown("not exported", Default::default())?;
+        for t in 0..4 {
+            let _step = server.at(t)?;
+            server.scene().add_frame("/f", Default::default())?;
+            plot.push_at_step(&[f64::from(t)])?;
+        }
+        let file = server.serialize(0, None)?;
+        let recording = viser4d_proto::decode_recording(&file)
+            .map_err(|e| ServerError::invalid("file", e.to_string()))?;
+        let types: Vec<&str> = recording
+            .messages
+            .iter()
+            .map(|(_, m)| m.type_name())
+            .collect();
+        assert!(types.contains(&"GuiUplotMessage"), "{types:?}");
+        assert!(types.contains(&"GuiFolderMessage"), "{types:?}");
+        assert!(!types.contains(&"GuiMarkdownMessage"), "{types:?}");
+        let configure = recording.messages.iter().find_map(|(_, m)| {
+            let viser4d_proto::AnyMessage::Custom(v) = m else {
+                return None;
+            };
+            match viser4d_proto::timeline::ServerMessage::from_value(v.clone()).ok()?? {
+                viser4d_proto::timeline::ServerMessage::TimelineConfigure(c) => Some(c),
+                _ => None,
+            }
+        });
+        let plots = configure.map(|c| c.plots).unwrap_or_default();
+        assert_eq!(plots.len(), 1);
+        assert_eq!(plots[0].uuid, plot.uuid());
+        assert_eq!(plots[0].x_per_step, 0.5);
+        Ok(())
+    }
+}

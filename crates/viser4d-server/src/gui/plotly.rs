@@ -150,7 +150,13 @@ mod with_plotly {
             if let (Json::Object(map), Some(config)) = (&mut stored, &options.config) {
                 map.insert("config".to_owned(), Json::Object(config.clone()));
             }
-            ensure_loaded(&mut self.shared().lock(), self.scope());
+            {
+                // The script goes before the plot (the client draws with
+                // it at once), so the plot's checks go before the script.
+                let mut state = self.shared().lock();
+                self.check_can_add(&state, options.order)?;
+                ensure_loaded(&mut state, self.scope());
+            }
             let entry = NewEntry {
                 kind: EntryKind::Plot(PlotSlot {
                     columns: Vec::new(),

@@ -248,6 +248,26 @@ impl GuiRegistry {
     }
 
     /// The uuids of every element of `scope`.
+    /// `uuid` and the elements holding it (folder, tab group, ...), up to
+    /// the root: what a viewer needs to show it.
+    pub(crate) fn with_ancestors(&self, uuid: &str) -> Vec<String> {
+        let mut out = vec![uuid.to_owned()];
+        let mut at = uuid.to_owned();
+        // Bounded by the element count: containers cannot form a cycle,
+        // but a bound never hurts.
+        for _ in 0..self.elements.len() {
+            let Some(entry) = self.elements.get(&at) else {
+                break;
+            };
+            let Some(owner) = self.containers.get(&entry.container) else {
+                break;
+            };
+            out.push(owner.clone());
+            at = owner.clone();
+        }
+        out
+    }
+
     pub(crate) fn uuids_in_scope(&self, scope: Scope) -> Vec<String> {
         self.elements
             .iter()

@@ -266,18 +266,32 @@ impl SceneNodeHandle {
         if entry.transform.remove(id) {
             return Ok(true);
         }
-        if entry.drag.remove(id) {
+        // Bindings change: the message goes first (recording it may fail),
+        // and the callback goes only once it went.
+        let (message, drag) = if entry.drag.iter_ids().any(|i| i == id) {
+            let mut after = entry.clone();
+            after.drag.remove(id);
             let message =
-                crate::scene::drag::bindings_message(entry, self.name.clone(), self.scope.owner());
-            state.send(self.scope, message, None)?;
-            return Ok(true);
-        }
-        if !entry.click.remove(id) {
+                crate::scene::drag::bindings_message(&after, self.name.clone(), self.scope.owner());
+            (Some(message), true)
+        } else if entry.click.iter_ids().any(|i| i == id) {
+            let last = entry.click.iter().count() == 1;
+            (
+                last.then(|| registry::disable_click_message(self.scope, &self.name)),
+                false,
+            )
+        } else {
             return Ok(false);
-        }
-        if entry.click.is_empty() {
-            let message = registry::disable_click_message(self.scope, &self.name);
+        };
+        if let Some(message) = message {
             state.send(self.scope, message, None)?;
+        }
+        if let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation) {
+            if drag {
+                entry.drag.remove(id);
+            } else {
+                entry.click.remove(id);
+            }
         }
         Ok(true)
     }

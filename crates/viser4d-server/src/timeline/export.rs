@@ -221,6 +221,11 @@ impl Server {
             .filter(|(_, scope)| *scope == crate::shared::Scope::Broadcast)
             .map(|(uuid, _)| uuid)
             .collect();
+        // With the folders and tabs that hold them, so the viewer can show them.
+        let plots: std::collections::BTreeSet<String> = plots
+            .iter()
+            .flat_map(|uuid| state.gui.with_ancestors(uuid))
+            .collect();
         let with_plotly = plots.iter().any(|uuid| {
             matches!(
                 state.gui.get(uuid).map(|e| &e.kind),

@@ -561,7 +561,7 @@ impl Timeline {
             live: self.open_ended,
             speed: (self.start_speed != 1.0).then_some(self.start_speed),
             r#loop: self.start_looping.then_some(true),
-            plots: self.plot_cursors(),
+            plots: self.plot_cursors(None),
         }
     }
 
@@ -714,21 +714,34 @@ impl Timeline {
     }
 
     fn send_plots(&self, out: &mut Outgoing) {
-        let plots = self.plot_cursors();
         for (id, session) in &self.sessions {
             if session.ready {
                 let message = viser4d_proto::timeline::TimelinePlots {
-                    plots: plots.clone(),
+                    plots: self.plot_cursors(Some(*id)),
                 };
                 out.push((*id, message.into()));
             }
         }
     }
 
-    /// The bound plots, as the tabs take them.
-    pub(crate) fn plot_cursors(&self) -> Vec<viser4d_proto::timeline::PlotCursor> {
+    /// Forgets the plots of a tab that left.
+    pub(crate) fn forget_client_plots(&mut self, client: ClientId) {
+        self.plots
+            .retain(|_, (_, _, scope)| *scope != crate::shared::Scope::Client(client));
+    }
+
+    /// The bound plots tab `client` has (the shared ones and its own; only
+    /// the shared ones for `None`, an export), as the tabs take them.
+    pub(crate) fn plot_cursors(
+        &self,
+        client: Option<ClientId>,
+    ) -> Vec<viser4d_proto::timeline::PlotCursor> {
         self.plots
             .iter()
+            .filter(|(_, (_, _, scope))| match scope {
+                crate::shared::Scope::Client(id) => Some(*id) == client,
+                _ => true,
+            })
             .map(
                 |(uuid, (library, axis, _))| viser4d_proto::timeline::PlotCursor {
                     uuid: uuid.clone(),
@@ -752,7 +765,9 @@ impl Timeline {
 
     /// A tab's runtime is ready: configure it, then send what was held.
     fn on_ready(&mut self, client: ClientId, out: &mut Outgoing) {
-        let configure = self.configure_message();
+        let mut configure = self.configure_message();
+        // The shared plots and this tab's own, never another tab's.
+        configure.plots = self.plot_cursors(Some(client));
         let overrides = self.overrides_message();
         let Some(session) = self.sessions.get_mut(&client) else {
             return;

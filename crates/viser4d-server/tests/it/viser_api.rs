@@ -429,6 +429,20 @@ fn a_bound_plot_follows_each_tabs_own_step() {
         )
         .expect("uplot");
     plot.bind_to_timeline(PlotTimeAxis::Step).expect("binding");
+    #[cfg(feature = "plotly")]
+    let figure = {
+        let figure = server
+            .gui()
+            .add_plotly(
+                &json!({"data": [{"x": (0..num_steps).collect::<Vec<_>>(), "y": (0..num_steps).map(|t| t % 7).collect::<Vec<_>>()}]}),
+                viser4d_server::gui::PlotlyOptions::default(),
+            )
+            .expect("plotly");
+        figure
+            .bind_to_timeline(PlotTimeAxis::Step)
+            .expect("binding the figure");
+        figure
+    };
     let cloud = {
         let _step = server.at(0).expect("step 0");
         server
@@ -487,6 +501,30 @@ fn a_bound_plot_follows_each_tabs_own_step() {
         println!("tab a's cursor reached step {last}");
         let b_step = tab_b.eval(cursor, vec![json!(plot.uuid())]).await;
         assert_eq!(b_step, json!(0), "tab b's cursor stays where tab b is");
+        #[cfg(feature = "plotly")]
+        {
+            // The Plotly figure's line follows tab a too (a layout shape).
+            tab_a
+                .wait_until(
+                    "the Plotly cursor past step 0",
+                    &format!(
+                        "return (window.__viser4dPlotCursors ?? {{}})[{:?}] ?? null;",
+                        figure.uuid()
+                    ),
+                    |v| v.as_u64().is_some_and(|s| s > 0),
+                )
+                .await;
+            // Tab b's line is drawn at its own step, 0.
+            tab_b
+                .wait_until(
+                    "tab b's Plotly line at step 0",
+                    "const gd = [...document.querySelectorAll('.js-plotly-plot')][0];
+                     const s = (gd?.layout?.shapes ?? []).find((s) => s.name === 'viser4d-cursor');
+                     return s ? s.x0 : null;",
+                    |v| v == &json!(0),
+                )
+                .await;
+        }
         let x = tab_a
             .eval(
                 "const l = document.querySelector('[data-viser4d-cursor]'); return l ? parseFloat(l.style.left) : null;",
