@@ -2,6 +2,9 @@
 //! and server crates, then print our times beside upstream viser4d's and the
 //! ratios the project's goals are stated in.
 //!
+//! The network bench's figures (a tab through a throttled link, ours
+//! against the design before) follow in a table of their own.
+//!
 //! Upstream's figures are measured, never typed in: `--upstream` installs
 //! viser4d 0.20.0 from PyPI into a venv under `target/`, runs the same
 //! workloads through its Python API (`xtask/upstream/bench.py`) in the same
@@ -186,7 +189,98 @@ pub fn run(
     }
     let fresh_since = (!report_only).then_some(started);
     print_table(&workspace.criterion_dir(), fresh_since);
+    print_network(&workspace.criterion_dir());
     Ok(())
+}
+
+/// The workloads the network bench measures, as it names them.
+const NETWORK_SEEKS: [(&str, &str); 2] = [
+    ("cloud_200k", "200k-point cloud"),
+    ("heavy", "heavy scene (300 frames)"),
+];
+const NETWORK_PLAYBACKS: [(&str, &str); 2] = [
+    ("light_600_at_10fps", "light, 600 steps at 10 fps"),
+    ("cloud_200k_at_5fps", "200k-point cloud at 5 fps"),
+];
+
+/// Most bytes a cold seek may move, in states of the target step.
+const COLD_SEEK_GOAL: f64 = 1.5;
+
+/// The network bench's figures (`target/criterion/network.json`): ours
+/// against the design before byte-bounded reads, on the same recordings,
+/// through the same throttled link.
+fn print_network(criterion_dir: &Path) {
+    let path = criterion_dir.join("network.json");
+    let Some(figures) = fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+    else {
+        println!("\n(no network figures: run `cargo bench -p viser4d-server --bench network`)");
+        return;
+    };
+    let get = |key: &str| figures.get(key).and_then(serde_json::Value::as_f64);
+    println!();
+    println!(
+        "{:<46} {:>26} {:>26}",
+        "through a 100 Mbit/s, 20 ms link", "ours", "before (blocks only)"
+    );
+    for (workload, label) in NETWORK_SEEKS {
+        let state = get(&format!("seek/{workload}/state_bytes"));
+        let cell = |design: &str| {
+            let bytes = get(&format!("seek/{workload}/{design}/bytes"));
+            let ms = get(&format!("seek/{workload}/{design}/ms"));
+            match (bytes, ms) {
+                (Some(bytes), Some(ms)) => {
+                    let ratio = state
+                        .filter(|s| *s > 0.0)
+                        .map_or_else(String::new, |s| format!(" {:.2}x", bytes / s));
+                    format!("{}{ratio}, {ms:.0} ms", progress::bytes(bytes as u64))
+                }
+                _ => "not run".to_owned(),
+            }
+        };
+        println!(
+            "{:<46} {:>26} {:>26}",
+            format!("cold seek, {label}"),
+            cell("ours"),
+            cell("before")
+        );
+        if let Some(state) = state {
+            let verdict = get(&format!("seek/{workload}/ours/bytes")).map_or_else(
+                || "not run".to_owned(),
+                |bytes| {
+                    let ratio = bytes / state.max(1.0);
+                    let status = if ratio <= COLD_SEEK_GOAL {
+                        "meets"
+                    } else {
+                        "MISSES"
+                    };
+                    format!("{ratio:.2}x ({status} goal <= {COLD_SEEK_GOAL}x)")
+                },
+            );
+            println!(
+                "{:<46} {verdict}",
+                format!("  bytes / the step's state ({})", progress::bytes(state as u64))
+            );
+        }
+    }
+    for (workload, label) in NETWORK_PLAYBACKS {
+        let cell = |design: &str| {
+            let key = |what: &str| get(&format!("playback/{workload}/{design}/{what}"));
+            match (key("shown"), key("due"), key("stalls")) {
+                (Some(shown), Some(due), Some(stalls)) => {
+                    format!("{shown:.0}/{due:.0} shown, {stalls:.0} stalls")
+                }
+                _ => "not run".to_owned(),
+            }
+        };
+        println!(
+            "{:<46} {:>26} {:>26}",
+            format!("10 s at 1x, {label}"),
+            cell("ours"),
+            cell("before")
+        );
+    }
 }
 
 /// One benchmark's mean from its latest criterion run.

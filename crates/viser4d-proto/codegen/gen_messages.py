@@ -565,6 +565,17 @@ class Gen:
         out.append("        }")
         out.append("    }")
         out.append("")
+        out.append("    /// The scene scope this message belongs to (its `owner` field: empty")
+        out.append("    /// for the shared scene), if the class has one.")
+        out.append("    pub fn owner(&self) -> Option<&str> {")
+        out.append("        match self {")
+        owned = [m for m in messages if self.field_type(m, "owner") is not None]
+        for m in owned:
+            out.append(f"            Message::{m}(m) => Some(&m.owner),")
+        out.append("            _ => None,")
+        out.append("        }")
+        out.append("    }")
+        out.append("")
         out.append("    /// The redundancy key viser computes for this message: a buffered")
         out.append("    /// message is replaced by a newer one with the same key.")
         out.append("    /// `None` means never replaced (viser uses a fresh uuid).")

@@ -23,8 +23,11 @@ const UNKNOWN_BLOCK_BYTES: u64 = 1 << 20;
 
 /// A seek to a block not held asks for the step's state first when the
 /// block is at least this big; a smaller one comes whole in one round trip.
+/// At 100 Mbit/s this is ~5 ms of transfer, less than the round trip that
+/// fetching the block after the state costs when playback goes on; the
+/// heavy scene's blocks (~270 KB for a ~20 KB state) are past it.
 /// (A fresh tab asks for its first block whole: it will play from it.)
-const STATE_FIRST_MIN_BYTES: u64 = 256 << 10;
+const STATE_FIRST_MIN_BYTES: u64 = 64 << 10;
 
 /// While playing, the blocks of the next this many seconds are kept in
 /// flight or cached (within the cache budget).
@@ -34,6 +37,41 @@ pub const READ_AHEAD_SEC: f64 = 4.0;
 /// buffered (or the rest of the timeline), instead of stuttering step by
 /// step as each block lands.
 pub const RESUME_AFTER_SEC: f64 = 1.0;
+
+/// How the tab fetches: the defaults above, or another policy for
+/// benchmarks that compare designs on the same recording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fetching {
+    /// A jump into a block not held, at least this big, asks for the
+    /// step's state first; `None`: blocks only, whole.
+    pub state_first_min_bytes: Option<u64>,
+    /// Seconds ahead kept in flight or cached while playing (0: only the
+    /// block the next step needs).
+    pub read_ahead_sec: f64,
+    /// Seconds buffered before playback resumes after running dry (0: as
+    /// soon as the next step is here).
+    pub resume_after_sec: f64,
+}
+
+impl Default for Fetching {
+    fn default() -> Fetching {
+        Fetching {
+            state_first_min_bytes: Some(STATE_FIRST_MIN_BYTES),
+            read_ahead_sec: READ_AHEAD_SEC,
+            resume_after_sec: RESUME_AFTER_SEC,
+        }
+    }
+}
+
+impl Fetching {
+    /// The design before byte-bounded reads: seeks fetch whole blocks, and
+    /// a block is asked for only when the next step needs it.
+    pub const BLOCKS_ON_DEMAND: Fetching = Fetching {
+        state_first_min_bytes: None,
+        read_ahead_sec: 0.0,
+        resume_after_sec: 0.0,
+    };
+}
 
 /// Most blocks asked for and not yet received at once.
 const MAX_IN_FLIGHT: usize = 4;
@@ -147,6 +185,7 @@ pub struct Controller {
     /// the audio restarts at each.
     jumps: u64,
     stats: Stats,
+    fetching: Fetching,
     /// Set when the server speaks another protocol revision: what to tell
     /// the user. Nothing plays until a compatible hello.
     mismatch: Option<String>,
@@ -159,6 +198,14 @@ impl Controller {
     /// A controller waiting for its configuration.
     pub fn new() -> Controller {
         Controller::default()
+    }
+
+    /// A controller that fetches by `fetching` instead of the defaults.
+    pub fn with_fetching(fetching: Fetching) -> Controller {
+        Controller {
+            fetching,
+            ..Controller::default()
+        }
     }
 
     /// Whether the server configured it.
@@ -1026,7 +1073,8 @@ impl Controller {
             let worth_a_state = many_steps
                 && self
                     .known_size(index)
-                    .is_some_and(|b| b >= STATE_FIRST_MIN_BYTES);
+                    .zip(self.fetching.state_first_min_bytes)
+                    .is_some_and(|(b, min)| b >= min);
             // Following a live recording, only the newest step is wanted:
             // its block grows with every step recorded (and is encoded
             // again each time), and holds the steps before too, while its
@@ -1113,12 +1161,15 @@ impl Controller {
         (!known.is_empty()).then(|| known.iter().sum::<u64>() / known.len() as u64)
     }
 
-    /// While playing: keeps the blocks of the next [`READ_AHEAD_SEC`] in
+    /// While playing: keeps the blocks of the next
+    /// [`Fetching::read_ahead_sec`] in
     /// flight or cached, nearest first, a few requests at a time, as long
     /// as that window fits the cache budget.
     fn prefetch(&mut self, sink: &mut dyn Sink) {
         let Some(shown) = self.shown else { return };
-        let ahead = (self.player.rate() * READ_AHEAD_SEC).ceil().max(1.0) as u64;
+        let ahead = (self.player.rate() * self.fetching.read_ahead_sec)
+            .ceil()
+            .max(1.0) as u64;
         let mut window_bytes = 0;
         for index in self.blocks_ahead(shown, ahead) {
             window_bytes += self.estimated_size(index);
@@ -1166,9 +1217,12 @@ impl Controller {
     }
 
     /// Whether playback may go on from `shown`: the next
-    /// [`RESUME_AFTER_SEC`] of steps (or all that is left) are held.
+    /// [`Fetching::resume_after_sec`] of steps (or all that is left) are
+    /// held.
     fn buffered_enough(&self, shown: u32) -> bool {
-        let want = (self.player.rate() * RESUME_AFTER_SEC).ceil().max(1.0) as u64;
+        let want = (self.player.rate() * self.fetching.resume_after_sec)
+            .ceil()
+            .max(1.0) as u64;
         let last = self.player.num_steps() - 1;
         let need = if self.player.looping() {
             want

@@ -4,9 +4,7 @@
 //! step applied by the tab's runtime.
 //!
 //! The tab is a loopback WebSocket client running the browser runtime's
-//! own [`Controller`] (its host build): the same block cache, cursor and
-//! follow logic the page runs, without Chromium's rendering, which on a
-//! machine without a GPU would measure the software rasterizer instead.
+//! own controller (`tab.rs`).
 //!
 //! Prints the figures and writes them where `cargo xtask bench` reads
 //! criterion's (`target/criterion/live/latency_{p50,p95}/new/estimates.json`).
@@ -24,36 +22,17 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use viser4d_proto::timeline::{ClientMessage, ServerMessage};
-use viser4d_runtime_wasm::controller::{Controller, SceneOut, Sink};
+use viser4d_runtime_wasm::controller::Controller;
 use viser4d_server::Server;
 use viser4d_server::scene::{PointCloudHandle, PointCloudOptions, PointColors};
+
+#[path = "tab.rs"]
+mod tab;
 
 const POINTS: usize = 100_000;
 const HZ: f64 = 30.0;
 /// No run lasts longer than this, whatever happens.
 const DEADLINE: Duration = Duration::from_secs(120);
-
-/// The tab's side: the clock, and what the controller asks to send.
-struct Tab {
-    started: Instant,
-    outbox: Vec<ClientMessage>,
-}
-
-impl Sink for Tab {
-    fn now_ms(&self) -> f64 {
-        self.started.elapsed().as_secs_f64() * 1000.0
-    }
-    fn push_scene(&mut self, _messages: Vec<SceneOut>) {}
-    fn send(&mut self, message: ClientMessage) {
-        self.outbox.push(message);
-    }
-}
 
 fn cloud(t: u32) -> Vec<[f32; 3]> {
     let phase = t as f32 * 0.05;
@@ -115,80 +94,13 @@ fn main() {
         .expect("a client runtime");
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let tab_shown = shown.clone();
+    let trace = std::env::var_os("LIVE_TRACE").is_some();
     let tab = runtime.spawn(async move {
-        let mut request = format!("ws://127.0.0.1:{port}/")
-            .into_client_request()
-            .expect("a valid URL");
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_static(viser4d_proto::SUBPROTOCOL),
-        );
-        let mut config = WebSocketConfig::default();
-        config.max_message_size = Some(256 << 20);
-        config.max_frame_size = Some(256 << 20);
-        let (mut socket, _) =
-            tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-                .await
-                .expect("connecting");
+        let socket = tab::connect(port).await;
         let mut controller = Controller::new();
-        let mut sink = Tab {
-            started: Instant::now(),
-            outbox: Vec::new(),
-        };
-        controller.announce(&mut sink);
         let mut last_shown = None;
         let mut ready = Some(ready_tx);
-        loop {
-            for message in std::mem::take(&mut sink.outbox) {
-                let any = message.to_value().map(viser4d_proto::AnyMessage::Custom);
-                let bytes = any
-                    .ok()
-                    .and_then(|m| viser4d_proto::encode_client_message(&m).ok());
-                if let Some(bytes) = bytes
-                    && socket.send(WsMessage::Binary(bytes.into())).await.is_err()
-                {
-                    return;
-                }
-            }
-            // An animation frame at most every 4 ms, as a fast page would.
-            let next = tokio::time::timeout(Duration::from_millis(4), socket.next()).await;
-            match next {
-                Ok(Some(Ok(WsMessage::Binary(bytes)))) => {
-                    let Ok(frame) = viser4d_proto::decode_frame(bytes) else {
-                        continue;
-                    };
-                    for message in &frame.messages {
-                        if let Some(m) = ServerMessage::from_any(message) {
-                            let what = match &m {
-                                ServerMessage::TimelineManifest(x) => {
-                                    format!("manifest n={:?}", x.num_steps)
-                                }
-                                ServerMessage::TimelineState(x) => {
-                                    format!("state {} {}B", x.step, x.data.len())
-                                }
-                                ServerMessage::TimelineBlock(x) => {
-                                    format!("block {} {}B", x.index, x.data.len())
-                                }
-                                other => other.type_name().to_owned(),
-                            };
-                            let t0 = Instant::now();
-                            controller.handle(m, &mut sink);
-                            if std::env::var_os("LIVE_TRACE").is_some() {
-                                eprintln!(
-                                    "{:>10.1} {what} handled in {:.1} ms, shown {:?}",
-                                    sink.now_ms(),
-                                    t0.elapsed().as_secs_f64() * 1000.0,
-                                    controller.shown()
-                                );
-                            }
-                        }
-                    }
-                }
-                Ok(Some(Ok(_))) => {}
-                Ok(_) => return,
-                Err(_) => {}
-            }
-            controller.tick(&mut sink);
+        tab::drive(socket, &mut controller, trace, |controller, _| {
             if controller.configured()
                 && controller.player().following()
                 && let Some(tx) = ready.take()
@@ -203,7 +115,9 @@ fn main() {
                     shown.entry(step).or_insert(now);
                 }
             }
-        }
+            true
+        })
+        .await;
     });
     ready_rx
         .recv_timeout(DEADLINE)

@@ -3,7 +3,7 @@
 //! They come from the `viser4d-assets` crate, embedded in the program, or
 //! from a bundle directory given to the builder or in `VISER4D_DIST_DIR`
 //! (for trying another build of the runtime). Everything is held in memory
-//! (about 3 MB), with a gzip copy of the page.
+//! (about 3 MB), with a gzip copy of the page made on first use.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -45,7 +45,10 @@ pub(crate) struct Bundle {
     /// viser's page as shipped (what an HTML export embeds a recording in).
     pub(crate) client_page: String,
     pub(crate) index_html: Bytes,
-    pub(crate) index_html_gzip: Bytes,
+    /// Made on the first request that takes gzip: compressing the page
+    /// costs ~20 ms, which a program that only records or exports never
+    /// needs to pay at start.
+    index_html_gzip: std::sync::OnceLock<Bytes>,
     /// Asset path below `/viser4d/` -> (content type, bytes).
     assets: HashMap<String, (&'static str, Bytes)>,
     /// A `.viser` recording served at [`RECORDING_PATH`], if any.
@@ -135,12 +138,19 @@ impl Bundle {
             page.clone()
         };
         Bundle {
-            index_html_gzip: Bytes::from(gzip(served.as_bytes())),
+            index_html_gzip: std::sync::OnceLock::new(),
             index_html: Bytes::from(served),
             assets,
             recording: None,
             client_page: page,
         }
+    }
+
+    /// The served page, gzipped (compressed once, on first use).
+    pub(crate) fn index_html_gzip(&self) -> Bytes {
+        self.index_html_gzip
+            .get_or_init(|| Bytes::from(gzip(&self.index_html)))
+            .clone()
     }
 
     /// The runtime's module and wasm (what a page loads), if the bundle
@@ -222,7 +232,7 @@ mod tests {
         );
         let bundle = Bundle {
             index_html: Bytes::new(),
-            index_html_gzip: Bytes::new(),
+            index_html_gzip: std::sync::OnceLock::new(),
             assets,
             recording: None,
             client_page: String::new(),

@@ -68,6 +68,10 @@ impl<T> CallbackList<T> {
     pub(crate) fn iter_ids(&self) -> impl Iterator<Item = CallbackId> + '_ {
         self.entries.iter().map(|(id, _)| *id)
     }
+
+    pub(crate) fn iter_with_ids(&self) -> impl Iterator<Item = (CallbackId, &T)> {
+        self.entries.iter().map(|(id, c)| (*id, c))
+    }
 }
 
 impl<T: Clone> CallbackList<T> {

@@ -71,7 +71,7 @@ fn serve(shared: &Shared, req: &Request<Incoming>) -> Response<Body> {
             .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
         let bundle = &shared.bundle;
         let (body, gzip) = if accepts_gzip {
-            (bundle.index_html_gzip.clone(), true)
+            (bundle.index_html_gzip(), true)
         } else {
             (bundle.index_html.clone(), false)
         };

@@ -210,20 +210,19 @@ impl Outbox {
 }
 
 /// Redundancy key, entity id (kind-qualified), and whether it removes.
+/// Both carry the message's owner: one tab's outbox holds the shared
+/// scene's messages and its own, and viser keeps the two scenes apart in
+/// the page (a node `/a` in each, pointer filters per owner), so they must
+/// never replace or cancel each other here.
 fn describe(m: &Message) -> (Option<String>, Option<String>, bool) {
     let entity = m.entity();
-    let id = entity.map(|e| format!("{}:{}", e.kind.as_str(), e.id));
-    let removes = entity.is_some_and(|e| e.phase == Phase::Remove);
-    let key = match m {
-        // viser keeps pointer filters per owner in the page; one tab's
-        // outbox carries the shared scope's and its own, which must not
-        // replace each other.
-        Message::ScenePointerEnableMessage(p) => {
-            m.redundancy_key().map(|k| format!("{k}@{}", p.owner))
-        }
-        _ => m.redundancy_key(),
+    let scoped = |s: String| match m.owner() {
+        Some(owner) if !owner.is_empty() => format!("{s}@{owner}"),
+        _ => s,
     };
-    (key, id, removes)
+    let id = entity.map(|e| scoped(format!("{}:{}", e.kind.as_str(), e.id)));
+    let removes = entity.is_some_and(|e| e.phase == Phase::Remove);
+    (m.redundancy_key().map(scoped), id, removes)
 }
 
 #[cfg(test)]
@@ -266,6 +265,33 @@ mod tests {
         .into();
         q.push(remove.clone(), 5);
         assert_eq!(q.take(10), vec![remove]);
+    }
+
+    #[test]
+    fn a_tabs_node_and_the_shared_node_of_one_name_stay_apart() {
+        let owned = |owner: &str, x: f64| -> AnyMessage {
+            Message::from(SetPositionMessage {
+                name: "/a".into(),
+                position: [x, 0.0, 0.0],
+                owner: owner.into(),
+            })
+            .into()
+        };
+        let mut q = Outbox::new(1 << 20);
+        q.push(pos("/a", 1.0), 10);
+        q.push(owned("3", 2.0), 10);
+        q.push(owned("3", 3.0), 10);
+        let remove_tabs: AnyMessage = Message::from(RemoveSceneNodeMessage {
+            name: "/a".into(),
+            owner: "3".into(),
+        })
+        .into();
+        q.push(remove_tabs.clone(), 5);
+        assert_eq!(
+            q.take(10),
+            vec![pos("/a", 1.0), remove_tabs],
+            "the tab's own pose coalesced and cancelled, the shared one kept"
+        );
     }
 
     #[test]

@@ -7746,6 +7746,57 @@ impl Message {
         }
     }
 
+    /// The scene scope this message belongs to (its `owner` field: empty
+    /// for the shared scene), if the class has one.
+    pub fn owner(&self) -> Option<&str> {
+        match self {
+            Message::RemoveSceneNodeMessage(m) => Some(&m.owner),
+            Message::ScenePointerEnableMessage(m) => Some(&m.owner),
+            Message::CameraFrustumMessage(m) => Some(&m.owner),
+            Message::GlbMessage(m) => Some(&m.owner),
+            Message::FrameMessage(m) => Some(&m.owner),
+            Message::BatchedAxesMessage(m) => Some(&m.owner),
+            Message::GridMessage(m) => Some(&m.owner),
+            Message::LabelMessage(m) => Some(&m.owner),
+            Message::Gui3DMessage(m) => Some(&m.owner),
+            Message::PointCloudMessage(m) => Some(&m.owner),
+            Message::DirectionalLightMessage(m) => Some(&m.owner),
+            Message::AmbientLightMessage(m) => Some(&m.owner),
+            Message::HemisphereLightMessage(m) => Some(&m.owner),
+            Message::PointLightMessage(m) => Some(&m.owner),
+            Message::RectAreaLightMessage(m) => Some(&m.owner),
+            Message::SpotLightMessage(m) => Some(&m.owner),
+            Message::MeshMessage(m) => Some(&m.owner),
+            Message::BoxMessage(m) => Some(&m.owner),
+            Message::IcosphereMessage(m) => Some(&m.owner),
+            Message::CylinderMessage(m) => Some(&m.owner),
+            Message::SkinnedMeshMessage(m) => Some(&m.owner),
+            Message::BatchedMeshesMessage(m) => Some(&m.owner),
+            Message::BatchedGlbMessage(m) => Some(&m.owner),
+            Message::SetBoneOrientationMessage(m) => Some(&m.owner),
+            Message::SetBonePositionMessage(m) => Some(&m.owner),
+            Message::TransformControlsMessage(m) => Some(&m.owner),
+            Message::SetOrientationMessage(m) => Some(&m.owner),
+            Message::SetPositionMessage(m) => Some(&m.owner),
+            Message::TransformControlsUpdateMessage(m) => Some(&m.owner),
+            Message::TransformControlsDragStartMessage(m) => Some(&m.owner),
+            Message::TransformControlsDragEndMessage(m) => Some(&m.owner),
+            Message::ImageMessage(m) => Some(&m.owner),
+            Message::SetSceneNodeVisibilityMessage(m) => Some(&m.owner),
+            Message::SetSceneNodeDragBindingsMessage(m) => Some(&m.owner),
+            Message::SetSceneNodeClickBindingsMessage(m) => Some(&m.owner),
+            Message::SceneNodeClickMessage(m) => Some(&m.owner),
+            Message::SceneNodeDragMessage(m) => Some(&m.owner),
+            Message::SceneNodeUpdateMessage(m) => Some(&m.owner),
+            Message::LineSegmentsMessage(m) => Some(&m.owner),
+            Message::ArrowMessage(m) => Some(&m.owner),
+            Message::CatmullRomSplineMessage(m) => Some(&m.owner),
+            Message::CubicBezierSplineMessage(m) => Some(&m.owner),
+            Message::GaussianSplatsMessage(m) => Some(&m.owner),
+            _ => None,
+        }
+    }
+
     /// The redundancy key viser computes for this message: a buffered
     /// message is replaced by a newer one with the same key.
     /// `None` means never replaced (viser uses a fresh uuid).

@@ -347,8 +347,7 @@ pub(crate) fn bind(
     }
     match state.gui.get_mut(&uuid).map(|e| &mut e.kind) {
         Some(EntryKind::Plot(slot)) => slot.axis = Some(axis),
-        Some(_) => return Err(element.removed()),
-        None => return Err(element.removed()),
+        _ => return Err(element.removed()),
     }
     let scope = element.scope();
     state.with_timeline(|t, out| t.bind_plot(uuid, library, axis, scope, out))

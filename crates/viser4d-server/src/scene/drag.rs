@@ -75,18 +75,23 @@ impl SceneNodeHandle {
         let mut id = None;
         self.update(|node| {
             id = Some(node.drag.push(entry));
-            vec![bindings_message(node, name, owner)]
+            vec![bindings_message(node, None, name, owner)]
         })?;
         id.ok_or_else(|| self.removed())
     }
 }
 
-/// The message telling the tabs which drag bindings `node` has now (none:
-/// not draggable).
-pub(crate) fn bindings_message(node: &NodeEntry, name: String, owner: String) -> Message {
+/// The message telling the tabs which drag bindings `node` has, leaving out
+/// the callback `without` (about to be removed); none: not draggable.
+pub(crate) fn bindings_message(
+    node: &NodeEntry,
+    without: Option<CallbackId>,
+    name: String,
+    owner: String,
+) -> Message {
     let mut bindings: Vec<DragBinding> = Vec::new();
-    for entry in node.drag.iter() {
-        if !bindings.contains(&entry.binding) {
+    for (id, entry) in node.drag.iter_with_ids() {
+        if Some(id) != without && !bindings.contains(&entry.binding) {
             bindings.push(entry.binding.clone());
         }
     }

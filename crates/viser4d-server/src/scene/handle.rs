@@ -269,10 +269,12 @@ impl SceneNodeHandle {
         // Bindings change: the message goes first (recording it may fail),
         // and the callback goes only once it went.
         let (message, drag) = if entry.drag.iter_ids().any(|i| i == id) {
-            let mut after = entry.clone();
-            after.drag.remove(id);
-            let message =
-                crate::scene::drag::bindings_message(&after, self.name.clone(), self.scope.owner());
+            let message = crate::scene::drag::bindings_message(
+                entry,
+                Some(id),
+                self.name.clone(),
+                self.scope.owner(),
+            );
             (Some(message), true)
         } else if entry.click.iter_ids().any(|i| i == id) {
             let last = entry.click.iter().count() == 1;

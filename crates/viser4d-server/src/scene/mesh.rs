@@ -93,6 +93,24 @@ pub(crate) fn encode_geometry(
     })
 }
 
+/// A mesh's options and geometry checked, with the lengths its node
+/// records (plain and skinned meshes).
+pub(crate) fn checked_mesh(
+    options: &MeshOptions,
+    vertices: &[[f32; 3]],
+    faces: &[[u32; 3]],
+) -> Result<(EncodedGeometry, [(&'static str, usize); 2])> {
+    validate::check_opacity(options.opacity)?;
+    validate::check_scale(&options.scale)?;
+    validate::check_receive_shadow(&options.receive_shadow)?;
+    let geometry = encode_geometry(vertices, faces)?;
+    let lengths = [
+        (VERTICES, geometry.vertex_count),
+        (FACES_NEED, geometry.faces_need),
+    ];
+    Ok((geometry, lengths))
+}
+
 /// Geometry setters shared by meshes and batched meshes: each checks the
 /// new array against the other one the node has.
 pub(crate) fn vertices_update(
@@ -138,14 +156,7 @@ impl SceneApi {
         faces: &[[u32; 3]],
         options: MeshOptions,
     ) -> Result<MeshHandle> {
-        validate::check_opacity(options.opacity)?;
-        validate::check_scale(&options.scale)?;
-        validate::check_receive_shadow(&options.receive_shadow)?;
-        let geometry = encode_geometry(vertices, faces)?;
-        let lengths = [
-            (VERTICES, geometry.vertex_count),
-            (FACES_NEED, geometry.faces_need),
-        ];
+        let (geometry, lengths) = checked_mesh(&options, vertices, faces)?;
         self.add_node_with_lengths(name, &options.pose, &lengths, |name, owner| {
             Message::from(MeshMessage {
                 name,

@@ -247,13 +247,7 @@ impl SceneApi {
             messages.push(registry::disable_click_message(scope, &name));
         }
         if old_drag {
-            messages.push(Message::from(
-                viser4d_proto::messages::SetSceneNodeDragBindingsMessage {
-                    name: name.clone(),
-                    bindings: Vec::new(),
-                    owner: owner.clone(),
-                },
-            ));
+            messages.push(registry::disable_drag_message(scope, &name));
         }
         messages.push(make(name.clone(), owner.clone()));
         // viser sends the pose only when it differs from the default, or

@@ -223,13 +223,7 @@ pub(crate) fn remove_subtree(state: &mut State, scope: Scope, name: &str) -> Res
                     .get(scope, n)
                     .is_some_and(|e| !e.drag.is_empty())
             })
-            .map(|n| {
-                Message::from(viser4d_proto::messages::SetSceneNodeDragBindingsMessage {
-                    name: n.clone(),
-                    bindings: Vec::new(),
-                    owner: scope.owner(),
-                })
-            }),
+            .map(|n| disable_drag_message(scope, n)),
     );
     let containers: Vec<String> = names
         .iter()
@@ -265,6 +259,16 @@ pub(crate) fn enable_click(state: &mut State, scope: Scope, name: &str) -> Resul
 /// replacing a clickable node must say so explicitly, as viser does.
 pub(crate) fn disable_click_message(scope: Scope, name: &str) -> Message {
     click_bindings_message(scope, name, Vec::new())
+}
+
+/// Makes `name` not draggable (bindings a later node of the name must not
+/// inherit).
+pub(crate) fn disable_drag_message(scope: Scope, name: &str) -> Message {
+    Message::from(viser4d_proto::messages::SetSceneNodeDragBindingsMessage {
+        name: name.to_owned(),
+        bindings: Vec::new(),
+        owner: scope.owner(),
+    })
 }
 
 fn click_bindings_message(scope: Scope, name: &str, bindings: Vec<DragBinding>) -> Message {

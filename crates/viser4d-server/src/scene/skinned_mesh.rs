@@ -9,7 +9,7 @@ use viser4d_proto::messages::{
 use viser4d_proto::{Message, TypedArray};
 
 use crate::error::{Result, ServerError};
-use crate::scene::mesh::{FACES_NEED, VERTICES, encode_geometry};
+use crate::scene::mesh::checked_mesh;
 use crate::scene::setters::{color_setter, scale_setter, shadow_setters, surface_setters};
 use crate::scene::{SceneApi, SceneNodeHandle, props};
 use crate::validate;
@@ -67,9 +67,7 @@ impl SceneApi {
         skin: Skin<'_>,
         options: SkinnedMeshOptions,
     ) -> Result<SkinnedMeshHandle> {
-        validate::check_opacity(options.opacity)?;
-        validate::check_scale(&options.scale)?;
-        validate::check_receive_shadow(&options.receive_shadow)?;
+        let (geometry, lengths) = checked_mesh(&options, vertices, faces)?;
         let bones = skin.bone_wxyzs.len();
         if bones == 0 || bones > MAX_BONES {
             return Err(ServerError::invalid(
@@ -89,11 +87,6 @@ impl SceneApi {
         let bone_wxyzs = props::encode_quaternions("bone_wxyzs", skin.bone_wxyzs)?;
         let bone_positions = props::encode_vec3("bone_positions", skin.bone_positions)?;
         let (skin_indices, skin_weights) = top_four(vertices.len(), bones, skin.skin_weights)?;
-        let geometry = encode_geometry(vertices, faces)?;
-        let lengths = [
-            (VERTICES, geometry.vertex_count),
-            (FACES_NEED, geometry.faces_need),
-        ];
         self.add_node_with_lengths(name, &options.pose, &lengths, |name, owner| {
             Message::from(SkinnedMeshMessage {
                 name,

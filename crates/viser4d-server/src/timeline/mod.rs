@@ -363,7 +363,12 @@ impl Timeline {
             "no tab waits for an encoding made for memory"
         );
         self.report_spill_error();
-        self.dirty.notify_one();
+        // Inside a step the refresher would only find it half-recorded:
+        // the guard's drop wakes it. Waking it on every call made it fight
+        // the recording thread for the lock once per setter.
+        if step.is_none() {
+            self.dirty.notify_one();
+        }
         Ok(())
     }
 
@@ -772,6 +777,14 @@ impl Timeline {
         let Some(session) = self.sessions.get_mut(&client) else {
             return;
         };
+        if session.ready {
+            // A runtime says ready once installed and again to the Hello
+            // (it cannot tell whether its first word reached a socket).
+            // One connection is one runtime: configuring it again would
+            // make it drop and fetch its first block a second time.
+            tracing::debug!(client, "tab said ready again; already configured");
+            return;
+        }
         session.ready = true;
         session.held.clear();
         session.state = None;

@@ -168,6 +168,10 @@ fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
         );
         assert_eq!(config.block_bytes.len(), 3);
 
+        // A runtime says ready when installed and again to the Hello; the
+        // second must not configure it again (it would drop and fetch its
+        // first block a second time).
+        client.say_ready().await;
         client
             .send(
                 &TimelineBlockRequest { index: 1 }
@@ -180,6 +184,12 @@ fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
                 matches!(timeline_message(m), Some(ServerMessage::TimelineBlock(_)))
             })
             .await;
+        let again: Vec<&str> = got
+            .iter()
+            .filter_map(timeline_message)
+            .map(|m| m.type_name())
+            .collect();
+        assert_eq!(again, ["TimelineBlock"], "a second ready configured the tab again");
         let Some(ServerMessage::TimelineBlock(block)) = got.last().and_then(timeline_message)
         else {
             panic!("a block");

@@ -132,6 +132,9 @@ async fn relay(client: TcpStream, server: TcpStream, link: Link, counters: Arc<C
     tokio::join!(up, down);
 }
 
+/// How late a timer may wake without the link losing the time.
+const TIMER_SLACK: Duration = Duration::from_millis(5);
+
 /// One direction of the link.
 async fn pipe(
     mut from: tokio::net::tcp::OwnedReadHalf,
@@ -144,7 +147,7 @@ async fn pipe(
     // fast sender is slowed by the link as TCP would be, not buffered.
     let (tx, mut rx) = mpsc::channel::<(Instant, Vec<u8>)>(256);
     let sender = async move {
-        let mut buf = vec![0u8; 16 << 10];
+        let mut buf = vec![0u8; 64 << 10];
         let mut wire_free = Instant::now();
         loop {
             let n = match from.read(&mut buf).await {
@@ -154,7 +157,16 @@ async fn pipe(
             let counter = if down { &counters.down } else { &counters.up };
             counter.fetch_add(n as u64, Ordering::Relaxed);
             let send_time = Duration::from_secs_f64(n as f64 * 8.0 / link.bits_per_sec);
-            let start = wire_free.max(Instant::now());
+            // A sleep wakes up to a timer tick late: a busy link keeps its
+            // own schedule through that, or each chunk would lose the
+            // overshoot and the link would carry half its rate. Only a
+            // link idle for longer starts again from now.
+            let now = Instant::now();
+            let start = if now > wire_free + TIMER_SLACK {
+                now
+            } else {
+                wire_free
+            };
             wire_free = start + send_time;
             // The link is busy until this chunk is on it: read no faster.
             tokio::time::sleep_until(wire_free).await;
