@@ -9,6 +9,7 @@ use crate::compression::Compression;
 use crate::delta::StepDelta;
 use crate::error::{DecodeError, EncodeError, SeekError};
 use crate::payload::Payload;
+use crate::scene::SymbolMap;
 use crate::state::State;
 use crate::wire::{self, BlockMeta, NameTable, SectionRef};
 
@@ -153,6 +154,24 @@ impl<P: Payload> Block<P> {
             state.apply_delta(self.delta(s)?);
         }
         Ok(state)
+    }
+
+    /// This block with [`Scene::fold_props_into_creates`] applied to its
+    /// checkpoint: for a one-step state block (what
+    /// [`Store::state_block`](crate::Store::state_block) gives), a smaller
+    /// state that shows the same. Deltas are kept as they are; they apply
+    /// on top as before.
+    pub fn with_props_folded(&self, merge: impl Fn(&P, &SymbolMap<P>) -> Option<P>) -> Block<P>
+    where
+        P: Payload + Clone,
+    {
+        let mut checkpoint = State::clone(&self.checkpoint);
+        checkpoint.scene.fold_props_into_creates(merge);
+        Block {
+            meta: self.meta,
+            checkpoint: Arc::new(checkpoint),
+            deltas: self.deltas.clone(),
+        }
     }
 
     /// Encodes the block to its byte format (see the `wire` module).

@@ -268,6 +268,37 @@ impl<P> Scene<P> {
         self.bytes
     }
 
+    /// Folds each created node's property updates into its creation
+    /// message: `merge(create, props)` gives the creation message with the
+    /// properties in it, or `None` to leave the node as it is. A viewer
+    /// that creates the node from the merged message shows what creating it
+    /// and then applying the updates shows, from one copy of each property
+    /// (a point cloud's state otherwise carries its first points beside its
+    /// current ones). The merged entry takes the newest revision among
+    /// those it replaces.
+    pub fn fold_props_into_creates(&mut self, merge: impl Fn(&P, &SymbolMap<P>) -> Option<P>)
+    where
+        P: Payload,
+    {
+        for (name, node) in &mut self.nodes {
+            let Some(create) = node.create.as_ref().filter(|_| !node.props.is_empty()) else {
+                continue;
+            };
+            let Some(value) = merge(&create.value, &node.props) else {
+                continue;
+            };
+            let rev = node
+                .props
+                .iter()
+                .map(|(_, e)| e.rev)
+                .fold(create.rev, u64::max);
+            let before = node_bytes(name.as_str(), node);
+            node.create = Some(Entry { rev, value });
+            node.props = SymbolMap::default();
+            self.bytes = (self.bytes + node_bytes(name.as_str(), node)).saturating_sub(before);
+        }
+    }
+
     /// Every key and entry: globals first, then nodes in name order (each
     /// node's creation, then its properties, then its per-node messages).
     pub fn iter(&self) -> impl Iterator<Item = (KeyRef<'_>, &Entry<P>)> {
@@ -483,6 +514,36 @@ mod tests {
         scene.remove_nodes(&scene.subtree_names("/a"));
         assert!(scene.is_empty());
         assert_eq!(scene.approx_bytes(), 0);
+    }
+
+    #[test]
+    fn props_fold_into_creates_the_merge_accepts() {
+        let mut scene = Scene::<String>::default();
+        let (a, b, c) = (name("/a"), name("/b"), name("/c"));
+        let points = Symbol::new("points").expect("valid");
+        let entry = |rev: u64, value: &str| Entry {
+            rev,
+            value: value.to_owned(),
+        };
+        scene.set_create(&a, entry(1, "cloud(p0)"));
+        scene.set_prop(&a, &points, entry(5, "p9"));
+        scene.set_create(&b, entry(2, "frame"));
+        scene.set_prop(&b, &points, entry(3, "refused"));
+        scene.set_create(&c, entry(4, "bare"));
+        scene.fold_props_into_creates(|create, props| {
+            let p = props.get("points")?;
+            (p.value != "refused").then(|| create.replace("p0", &p.value))
+        });
+        let a = scene.node("/a").expect("/a");
+        assert_eq!(a.create(), Some(&entry(5, "cloud(p9)")), "newest revision");
+        assert!(a.props().is_empty());
+        let b = scene.node("/b").expect("/b");
+        assert_eq!(b.create(), Some(&entry(2, "frame")), "left as it was");
+        assert_eq!(b.props().len(), 1);
+        assert_eq!(scene.node("/c").and_then(Node::create), Some(&entry(4, "bare")));
+        let mut fresh = scene.clone();
+        fresh.recount_bytes();
+        assert_eq!(scene.approx_bytes(), fresh.approx_bytes());
     }
 
     #[test]

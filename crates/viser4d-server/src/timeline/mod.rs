@@ -19,6 +19,7 @@ mod guard;
 mod playback;
 mod retention;
 mod server_api;
+pub(crate) mod state_fold;
 pub(crate) mod version;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -197,7 +198,7 @@ impl Job {
                 client,
                 step,
                 revision: block.revision(),
-                done: block.encode(compression),
+                done: state_fold::encode_state(&block, compression),
                 block,
             },
         }
