@@ -260,7 +260,10 @@ fn print_network(criterion_dir: &Path) {
             );
             println!(
                 "{:<46} {verdict}",
-                format!("  bytes / the step's state ({})", progress::bytes(state as u64))
+                format!(
+                    "  bytes / the step's state ({})",
+                    progress::bytes(state as u64)
+                )
             );
         }
     }

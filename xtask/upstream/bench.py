@@ -3,7 +3,7 @@
 Run by `cargo xtask bench --upstream` in a venv holding viser4d 0.20.0, so
 our figures and upstream's are measured in one run on one machine. Each
 workload is the one our criterion bench of the same row name records
-(crates/viser4d-server/benches/workloads.rs). Prints one JSON object:
+(crates/viser4d-server/benches/shared/workloads.rs). Prints one JSON object:
 {row: seconds}: recordings the best of a few runs (upstream's noise, like
 ours, is one-sided); exports the first, cold, call (upstream keeps the
 serialized bytes, so a second call only returns them).

@@ -15,7 +15,7 @@ use viser4d_server::Server;
 
 // Each bench uses part of the shared workloads.
 #[allow(dead_code)]
-#[path = "workloads.rs"]
+#[path = "shared/workloads.rs"]
 mod workloads;
 use workloads::{heavy, points};
 

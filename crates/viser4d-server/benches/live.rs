@@ -4,7 +4,7 @@
 //! step applied by the tab's runtime.
 //!
 //! The tab is a loopback WebSocket client running the browser runtime's
-//! own controller (`tab.rs`).
+//! own controller (`shared/tab.rs`).
 //!
 //! Prints the figures and writes them where `cargo xtask bench` reads
 //! criterion's (`target/criterion/live/latency_{p50,p95}/new/estimates.json`).
@@ -26,7 +26,7 @@ use viser4d_runtime_wasm::controller::Controller;
 use viser4d_server::Server;
 use viser4d_server::scene::{PointCloudHandle, PointCloudOptions, PointColors};
 
-#[path = "tab.rs"]
+#[path = "shared/tab.rs"]
 mod tab;
 
 const POINTS: usize = 100_000;

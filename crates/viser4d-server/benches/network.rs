@@ -1,6 +1,6 @@
 //! What a tab sees across a slow link, our fetching against the design
 //! before it, on the same recordings: every tab runs the browser runtime's
-//! controller (`tab.rs`) through the throttling proxy (100 Mbit/s, 20 ms
+//! controller (`shared/tab.rs`) through the throttling proxy (100 Mbit/s, 20 ms
 //! each way), and the bytes that cross it are counted.
 //!
 //! - **Cold seek**: a fresh tab shows step 0, then jumps into the middle.
@@ -27,13 +27,15 @@ use viser4d_runtime_wasm::controller::{Controller, Fetching, Sink as _, Stats};
 use viser4d_server::Server;
 use viser4d_server::scene::{PointCloudOptions, PointColors};
 
-#[path = "tab.rs"]
+#[path = "../tests/it/noise.rs"]
+mod noise;
+#[path = "shared/tab.rs"]
 mod tab;
 #[path = "../tests/it/throttle.rs"]
 #[allow(dead_code)]
 mod throttle;
 #[allow(dead_code)]
-#[path = "workloads.rs"]
+#[path = "shared/workloads.rs"]
 mod workloads;
 
 use throttle::{Link, Throttle};
@@ -43,24 +45,6 @@ const DEADLINE: Duration = Duration::from_secs(90);
 
 /// Points of the heavy cloud (f16 positions, new noise every step).
 const CLOUD_POINTS: usize = 200_000;
-
-/// A cloud of noise (a scan does not compress much either), its first
-/// point at x = step.
-fn noisy_cloud(t: u32, points: usize) -> Vec<[f32; 3]> {
-    let mut seed = u64::from(t).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut noise = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 40) as f32 / (1u64 << 24) as f32
-    };
-    (0..points)
-        .map(|i| match i {
-            0 => [t as f32, 0.0, 0.0],
-            _ => [noise(), noise(), noise()],
-        })
-        .collect()
-}
 
 fn server(num_steps: u32, fps: f64) -> Server {
     Server::builder()
@@ -223,7 +207,10 @@ fn target_dir() -> PathBuf {
 fn main() {
     let quick = std::env::args().any(|a| a == "--test");
     let mut figures: BTreeMap<String, f64> = BTreeMap::new();
-    let designs = [("ours", Fetching::default()), ("before", Fetching::BLOCKS_ON_DEMAND)];
+    let designs = [
+        ("ours", Fetching::default()),
+        ("before", Fetching::BLOCKS_ON_DEMAND),
+    ];
     // A state is what a tab asked for one gets, whatever the block weighs.
     let state_only = Fetching {
         state_first_min_bytes: Some(0),
@@ -234,7 +221,7 @@ fn main() {
     let seeks: [(&str, Server, u32); 2] = [
         (
             "cloud_200k",
-            recorded(cloud_steps, 5.0, |t| noisy_cloud(t, CLOUD_POINTS)),
+            recorded(cloud_steps, 5.0, |t| noise::noisy_cloud(t, CLOUD_POINTS)),
             cloud_steps / 2 + 1,
         ),
         ("heavy", workloads::heavy(), 150),
@@ -250,7 +237,10 @@ fn main() {
                 seen.bytes_down as f64 / state.max(1) as f64,
                 seen.ms
             );
-            figures.insert(format!("seek/{workload}/{design}/bytes"), seen.bytes_down as f64);
+            figures.insert(
+                format!("seek/{workload}/{design}/bytes"),
+                seen.bytes_down as f64,
+            );
             figures.insert(format!("seek/{workload}/{design}/ms"), seen.ms);
         }
     }
@@ -260,11 +250,13 @@ fn main() {
     let playbacks: [(&str, Server); 2] = [
         (
             "light_600_at_10fps",
-            recorded(600, 10.0, |t| vec![[t as f32, 0.0, 0.0], [t as f32, 1.0, 0.0]]),
+            recorded(600, 10.0, |t| {
+                vec![[t as f32, 0.0, 0.0], [t as f32, 1.0, 0.0]]
+            }),
         ),
         (
             "cloud_200k_at_5fps",
-            recorded(cloud_steps, 5.0, |t| noisy_cloud(t, CLOUD_POINTS)),
+            recorded(cloud_steps, 5.0, |t| noise::noisy_cloud(t, CLOUD_POINTS)),
         ),
     ];
     for (workload, server) in &playbacks {

@@ -14,7 +14,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 // Each bench uses part of the shared workloads.
 #[allow(dead_code)]
-#[path = "workloads.rs"]
+#[path = "shared/workloads.rs"]
 mod workloads;
 
 fn record(c: &mut Criterion) {

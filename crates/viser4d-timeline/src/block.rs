@@ -156,8 +156,9 @@ impl<P: Payload> Block<P> {
         Ok(state)
     }
 
-    /// This block with [`Scene::fold_props_into_creates`] applied to its
-    /// checkpoint: for a one-step state block (what
+    /// This block with
+    /// [`Scene::fold_props_into_creates`](crate::Scene::fold_props_into_creates)
+    /// applied to its checkpoint: for a one-step state block (what
     /// [`Store::state_block`](crate::Store::state_block) gives), a smaller
     /// state that shows the same. Deltas are kept as they are; they apply
     /// on top as before.

@@ -540,7 +540,10 @@ mod tests {
         let b = scene.node("/b").expect("/b");
         assert_eq!(b.create(), Some(&entry(2, "frame")), "left as it was");
         assert_eq!(b.props().len(), 1);
-        assert_eq!(scene.node("/c").and_then(Node::create), Some(&entry(4, "bare")));
+        assert_eq!(
+            scene.node("/c").and_then(Node::create),
+            Some(&entry(4, "bare"))
+        );
         let mut fresh = scene.clone();
         fresh.recount_bytes();
         assert_eq!(scene.approx_bytes(), fresh.approx_bytes());

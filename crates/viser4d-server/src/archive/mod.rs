@@ -387,8 +387,8 @@ fn store_block(
         states: Vec::with_capacity(states.len()),
     };
     for (step, state) in states {
-        let data = crate::timeline::state_fold::encode_state(&state, compression)
-            .map_err(invalid)?;
+        let data =
+            crate::timeline::state_fold::encode_state(&state, compression).map_err(invalid)?;
         if data.len() as f64 > STATE_SHARE_OF_BLOCK * entry.bytes as f64 {
             // The first state tells: the others hold as much.
             entry.states.clear();

@@ -20,10 +20,13 @@ pub(crate) fn encode_state(
     state: &Block<Bytes>,
     compression: Compression,
 ) -> Result<Vec<u8>, EncodeError> {
-    state.with_props_folded(merge_props).encode(compression).or_else(|error| {
-        tracing::warn!(%error, "cannot encode a folded state; sending it unfolded");
-        state.encode(compression)
-    })
+    state
+        .with_props_folded(merge_props)
+        .encode(compression)
+        .or_else(|error| {
+            tracing::warn!(%error, "cannot encode a folded state; sending it unfolded");
+            state.encode(compression)
+        })
 }
 
 /// `create` with each update's value in its `props`; `None` (the node is
@@ -69,9 +72,8 @@ pub(crate) fn merge_props(create: &Bytes, props: &SymbolMap<Bytes>) -> Option<By
 mod tests {
     use viser4d_proto::Message;
     use viser4d_proto::messages::{
-        PointCloudMessage, PointCloudProps, PointCloudPropsPointShading,
-        PointCloudPropsPointShape, PointCloudPropsPrecision, Scale, SceneNodeUpdateMessage,
-        SetPositionMessage,
+        PointCloudMessage, PointCloudProps, PointCloudPropsPointShading, PointCloudPropsPointShape,
+        PointCloudPropsPrecision, Scale, SceneNodeUpdateMessage, SetPositionMessage,
     };
     use viser4d_proto::timeline::pack;
     use viser4d_proto::{AnyMessage, TypedArray, Value};
@@ -138,7 +140,10 @@ mod tests {
 
     #[test]
     fn a_state_carries_the_current_points_once() {
-        let points = update("points", Value::Typed(TypedArray::from_vec3_f32(&[[7.0; 3]])));
+        let points = update(
+            "points",
+            Value::Typed(TypedArray::from_vec3_f32(&[[7.0; 3]])),
+        );
         let state = state_with(points);
         let folded = state.with_props_folded(merge_props);
         let node = folded.checkpoint().node("/cloud").expect("the cloud");
@@ -151,7 +156,12 @@ mod tests {
             .with_props_folded(merge_props)
             .encode(Compression::None)
             .expect("encodes");
-        assert!(small.len() < plain.len(), "{} >= {}", small.len(), plain.len());
+        assert!(
+            small.len() < plain.len(),
+            "{} >= {}",
+            small.len(),
+            plain.len()
+        );
         assert_eq!(encode_state(&state, Compression::None).ok(), Some(small));
     }
 

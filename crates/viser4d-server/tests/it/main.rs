@@ -9,6 +9,7 @@ mod http;
 mod live;
 mod load;
 mod network;
+mod noise;
 mod playback;
 mod protocol;
 mod recording;

@@ -15,19 +15,7 @@ const POINTS: usize = 20_000;
 /// scan does not compress much either), so a step's state is ~240 KB and
 /// a block (about 4 MiB of steps) is ~17 steps.
 pub(crate) fn cloud_at(t: u32) -> Vec<[f32; 3]> {
-    let mut seed = u64::from(t).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut noise = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 40) as f32 / (1u64 << 24) as f32
-    };
-    (0..POINTS)
-        .map(|i| match i {
-            0 => [t as f32, 0.0, 0.0],
-            _ => [noise(), noise(), noise()],
-        })
-        .collect()
+    crate::noise::noisy_cloud(t, POINTS)
 }
 
 #[test]

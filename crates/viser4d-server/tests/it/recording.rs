@@ -189,7 +189,11 @@ fn a_runtime_is_configured_on_ready_and_fetches_blocks_it_can_decode() {
             .filter_map(timeline_message)
             .map(|m| m.type_name())
             .collect();
-        assert_eq!(again, ["TimelineBlock"], "a second ready configured the tab again");
+        assert_eq!(
+            again,
+            ["TimelineBlock"],
+            "a second ready configured the tab again"
+        );
         let Some(ServerMessage::TimelineBlock(block)) = got.last().and_then(timeline_message)
         else {
             panic!("a block");

@@ -17,6 +17,7 @@ use viser4d_proto::timeline::{ClientMessage, ServerMessage};
 use viser4d_runtime_wasm::controller::{Controller, SceneOut, Sink};
 
 /// The tab's side: its clock, and what the controller asks to send.
+#[derive(Debug)]
 pub struct TabSink {
     started: Instant,
     outbox: Vec<ClientMessage>,
