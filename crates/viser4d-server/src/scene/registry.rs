@@ -43,7 +43,9 @@ pub(crate) struct NodeEntry {
 
 #[derive(Default)]
 pub(crate) struct SceneRegistry {
-    nodes: BTreeMap<(Scope, String), NodeEntry>,
+    /// By scope, then name: a lookup by `&str` allocates nothing (every
+    /// setter looks its node up).
+    nodes: BTreeMap<Scope, BTreeMap<String, NodeEntry>>,
     next_generation: u64,
     pub(crate) camera_callbacks: HashMap<ClientId, CallbackList<CameraCallback>>,
     /// Scene-wide pointer callbacks per scope.
@@ -53,7 +55,7 @@ pub(crate) struct SceneRegistry {
 impl std::fmt::Debug for SceneRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SceneRegistry")
-            .field("nodes", &self.nodes.len())
+            .field("nodes", &self.nodes.values().map(BTreeMap::len).sum::<usize>())
             .finish()
     }
 }
@@ -77,15 +79,15 @@ impl Ord for Scope {
 
 impl SceneRegistry {
     pub(crate) fn contains(&self, scope: Scope, name: &str) -> bool {
-        self.nodes.contains_key(&(scope, name.to_owned()))
+        self.nodes.get(&scope).is_some_and(|m| m.contains_key(name))
     }
 
     /// Adds (or replaces) a node; returns its generation.
     pub(crate) fn insert(&mut self, scope: Scope, name: &str, is_virtual: bool) -> u64 {
         self.next_generation += 1;
         let generation = self.next_generation;
-        self.nodes.insert(
-            (scope, name.to_owned()),
+        self.nodes.entry(scope).or_default().insert(
+            name.to_owned(),
             NodeEntry {
                 generation,
                 is_virtual,
@@ -105,13 +107,14 @@ impl SceneRegistry {
         generation: u64,
     ) -> Option<&mut NodeEntry> {
         self.nodes
-            .get_mut(&(scope, name.to_owned()))
+            .get_mut(&scope)?
+            .get_mut(name)
             .filter(|e| e.generation == generation)
     }
 
     /// The current entry of `name`, whatever its generation.
     pub(crate) fn get(&self, scope: Scope, name: &str) -> Option<&NodeEntry> {
-        self.nodes.get(&(scope, name.to_owned()))
+        self.nodes.get(&scope)?.get(name)
     }
 
     /// The node a tab's event names. Timeline nodes carry the shared
@@ -119,9 +122,9 @@ impl SceneRegistry {
     /// the timeline.
     pub(crate) fn entry_by_owner(&self, owner: &str, name: &str) -> Option<&NodeEntry> {
         let scope = owner_scope(owner)?;
-        self.nodes.get(&(scope, name.to_owned())).or_else(|| {
+        self.get(scope, name).or_else(|| {
             (scope == Scope::Broadcast)
-                .then(|| self.nodes.get(&(Scope::Timeline, name.to_owned())))
+                .then(|| self.get(Scope::Timeline, name))
                 .flatten()
         })
     }
@@ -129,19 +132,23 @@ impl SceneRegistry {
     pub(crate) fn entry_by_owner_mut(&mut self, owner: &str, name: &str) -> Option<&mut NodeEntry> {
         let scope = owner_scope(owner)?;
         let scope =
-            if scope == Scope::Broadcast && !self.nodes.contains_key(&(scope, name.to_owned())) {
+            if scope == Scope::Broadcast && !self.contains(scope, name) {
                 Scope::Timeline
             } else {
                 scope
             };
-        self.nodes.get_mut(&(scope, name.to_owned()))
+        self.nodes.get_mut(&scope)?.get_mut(name)
     }
 
     /// Adds a timeline node, or keeps the entry (and the handles) of one
     /// created at another step: re-creating a node step after step is the
     /// usual way to record, and the old handle must keep working.
     pub(crate) fn insert_timeline(&mut self, name: &str, is_virtual: bool) -> u64 {
-        if let Some(e) = self.nodes.get_mut(&(Scope::Timeline, name.to_owned())) {
+        if let Some(e) = self
+            .nodes
+            .get_mut(&Scope::Timeline)
+            .and_then(|m| m.get_mut(name))
+        {
             e.is_virtual &= is_virtual;
             return e.generation;
         }
@@ -151,13 +158,16 @@ impl SceneRegistry {
     /// `name` and its descendants, parents first.
     pub(crate) fn subtree(&self, scope: Scope, name: &str) -> Vec<String> {
         let prefix = format!("{name}/");
-        self.nodes
-            .range((scope, name.to_owned())..)
-            .take_while(|((s, n), _)| {
-                *s == scope && (n == name || n.starts_with(&prefix) || n.as_str() < prefix.as_str())
+        let Some(nodes) = self.nodes.get(&scope) else {
+            return Vec::new();
+        };
+        nodes
+            .range::<str, _>((std::ops::Bound::Included(name), std::ops::Bound::Unbounded))
+            .take_while(|(n, _)| {
+                n.as_str() == name || n.starts_with(&prefix) || n.as_str() < prefix.as_str()
             })
-            .filter(|((_, n), _)| n == name || n.starts_with(&prefix))
-            .map(|((_, n), _)| n.clone())
+            .filter(|(n, _)| n.as_str() == name || n.starts_with(&prefix))
+            .map(|(n, _)| n.clone())
             .collect()
     }
 
@@ -170,18 +180,19 @@ impl SceneRegistry {
 
     pub(crate) fn names(&self, scope: Scope) -> Vec<String> {
         self.nodes
-            .keys()
-            .filter(|(s, _)| *s == scope)
-            .map(|(_, n)| n.clone())
-            .collect()
+            .get(&scope)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     fn remove(&mut self, scope: Scope, name: &str) {
-        self.nodes.remove(&(scope, name.to_owned()));
+        if let Some(nodes) = self.nodes.get_mut(&scope) {
+            nodes.remove(name);
+        }
     }
 
     pub(crate) fn forget_client(&mut self, id: ClientId) {
-        self.nodes.retain(|(s, _), _| *s != Scope::Client(id));
+        self.nodes.remove(&Scope::Client(id));
         self.camera_callbacks.remove(&id);
         self.pointer.remove(&Scope::Client(id));
     }
