@@ -189,7 +189,7 @@ pub fn run(
     }
     let fresh_since = (!report_only).then_some(started);
     print_table(&workspace.criterion_dir(), fresh_since);
-    print_network(&workspace.criterion_dir());
+    print_network(&workspace.criterion_dir(), fresh_since);
     Ok(())
 }
 
@@ -209,7 +209,7 @@ const COLD_SEEK_GOAL: f64 = 1.5;
 /// The network bench's figures (`target/criterion/network.json`): ours
 /// against the design before byte-bounded reads, on the same recordings,
 /// through the same throttled link.
-fn print_network(criterion_dir: &Path) {
+fn print_network(criterion_dir: &Path, fresh_since: Option<SystemTime>) {
     let path = criterion_dir.join("network.json");
     let Some(figures) = fs::read_to_string(&path)
         .ok()
@@ -218,22 +218,32 @@ fn print_network(criterion_dir: &Path) {
         println!("\n(no network figures: run `cargo bench -p viser4d-server --bench network`)");
         return;
     };
+    let stale = fresh_since.is_some_and(|since| {
+        fs::metadata(&path)
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| modified < since)
+    });
     let get = |key: &str| figures.get(key).and_then(serde_json::Value::as_f64);
     println!();
     println!(
         "{:<46} {:>26} {:>26}",
-        "through a 100 Mbit/s, 20 ms link", "ours", "before (blocks only)"
+        if stale {
+            "through a 100 Mbit/s, 20 ms link (earlier run)"
+        } else {
+            "through a 100 Mbit/s, 20 ms link"
+        },
+        "ours",
+        "before (blocks only)"
     );
     for (workload, label) in NETWORK_SEEKS {
-        let state = get(&format!("seek/{workload}/state_bytes"));
+        // 0: the state was not measured (its tab fetched a block).
+        let state = get(&format!("seek/{workload}/state_bytes")).filter(|s| *s > 0.0);
         let cell = |design: &str| {
             let bytes = get(&format!("seek/{workload}/{design}/bytes"));
             let ms = get(&format!("seek/{workload}/{design}/ms"));
             match (bytes, ms) {
                 (Some(bytes), Some(ms)) => {
-                    let ratio = state
-                        .filter(|s| *s > 0.0)
-                        .map_or_else(String::new, |s| format!(" {:.2}x", bytes / s));
+                    let ratio = state.map_or_else(String::new, |s| format!(" {:.2}x", bytes / s));
                     format!("{}{ratio}, {ms:.0} ms", progress::bytes(bytes as u64))
                 }
                 _ => "not run".to_owned(),
@@ -249,7 +259,7 @@ fn print_network(criterion_dir: &Path) {
             let verdict = get(&format!("seek/{workload}/ours/bytes")).map_or_else(
                 || "not run".to_owned(),
                 |bytes| {
-                    let ratio = bytes / state.max(1.0);
+                    let ratio = bytes / state;
                     let status = if ratio <= COLD_SEEK_GOAL {
                         "meets"
                     } else {

@@ -25,9 +25,10 @@ const UNKNOWN_BLOCK_BYTES: u64 = 1 << 20;
 /// block is at least this big; a smaller one comes whole in one round trip.
 /// At 100 Mbit/s this is ~5 ms of transfer, less than the round trip that
 /// fetching the block after the state costs when playback goes on; the
-/// heavy scene's blocks (~270 KB for a ~20 KB state) are past it.
+/// heavy scene's blocks (~270 KB for a ~20 KB state) are past it. An
+/// archive writes state files from the same size.
 /// (A fresh tab asks for its first block whole: it will play from it.)
-const STATE_FIRST_MIN_BYTES: u64 = 64 << 10;
+const STATE_FIRST_MIN_BYTES: u64 = viser4d_proto::archive::STATE_FILES_MIN_BYTES;
 
 /// While playing, the blocks of the next this many seconds are kept in
 /// flight or cached (within the cache budget).
@@ -507,6 +508,15 @@ impl Controller {
                 if self.state.as_ref().is_some_and(|s| s.index() == m.index) {
                     // The block itself is here: its state is not needed.
                     self.state = None;
+                }
+                if self
+                    .state_requested
+                    .is_some_and(|step| block.contains(step))
+                {
+                    // A state asked for and answered with its block (an
+                    // archive has no state file for it): a later seek to
+                    // that step must be able to ask again.
+                    self.state_requested = None;
                 }
                 if let Some(size) = self.sizes.get_mut(m.index as usize) {
                     *size = Some(bytes);

@@ -216,8 +216,10 @@ impl Outbox {
 /// never replace or cancel each other here.
 fn describe(m: &Message) -> (Option<String>, Option<String>, bool) {
     let entity = m.entity();
+    // A prefix, not a suffix: node names may hold `@`, keys and kinds
+    // never start with it, and owners are client ids.
     let scoped = |s: String| match m.owner() {
-        Some(owner) if !owner.is_empty() => format!("{s}@{owner}"),
+        Some(owner) if !owner.is_empty() => format!("@{owner}@{s}"),
         _ => s,
     };
     let id = entity.map(|e| scoped(format!("{}:{}", e.kind.as_str(), e.id)));
@@ -289,9 +291,13 @@ mod tests {
         q.push(remove_tabs.clone(), 5);
         assert_eq!(
             q.take(10),
-            vec![pos("/a", 1.0), remove_tabs],
+            vec![pos("/a", 1.0), remove_tabs.clone()],
             "the tab's own pose coalesced and cancelled, the shared one kept"
         );
+        // A shared node whose name ends like an owner suffix is another node.
+        q.push(pos("/a@3", 1.0), 10);
+        q.push(remove_tabs.clone(), 5);
+        assert_eq!(q.take(10), vec![pos("/a@3", 1.0), remove_tabs]);
     }
 
     #[test]

@@ -83,7 +83,11 @@ impl<P: Payload> Cursor<P> {
             .at
             .filter(|p| p.block == target.block && p.block_rev == target.block_rev)
             .map(|p| p.step)
-            .filter(|&from| from <= step);
+            // Only through this block's own deltas: a one-step state block
+            // carries its real block's index and revision, and from the step
+            // of one state to a later state of the same block there are no
+            // deltas to apply (a diff moves it).
+            .filter(|&from| from <= step && block.contains(from));
         let was_shown = self.at.is_some();
         let Cursor {
             state,

@@ -55,7 +55,10 @@ pub(crate) struct SceneRegistry {
 impl std::fmt::Debug for SceneRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SceneRegistry")
-            .field("nodes", &self.nodes.values().map(BTreeMap::len).sum::<usize>())
+            .field(
+                "nodes",
+                &self.nodes.values().map(BTreeMap::len).sum::<usize>(),
+            )
             .finish()
     }
 }
@@ -131,12 +134,11 @@ impl SceneRegistry {
 
     pub(crate) fn entry_by_owner_mut(&mut self, owner: &str, name: &str) -> Option<&mut NodeEntry> {
         let scope = owner_scope(owner)?;
-        let scope =
-            if scope == Scope::Broadcast && !self.contains(scope, name) {
-                Scope::Timeline
-            } else {
-                scope
-            };
+        let scope = if scope == Scope::Broadcast && !self.contains(scope, name) {
+            Scope::Timeline
+        } else {
+            scope
+        };
         self.nodes.get_mut(&scope)?.get_mut(name)
     }
 

@@ -771,14 +771,7 @@ impl Timeline {
 
     /// A tab's runtime is ready: configure it, then send what was held.
     fn on_ready(&mut self, client: ClientId, out: &mut Outgoing) {
-        let mut configure = self.configure_message();
-        // The shared plots and this tab's own, never another tab's.
-        configure.plots = self.plot_cursors(Some(client));
-        let overrides = self.overrides_message();
-        let Some(session) = self.sessions.get_mut(&client) else {
-            return;
-        };
-        if session.ready {
+        if self.sessions.get(&client).is_some_and(|s| s.ready) {
             // A runtime says ready once installed and again to the Hello
             // (it cannot tell whether its first word reached a socket).
             // One connection is one runtime: configuring it again would
@@ -786,6 +779,13 @@ impl Timeline {
             tracing::debug!(client, "tab said ready again; already configured");
             return;
         }
+        let mut configure = self.configure_message();
+        // The shared plots and this tab's own, never another tab's.
+        configure.plots = self.plot_cursors(Some(client));
+        let overrides = self.overrides_message();
+        let Some(session) = self.sessions.get_mut(&client) else {
+            return;
+        };
         session.ready = true;
         session.held.clear();
         session.state = None;

@@ -14,6 +14,13 @@ use viser4d_timeline::{Block, Compression, EncodeError, SymbolMap};
 /// The type of the message a property update is stored as.
 const UPDATE_TYPE: &str = "SceneNodeUpdateMessage";
 
+/// Only creations this big are folded: there the second copy costs
+/// bytes worth saving. A tab moving by a diff between two folded states
+/// re-creates a folded node instead of updating its properties, which for
+/// a node this heavy rebuilds what an update rebuilds anyway; small nodes
+/// keep their updates.
+const FOLD_MIN_CREATE_BYTES: usize = 16 << 10;
+
 /// `state` (a one-step block from `Store::state_block`) encoded for
 /// sending, its property updates folded into the creation messages.
 pub(crate) fn encode_state(
@@ -32,7 +39,14 @@ pub(crate) fn encode_state(
 /// `create` with each update's value in its `props`; `None` (the node is
 /// left as it is) unless every update is a plain update of one property
 /// and the result is still a valid message of the creation's type.
+///
+/// A creation recorded as an override would replace the folded one and
+/// lose the folded properties; no path records one (a timeline node is
+/// created inside `at()` only), and the store keeps them apart anyway.
 pub(crate) fn merge_props(create: &Bytes, props: &SymbolMap<Bytes>) -> Option<Bytes> {
+    if create.len() < FOLD_MIN_CREATE_BYTES {
+        return None;
+    }
     let mut message = unpack(create).ok()?;
     let Value::Map(fields) = &mut message else {
         return None;
@@ -75,19 +89,22 @@ mod tests {
         PointCloudMessage, PointCloudProps, PointCloudPropsPointShading, PointCloudPropsPointShape,
         PointCloudPropsPrecision, Scale, SceneNodeUpdateMessage, SetPositionMessage,
     };
-    use viser4d_proto::timeline::pack;
+    use viser4d_proto::timeline::{pack, unpack};
     use viser4d_proto::{AnyMessage, TypedArray, Value};
     use viser4d_timeline::{Key, Op, Store};
 
     use super::*;
 
-    fn cloud(x: f32) -> PointCloudMessage {
+    /// Points enough for the creation to be folded.
+    const POINTS: usize = 2_000;
+
+    fn cloud(x: f32, points: usize) -> PointCloudMessage {
         PointCloudMessage {
             name: "/cloud".into(),
             owner: String::new(),
             r#virtual: false,
             props: PointCloudProps {
-                points: TypedArray::from_vec3_f32(&[[x; 3]]),
+                points: TypedArray::from_vec3_f32(&vec![[x; 3]; points]),
                 colors: TypedArray::from_u8(vec![255, 0, 0]),
                 point_size: 0.1,
                 point_shape: PointCloudPropsPointShape::Square,
@@ -110,16 +127,25 @@ mod tests {
         })
     }
 
+    /// The key the server records a property update under.
+    fn prop_key(update: &Bytes) -> String {
+        let prop = match unpack(update).expect("unpacks").get("updates") {
+            Some(Value::Map(entries)) => entries[0].0.clone(),
+            other => panic!("an update: {other:?}"),
+        };
+        format!("update:/cloud:{prop}")
+    }
+
     fn key(s: &str) -> Key {
         s.parse().expect("a key")
     }
 
-    /// A store whose step 1 holds `/cloud` created with `[0,0,0]` and
-    /// given `points` by an update, plus a pose message.
-    fn state_with(points: Bytes) -> Block<Bytes> {
+    /// A store whose step 1 holds `/cloud` created as `creation` and
+    /// given `update` (a property update), plus a pose message.
+    fn state_with(creation: PointCloudMessage, update: Bytes) -> Block<Bytes> {
         let mut store = Store::new(2).expect("a store");
         store
-            .record_all(0, vec![Op::Put(key("create:/cloud"), packed(cloud(0.0)))])
+            .record_all(0, vec![Op::Put(key("create:/cloud"), packed(creation))])
             .expect("step 0");
         let pose = packed(SetPositionMessage {
             name: "/cloud".into(),
@@ -130,7 +156,7 @@ mod tests {
             .record_all(
                 1,
                 vec![
-                    Op::Put(key("update:/cloud:points"), points),
+                    Op::Put(key(&prop_key(&update)), update),
                     Op::Put(key("SetPositionMessage:/cloud"), pose),
                 ],
             )
@@ -142,15 +168,19 @@ mod tests {
     fn a_state_carries_the_current_points_once() {
         let points = update(
             "points",
-            Value::Typed(TypedArray::from_vec3_f32(&[[7.0; 3]])),
+            Value::Typed(TypedArray::from_vec3_f32(&[[7.0; 3]; POINTS])),
         );
-        let state = state_with(points);
+        let state = state_with(cloud(0.0, POINTS), points);
         let folded = state.with_props_folded(merge_props);
         let node = folded.checkpoint().node("/cloud").expect("the cloud");
         assert!(node.props().is_empty(), "the update went into the creation");
         assert_eq!(node.messages().len(), 1, "other messages stay");
         let create = node.create().expect("created");
-        assert_eq!(create.value, packed(cloud(7.0)), "as if recorded so");
+        assert_eq!(
+            create.value,
+            packed(cloud(7.0, POINTS)),
+            "as if recorded so"
+        );
         let plain = state.encode(Compression::None).expect("encodes");
         let small = state
             .with_props_folded(merge_props)
@@ -166,9 +196,19 @@ mod tests {
     }
 
     #[test]
+    fn a_light_node_keeps_its_updates() {
+        let state = state_with(cloud(0.0, 1), update("point_size", Value::Float(0.5)));
+        let folded = state.with_props_folded(merge_props);
+        assert_eq!(folded.checkpoint(), state.checkpoint(), "not worth folding");
+    }
+
+    #[test]
     fn an_update_the_creation_cannot_take_leaves_the_node_as_it_is() {
         // A string where the class wants an array: not a valid message.
-        let state = state_with(update("points", Value::Str("nope".into())));
+        let state = state_with(
+            cloud(0.0, POINTS),
+            update("points", Value::Str("nope".into())),
+        );
         let folded = state.with_props_folded(merge_props);
         let node = folded.checkpoint().node("/cloud").expect("the cloud");
         assert_eq!(node.props().len(), 1, "kept apart");

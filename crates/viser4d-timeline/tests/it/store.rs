@@ -414,6 +414,26 @@ fn a_state_block_shows_one_step_for_a_fraction_of_its_block_and_steps_on_into_it
 }
 
 #[test]
+fn a_state_after_a_state_of_the_same_block_shows_its_own_step()
+-> Result<(), Box<dyn std::error::Error>> {
+    use viser4d_timeline::Cursor;
+    let mut s = heavy_store(32, usize::MAX);
+    s.put(0, key("create:/cloud"), vec![0; 16])?;
+    for step in 0..32 {
+        s.put(step, key("update:/cloud:points"), vec![step as u8; 64])?;
+    }
+    // Two seeks, each shown from its state: both carry block 0's index
+    // and revision, and there are no deltas from the one to the other.
+    let mut cursor = Cursor::new();
+    cursor.seek(&s.state_block(20)?, 20)?;
+    for target in [21, 25] {
+        cursor.seek(&s.state_block(target)?, target)?;
+        assert_eq!(cursor.state(), &s.state_at(target)?, "step {target}");
+    }
+    Ok(())
+}
+
+#[test]
 fn deferred_encoding_hands_the_compression_out_and_stays_within_twice_the_budget()
 -> Result<(), StoreError> {
     let config = StoreConfig::default()
