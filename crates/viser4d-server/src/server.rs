@@ -628,6 +628,20 @@ impl Server {
         self.shared.replay_len()
     }
 
+    /// Block encodings handed to the encoder task and not yet back
+    /// (0 without a timeline). Installing one can spill or replace a
+    /// spilled file, so a test that touches the spill directory waits for 0.
+    ///
+    /// For tests and benchmarks; not part of the stable API.
+    #[doc(hidden)]
+    pub fn encodings_in_flight(&self) -> usize {
+        self.shared
+            .lock()
+            .timeline
+            .as_ref()
+            .map_or(0, crate::timeline::Timeline::encodings_in_flight)
+    }
+
     /// Bytes queued for a tab and not yet written (diagnostics).
     ///
     /// For tests and benchmarks; not part of the stable API.

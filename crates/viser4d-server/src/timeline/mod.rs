@@ -484,6 +484,11 @@ impl Timeline {
         }
     }
 
+    /// Encodings out at the encoder task.
+    pub(crate) fn encodings_in_flight(&self) -> usize {
+        self.encoding.len()
+    }
+
     /// Says once, loudly, that the store could not spill: the recording is
     /// safe in memory, but memory now grows past the budget.
     pub(crate) fn report_spill_error(&mut self) {

@@ -499,20 +499,49 @@ fn a_step_that_cannot_be_recorded_is_an_error_and_nothing_of_it_lands() {
         let _step = server.at(t).expect("a step");
         cloud.set_points(&points(t)).expect("recorded");
     }
-    // The early blocks went to disk; take their files away, as a disk
-    // fault (or a cleaner of temporary files) would.
-    let mut removed = 0;
-    for dir in std::fs::read_dir(spill.path())
+    // Encodings still coming back from the encoder task install, spill and
+    // replace spilled files: the directory is left alone until they are in.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while server.encodings_in_flight() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "encodings still out after 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // The blocks went to disk; take the files of all but the last block
+    // away, as a disk fault (or a cleaner of temporary files) would.
+    // Spill files are named `block-{index}-{serial}.v4d`.
+    let files: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir(spill.path())
         .expect("the spill dir")
         .flatten()
-    {
-        for file in std::fs::read_dir(dir.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            std::fs::remove_file(file.path()).expect("removing a spilled block");
-            removed += 1;
+        .flat_map(|dir| {
+            std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter_map(|file| {
+            let name = file.file_name().into_string().ok()?;
+            let index = name
+                .strip_prefix("block-")?
+                .split('-')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((index, file.path()))
+        })
+        .collect();
+    let last = files.iter().map(|(index, _)| *index).max().unwrap_or(0);
+    let mut removed = 0;
+    for (index, path) in files {
+        if index != last {
+            match std::fs::remove_file(path) {
+                Ok(()) => removed += 1,
+                // The store replaced it meanwhile.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => panic!("removing a spilled block: {e}"),
+            }
         }
     }
     assert!(removed > 0, "blocks were spilled");
@@ -535,7 +564,7 @@ fn a_step_that_cannot_be_recorded_is_an_error_and_nothing_of_it_lands() {
         assert!(matches!(error, ServerError::Timeline(_)), "{error}");
     }
     // The failed create left no node behind: the name is free at a step
-    // whose block is in memory.
+    // whose block can be read.
     let _step = server.at(119).expect("the last step");
     server
         .scene()
