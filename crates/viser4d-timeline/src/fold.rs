@@ -91,8 +91,8 @@ impl<P: Payload> StepDelta<P> {
             // before the step; what was put since is dropped above.
             return;
         }
-        self.removed.retain(|r| !name.is_ancestor_of(r.as_str()));
-        self.removed.insert(name);
+        self.drop_removed(|r| name.is_ancestor_of(r.as_str()));
+        self.insert_removed(name);
     }
 }
 
@@ -142,6 +142,34 @@ mod tests {
 
     fn pairs(items: &[(&str, u32)]) -> Vec<(String, u32)> {
         items.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    }
+
+    /// The removals' share of a delta's size follows every removal that
+    /// subsumes, repeats or is subsumed by another.
+    #[test]
+    fn a_deltas_removal_bytes_follow_its_removals() {
+        let mut delta = StepDelta::new();
+        let ops = [
+            remove("/a/b/c"),
+            remove("/a/b/d"),
+            remove("/a/b/c"),
+            remove("/x"),
+            remove("/a/b"),
+            remove("/a/b/e"),
+            put("create:/a/b/f", 1),
+            remove("/a"),
+        ];
+        for (rev, op) in (1..).zip(ops) {
+            delta.record(op, rev);
+            let walked: usize = delta
+                .removed
+                .iter()
+                .map(|n| crate::delta::ITEM_OVERHEAD_BYTES + n.as_str().len())
+                .sum();
+            assert_eq!(delta.removed_bytes, walked);
+        }
+        let names: Vec<&str> = delta.removed.iter().map(NodeName::as_str).collect();
+        assert_eq!(names, ["/a", "/x"]);
     }
 
     #[test]

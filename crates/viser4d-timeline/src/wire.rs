@@ -529,9 +529,7 @@ impl<'de, P: Payload> Visitor<'de> for StepSeed<'_, P> {
         let removed: Vec<u32> = seq.next_element()?.ok_or_else(missing)?;
         let mut delta = StepDelta::default();
         for index in removed {
-            delta
-                .removed
-                .insert(self.0.node(index).map_err(de::Error::custom)?);
+            delta.insert_removed(self.0.node(index).map_err(de::Error::custom)?);
         }
         delta.puts.globals = seq
             .next_element_seed(EntriesSeed(self.0, PhantomData))?

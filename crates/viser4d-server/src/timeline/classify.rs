@@ -7,7 +7,51 @@ use viser4d_proto::messages::{
     EnableLightsMessage, FogMessage, SetOrientationMessage, SetSceneNodeVisibilityMessage,
 };
 use viser4d_proto::{Message, Value};
-use viser4d_timeline::{Key, KeyError, NodeName};
+use viser4d_timeline::{Key, KeyError, NodeName, Symbol};
+
+/// What [`classify`] keeps between calls on one thread, so recording a
+/// pose makes no key parts it made for the call before.
+#[derive(Default)]
+struct KeyParts {
+    /// Each message type's symbol, by the address of its `&'static` name
+    /// (a handful of types: a scan beats hashing). Making one (a check
+    /// and an allocation) for every recorded pose was a sixth of recording
+    /// it.
+    types: Vec<(&'static str, Symbol)>,
+    /// The last node named: a handle's setters come in runs on one node.
+    last_node: Option<NodeName>,
+}
+
+/// Types remembered at most (viser has about a hundred).
+const MAX_TYPES: usize = 128;
+
+thread_local! {
+    static KEY_PARTS: std::cell::RefCell<KeyParts> = std::cell::RefCell::new(KeyParts::default());
+}
+
+fn type_symbol(ty: &'static str) -> Result<Symbol, KeyError> {
+    KEY_PARTS.with_borrow_mut(|parts| {
+        if let Some((_, symbol)) = parts.types.iter().find(|(t, _)| std::ptr::eq(*t, ty)) {
+            return Ok(symbol.clone());
+        }
+        let symbol = Symbol::message_type(ty)?;
+        if parts.types.len() < MAX_TYPES {
+            parts.types.push((ty, symbol.clone()));
+        }
+        Ok(symbol)
+    })
+}
+
+fn node_name(name: &str) -> Result<NodeName, KeyError> {
+    KEY_PARTS.with_borrow_mut(|parts| {
+        if let Some(last) = parts.last_node.as_ref().filter(|n| n.as_str() == name) {
+            return Ok(last.clone());
+        }
+        let node = NodeName::new(name)?;
+        parts.last_node = Some(node.clone());
+        Ok(node)
+    })
+}
 
 /// What a message does to the timeline state.
 #[derive(Debug, PartialEq)]
@@ -26,11 +70,11 @@ pub(crate) fn classify(message: &Message) -> Result<Target, KeyError> {
     let Some(entity) = entity else {
         // Messages about the scene as a whole (background, fog, lights,
         // the root node's pose or visibility) hold one value per type.
-        return Key::global(ty).map(Target::Put);
+        return type_symbol(ty).map(|t| Target::Put(Key::Global(t)));
     };
     let name = entity.id;
     Ok(match entity.phase {
-        Phase::Create => Target::Put(Key::create(name)?),
+        Phase::Create => Target::Put(Key::Create(node_name(name)?)),
         Phase::Remove => Target::Remove(NodeName::new(name)?),
         Phase::UpdateDict => {
             let props = match message {
@@ -44,7 +88,7 @@ pub(crate) fn classify(message: &Message) -> Result<Target, KeyError> {
                 },
                 _ => String::new(),
             };
-            Target::Put(Key::prop(name, &props)?)
+            Target::Put(Key::Prop(node_name(name)?, Symbol::new(&props)?))
         }
         Phase::UpdateSimple => match message {
             // One key per bone: a rig's bones move independently.
@@ -54,7 +98,7 @@ pub(crate) fn classify(message: &Message) -> Result<Target, KeyError> {
             Message::SetBonePositionMessage(m) => {
                 Target::Put(Key::node_message(&format!("{ty}#{}", m.bone_index), name)?)
             }
-            _ => Target::Put(Key::node_message(ty, name)?),
+            _ => Target::Put(Key::NodeMessage(type_symbol(ty)?, node_name(name)?)),
         },
     })
 }
