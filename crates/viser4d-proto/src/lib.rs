@@ -55,6 +55,7 @@ mod file;
 mod frame;
 pub mod messages;
 mod msgpack;
+mod pose_pack;
 mod registry;
 pub mod timeline;
 mod typed_array;

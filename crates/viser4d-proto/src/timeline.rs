@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::any_message::AnyMessage;
 use crate::error::{DecodeError, EncodeError};
+use crate::messages::Message;
 use crate::typed_array::TypedArray;
 use crate::value::Value;
 
@@ -625,26 +626,27 @@ impl TimelineReady {
 /// Packs a message for the timeline: msgpack with arrays inline, so one
 /// payload is self-contained and comparable as bytes.
 pub fn pack(message: &AnyMessage) -> Result<Bytes, EncodeError> {
-    let msgpack = |e: rmp_serde::encode::Error| EncodeError::Msgpack(e.to_string());
-    if is_small(message) {
-        // One pass into a buffer the thread keeps, then one exact copy: the
-        // messages recorded most often (a pose, a flag) are a few dozen
-        // bytes, where sizing first was a third of packing them.
-        return SCRATCH.with_borrow_mut(|scratch| {
-            scratch.clear();
-            message
-                .serialize(&mut rmp_serde::Serializer::new(&mut *scratch).with_struct_map())
-                .map_err(msgpack)?;
-            let packed = Bytes::copy_from_slice(scratch);
-            if scratch.capacity() > SCRATCH_KEEP_BYTES {
-                *scratch = Vec::new();
-            }
-            Ok(packed)
-        });
+    match message {
+        AnyMessage::Viser(m) => pack_message(m),
+        AnyMessage::Custom(_) => pack_sized(message),
     }
-    // Sized first (counting is cheap: an array is one write of its length),
-    // so a point cloud's bytes are copied once, not again at every doubling
-    // of a growing vector.
+}
+
+/// [`pack`] for a viser message, which a caller holding one need not wrap.
+pub fn pack_message(message: &Message) -> Result<Bytes, EncodeError> {
+    // Poses and flags, the messages recorded most often, are written by
+    // hand; every other kind goes through serde.
+    match crate::pose_pack::pack(message) {
+        Some(packed) => Ok(packed),
+        None => pack_sized(message),
+    }
+}
+
+/// Sized first (counting is cheap: an array is one write of its length),
+/// so a point cloud's bytes are copied once, not again at every doubling of
+/// a growing vector.
+fn pack_sized(message: &impl Serialize) -> Result<Bytes, EncodeError> {
+    let msgpack = |e: rmp_serde::encode::Error| EncodeError::Msgpack(e.to_string());
     let mut count = crate::msgpack::ByteCount::default();
     message
         .serialize(&mut rmp_serde::Serializer::new(&mut count).with_struct_map())
@@ -654,26 +656,6 @@ pub fn pack(message: &AnyMessage) -> Result<Bytes, EncodeError> {
         .serialize(&mut rmp_serde::Serializer::new(&mut out).with_struct_map())
         .map_err(msgpack)?;
     Ok(Bytes::from(out))
-}
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A scratch buffer grown past this (a long node name) is not kept.
-const SCRATCH_KEEP_BYTES: usize = 4096;
-
-/// Messages with no arrays, only a name and a few numbers.
-fn is_small(message: &AnyMessage) -> bool {
-    use crate::messages::Message as M;
-    matches!(
-        message,
-        AnyMessage::Viser(
-            M::SetPositionMessage(_)
-                | M::SetOrientationMessage(_)
-                | M::SetSceneNodeVisibilityMessage(_)
-        )
-    )
 }
 
 /// Unpacks a [`pack`]ed message into a value tree (arrays come back as
@@ -820,12 +802,12 @@ mod tests {
         assert_eq!(ClientMessage::from_value(other).ok().flatten(), None);
     }
 
-    /// The one-pass path for small messages gives msgpack's bytes, for a
-    /// short name and one past the scratch buffer's kept size.
+    /// The hand-written path for poses and flags gives msgpack's bytes,
+    /// wrapped or not, for short names and a long one.
     #[test]
     fn small_messages_pack_to_msgpacks_bytes() -> Result<(), Box<dyn std::error::Error>> {
-        use crate::messages::{Message, SetPositionMessage, SetSceneNodeVisibilityMessage};
-        let long = format!("/{}", "n".repeat(2 * SCRATCH_KEEP_BYTES));
+        use crate::messages::{SetPositionMessage, SetSceneNodeVisibilityMessage};
+        let long = format!("/{}", "n".repeat(8192));
         for name in ["/a", long.as_str(), "/b"] {
             for message in [
                 Message::from(SetPositionMessage {
@@ -839,10 +821,10 @@ mod tests {
                     owner: "tab".into(),
                 }),
             ] {
-                let message = AnyMessage::Viser(message);
-                assert!(is_small(&message));
                 let mut plain = Vec::new();
                 message.serialize(&mut rmp_serde::Serializer::new(&mut plain).with_struct_map())?;
+                assert_eq!(pack_message(&message)?.as_ref(), plain.as_slice());
+                let message = AnyMessage::Viser(message);
                 assert_eq!(pack(&message)?.as_ref(), plain.as_slice());
             }
         }

@@ -354,7 +354,19 @@ impl State {
         message: Message,
         except: Option<ClientId>,
     ) -> Result<()> {
-        self.send_all(scope, vec![message], except)
+        // One message needs no vector (a setter's call makes one).
+        if scope == Scope::Timeline {
+            return self.record(std::slice::from_ref(&message));
+        }
+        self.send_live(scope, message, except);
+        Ok(())
+    }
+
+    fn record(&mut self, messages: &[Message]) -> Result<()> {
+        match self.timeline.as_mut() {
+            Some(timeline) => timeline.record_all(messages),
+            None => Err(ServerError::NoTimeline),
+        }
     }
 
     /// [`State::send`] for several messages that belong together (a node and
@@ -366,10 +378,7 @@ impl State {
         except: Option<ClientId>,
     ) -> Result<()> {
         if scope == Scope::Timeline {
-            return match self.timeline.as_mut() {
-                Some(timeline) => timeline.record_all(messages),
-                None => Err(ServerError::NoTimeline),
-            };
+            return self.record(&messages);
         }
         for message in messages {
             self.send_live(scope, message, except);

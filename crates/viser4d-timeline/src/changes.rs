@@ -58,6 +58,12 @@ impl Changes {
     }
 
     pub(crate) fn edit(&mut self, index: u32) {
+        // Recording edits one block call after call: a check of the last
+        // one is cheaper than an insert into the tree, and the checkpoint
+        // bound below was lowered by the first edit.
+        if self.edited.last() == Some(&index) {
+            return;
+        }
         self.edited.insert(index);
         let next = index.saturating_add(1);
         self.checkpoints_from = Some(self.checkpoints_from.map_or(next, |f| f.min(next)));

@@ -13,7 +13,7 @@ use viser4d_proto::{Message, Value};
 use crate::callbacks::CallbackId;
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
-use crate::scene::registry::{self, NodeEntry};
+use crate::scene::registry::{self, NodeEntry, NodeId};
 use crate::shared::{Scope, Shared};
 use crate::validate;
 
@@ -44,7 +44,7 @@ pub struct SceneNodeHandle {
     shared: Arc<Shared>,
     scope: Scope,
     name: String,
-    generation: u64,
+    id: NodeId,
 }
 
 impl std::fmt::Debug for SceneNodeHandle {
@@ -61,13 +61,13 @@ impl SceneNodeHandle {
         shared: Arc<Shared>,
         scope: Scope,
         name: String,
-        generation: u64,
+        id: NodeId,
     ) -> SceneNodeHandle {
         SceneNodeHandle {
             shared,
             scope,
             name,
-            generation,
+            id,
         }
     }
 
@@ -89,13 +89,13 @@ impl SceneNodeHandle {
         let mut state = self.shared.lock();
         let entry = state
             .scene
-            .entry(self.scope, &self.name, self.generation)
+            .entry(self.id)
             .ok_or_else(|| self.removed())?;
         let before = entry.clone();
         let messages = f(entry);
         let sent = state.send_all(self.scope, messages, None);
         if sent.is_err()
-            && let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation)
+            && let Some(entry) = state.scene.entry(self.id)
         {
             // Not recorded: the handle must not claim otherwise.
             *entry = before;
@@ -106,7 +106,21 @@ impl SceneNodeHandle {
     /// Sends (or records) one message about this node, once it is
     /// checked that the node still exists.
     pub(crate) fn send_node(&self, message: Message) -> Result<()> {
-        self.update(|_| vec![message])
+        self.send_then(message, |_| {})
+    }
+
+    /// Sends `message` about this node and, once it went (or was
+    /// recorded), applies `apply` to the node's entry: a failed recording
+    /// leaves the entry as it was without the snapshot [`Self::update`]
+    /// takes (poses are set far more often than anything else).
+    fn send_then(&self, message: Message, apply: impl FnOnce(&mut NodeEntry)) -> Result<()> {
+        let mut state = self.shared.lock();
+        state.scene.entry(self.id).ok_or_else(|| self.removed())?;
+        state.send(self.scope, message, None)?;
+        if let Some(entry) = state.scene.entry(self.id) {
+            apply(entry);
+        }
+        Ok(())
     }
 
     pub(crate) fn scope(&self) -> Scope {
@@ -117,7 +131,7 @@ impl SceneNodeHandle {
         let mut state = self.shared.lock();
         let entry = state
             .scene
-            .entry(self.scope, &self.name, self.generation)
+            .entry(self.id)
             .ok_or_else(|| self.removed())?;
         Ok(f(entry))
     }
@@ -125,38 +139,33 @@ impl SceneNodeHandle {
     /// Position relative to the parent.
     pub fn set_position(&self, position: [f64; 3]) -> Result<()> {
         validate::finite("position", &position)?;
-        let (name, owner) = (self.name.clone(), self.scope.owner());
-        self.update(|e| {
-            e.position = position;
-            vec![Message::from(SetPositionMessage {
-                name,
-                position,
-                owner,
-            })]
-        })
+        let message = Message::from(SetPositionMessage {
+            name: self.name.clone(),
+            position,
+            owner: self.scope.owner(),
+        });
+        self.send_then(message, |e| e.position = position)
     }
 
     /// Orientation relative to the parent, as a quaternion `[w, x, y, z]`.
     pub fn set_wxyz(&self, wxyz: [f64; 4]) -> Result<()> {
         validate::quaternion("wxyz", &wxyz)?;
-        let (name, owner) = (self.name.clone(), self.scope.owner());
-        self.update(|e| {
-            e.wxyz = wxyz;
-            vec![Message::from(SetOrientationMessage { name, wxyz, owner })]
-        })
+        let message = Message::from(SetOrientationMessage {
+            name: self.name.clone(),
+            wxyz,
+            owner: self.scope.owner(),
+        });
+        self.send_then(message, |e| e.wxyz = wxyz)
     }
 
     /// Shows or hides the node (and its subtree).
     pub fn set_visible(&self, visible: bool) -> Result<()> {
-        let (name, owner) = (self.name.clone(), self.scope.owner());
-        self.update(|e| {
-            e.visible = visible;
-            vec![Message::from(SetSceneNodeVisibilityMessage {
-                name,
-                visible,
-                owner,
-            })]
-        })
+        let message = Message::from(SetSceneNodeVisibilityMessage {
+            name: self.name.clone(),
+            visible,
+            owner: self.scope.owner(),
+        });
+        self.send_then(message, |e| e.visible = visible)
     }
 
     /// The last position set.
@@ -198,7 +207,7 @@ impl SceneNodeHandle {
         let mut state = self.shared.lock();
         let entry = state
             .scene
-            .entry(self.scope, &self.name, self.generation)
+            .entry(self.id)
             .ok_or_else(|| self.removed())?;
         let lengths_before = entry.lengths.clone();
         let props = check(&mut entry.lengths)?;
@@ -216,7 +225,7 @@ impl SceneNodeHandle {
             .collect();
         let sent = state.send_all(self.scope, messages, None);
         if sent.is_err()
-            && let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation)
+            && let Some(entry) = state.scene.entry(self.id)
         {
             entry.lengths = lengths_before;
         }
@@ -229,7 +238,7 @@ impl SceneNodeHandle {
         let mut state = self.shared.lock();
         let entry = state
             .scene
-            .entry(self.scope, &self.name, self.generation)
+            .entry(self.id)
             .ok_or_else(|| self.removed())?;
         Ok(f(entry))
     }
@@ -242,14 +251,14 @@ impl SceneNodeHandle {
         let mut state = self.shared.lock();
         let entry = state
             .scene
-            .entry(self.scope, &self.name, self.generation)
+            .entry(self.id)
             .ok_or_else(|| self.removed())?;
         if entry.click.is_empty() {
             registry::enable_click(&mut state, self.scope, &self.name)?;
         }
         let entry = state
             .scene
-            .entry(self.scope, &self.name, self.generation)
+            .entry(self.id)
             .ok_or_else(|| self.removed())?;
         Ok(entry.click.push(Arc::new(callback)))
     }
@@ -260,7 +269,7 @@ impl SceneNodeHandle {
     /// is gone, tabs stop reporting clicks on the node.
     pub fn remove_callback(&self, id: CallbackId) -> Result<bool> {
         let mut state = self.shared.lock();
-        let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation) else {
+        let Some(entry) = state.scene.entry(self.id) else {
             return Ok(false);
         };
         if entry.transform.remove(id) {
@@ -288,7 +297,7 @@ impl SceneNodeHandle {
         if let Some(message) = message {
             state.send(self.scope, message, None)?;
         }
-        if let Some(entry) = state.scene.entry(self.scope, &self.name, self.generation) {
+        if let Some(entry) = state.scene.entry(self.id) {
             if drag {
                 entry.drag.remove(id);
             } else {
@@ -307,7 +316,7 @@ impl SceneNodeHandle {
         let mut state = self.shared.lock();
         state
             .scene
-            .entry(self.scope, &self.name, self.generation)
+            .entry(self.id)
             .ok_or_else(|| self.removed())?;
         if self.scope == Scope::Timeline {
             let remove = viser4d_proto::messages::RemoveSceneNodeMessage {

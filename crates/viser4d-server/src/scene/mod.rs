@@ -289,12 +289,12 @@ impl SceneApi {
                 state.scene.insert(scope, path, true);
             }
         }
-        let generation = if scope == Scope::Timeline {
+        let id = if scope == Scope::Timeline {
             state.scene.insert_timeline(&name, false)
         } else {
             state.scene.insert(scope, &name, false)
         };
-        if let Some(entry) = state.scene.entry(scope, &name, generation) {
+        if let Some(entry) = state.scene.entry(id) {
             entry.position = pose.position;
             entry.wxyz = pose.wxyz;
             entry.visible = pose.visible;
@@ -305,7 +305,7 @@ impl SceneApi {
             self.shared.clone(),
             scope,
             name,
-            generation,
+            id,
         ))
     }
 
@@ -364,17 +364,16 @@ impl SceneApi {
         if self.base != Scope::Broadcast {
             return None;
         }
-        let generation = self
+        let id = self
             .shared
             .lock()
             .scene
-            .get(Scope::Broadcast, WORLD_AXES)?
-            .generation;
+            .id_of(Scope::Broadcast, WORLD_AXES)?;
         Some(FrameHandle(SceneNodeHandle::new(
             self.shared.clone(),
             Scope::Broadcast,
             WORLD_AXES.to_owned(),
-            generation,
+            id,
         )))
     }
 

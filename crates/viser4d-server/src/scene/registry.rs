@@ -41,11 +41,26 @@ pub(crate) struct NodeEntry {
     pub(crate) lengths: HashMap<&'static str, usize>,
 }
 
+/// Where a handle's node lives: its slot in the registry and the insert
+/// that made it. A handle reaches its entry by slot, with no lookup by
+/// name (every setter does, and names such as `/frames/f123` share long
+/// prefixes that made a tree search a tenth of recording a scene of poses).
+/// Generations are never reused, so a slot freed and taken by another node
+/// does not match an old handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NodeId {
+    slot: u32,
+    generation: u64,
+}
+
 #[derive(Default)]
 pub(crate) struct SceneRegistry {
-    /// By scope, then name: a lookup by `&str` allocates nothing (every
-    /// setter looks its node up).
-    nodes: BTreeMap<Scope, BTreeMap<String, NodeEntry>>,
+    /// By scope, then name, each a slot in `slots`: ordered, for subtrees
+    /// and roots.
+    names: BTreeMap<Scope, BTreeMap<String, u32>>,
+    /// The entries; `None` for a free slot (listed in `free`).
+    slots: Vec<Option<NodeEntry>>,
+    free: Vec<u32>,
     next_generation: u64,
     pub(crate) camera_callbacks: HashMap<ClientId, CallbackList<CameraCallback>>,
     /// Scene-wide pointer callbacks per scope.
@@ -57,7 +72,7 @@ impl std::fmt::Debug for SceneRegistry {
         f.debug_struct("SceneRegistry")
             .field(
                 "nodes",
-                &self.nodes.values().map(BTreeMap::len).sum::<usize>(),
+                &self.names.values().map(BTreeMap::len).sum::<usize>(),
             )
             .finish()
     }
@@ -82,42 +97,74 @@ impl Ord for Scope {
 
 impl SceneRegistry {
     pub(crate) fn contains(&self, scope: Scope, name: &str) -> bool {
-        self.nodes.get(&scope).is_some_and(|m| m.contains_key(name))
+        self.slot_of(scope, name).is_some()
     }
 
-    /// Adds (or replaces) a node; returns its generation.
-    pub(crate) fn insert(&mut self, scope: Scope, name: &str, is_virtual: bool) -> u64 {
+    fn slot_of(&self, scope: Scope, name: &str) -> Option<u32> {
+        self.names.get(&scope)?.get(name).copied()
+    }
+
+    /// Adds (or replaces) a node.
+    pub(crate) fn insert(&mut self, scope: Scope, name: &str, is_virtual: bool) -> NodeId {
         self.next_generation += 1;
         let generation = self.next_generation;
-        self.nodes.entry(scope).or_default().insert(
-            name.to_owned(),
-            NodeEntry {
-                generation,
-                is_virtual,
-                wxyz: [1.0, 0.0, 0.0, 0.0],
-                visible: true,
-                ..NodeEntry::default()
-            },
-        );
-        generation
+        let entry = NodeEntry {
+            generation,
+            is_virtual,
+            wxyz: [1.0, 0.0, 0.0, 0.0],
+            visible: true,
+            ..NodeEntry::default()
+        };
+        let slot = match self.slot_of(scope, name) {
+            // A replaced node keeps its slot: its old handles fail on the
+            // generation.
+            Some(slot) => slot,
+            None => {
+                let slot = match self.free.pop() {
+                    Some(slot) => slot,
+                    None => {
+                        self.slots.push(None);
+                        // More nodes than u32 slots would not fit in memory.
+                        u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+                    }
+                };
+                self.names
+                    .entry(scope)
+                    .or_default()
+                    .insert(name.to_owned(), slot);
+                slot
+            }
+        };
+        if let Some(place) = self.slots.get_mut(slot as usize) {
+            *place = Some(entry);
+        }
+        NodeId { slot, generation }
     }
 
-    /// The live entry for a handle of `generation`, if the node still exists.
-    pub(crate) fn entry(
-        &mut self,
-        scope: Scope,
-        name: &str,
-        generation: u64,
-    ) -> Option<&mut NodeEntry> {
-        self.nodes
-            .get_mut(&scope)?
-            .get_mut(name)
-            .filter(|e| e.generation == generation)
+    /// The live entry of a handle's node, if the node still exists.
+    pub(crate) fn entry(&mut self, id: NodeId) -> Option<&mut NodeEntry> {
+        self.slots
+            .get_mut(id.slot as usize)?
+            .as_mut()
+            .filter(|e| e.generation == id.generation)
+    }
+
+    /// The current node of `name`, whatever its generation.
+    pub(crate) fn id_of(&self, scope: Scope, name: &str) -> Option<NodeId> {
+        let slot = self.slot_of(scope, name)?;
+        let generation = self.slots.get(slot as usize)?.as_ref()?.generation;
+        Some(NodeId { slot, generation })
     }
 
     /// The current entry of `name`, whatever its generation.
     pub(crate) fn get(&self, scope: Scope, name: &str) -> Option<&NodeEntry> {
-        self.nodes.get(&scope)?.get(name)
+        let slot = self.slot_of(scope, name)?;
+        self.slots.get(slot as usize)?.as_ref()
+    }
+
+    fn get_mut(&mut self, scope: Scope, name: &str) -> Option<&mut NodeEntry> {
+        let slot = self.slot_of(scope, name)?;
+        self.slots.get_mut(slot as usize)?.as_mut()
     }
 
     /// The node a tab's event names. Timeline nodes carry the shared
@@ -139,20 +186,18 @@ impl SceneRegistry {
         } else {
             scope
         };
-        self.nodes.get_mut(&scope)?.get_mut(name)
+        self.get_mut(scope, name)
     }
 
     /// Adds a timeline node, or keeps the entry (and the handles) of one
     /// created at another step: re-creating a node step after step is the
     /// usual way to record, and the old handle must keep working.
-    pub(crate) fn insert_timeline(&mut self, name: &str, is_virtual: bool) -> u64 {
-        if let Some(e) = self
-            .nodes
-            .get_mut(&Scope::Timeline)
-            .and_then(|m| m.get_mut(name))
-        {
-            e.is_virtual &= is_virtual;
-            return e.generation;
+    pub(crate) fn insert_timeline(&mut self, name: &str, is_virtual: bool) -> NodeId {
+        if let Some(id) = self.id_of(Scope::Timeline, name) {
+            if let Some(e) = self.entry(id) {
+                e.is_virtual &= is_virtual;
+            }
+            return id;
         }
         self.insert(Scope::Timeline, name, is_virtual)
     }
@@ -160,7 +205,7 @@ impl SceneRegistry {
     /// `name` and its descendants, parents first.
     pub(crate) fn subtree(&self, scope: Scope, name: &str) -> Vec<String> {
         let prefix = format!("{name}/");
-        let Some(nodes) = self.nodes.get(&scope) else {
+        let Some(nodes) = self.names.get(&scope) else {
             return Vec::new();
         };
         nodes
@@ -181,20 +226,32 @@ impl SceneRegistry {
     }
 
     pub(crate) fn names(&self, scope: Scope) -> Vec<String> {
-        self.nodes
+        self.names
             .get(&scope)
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default()
     }
 
+    fn release(&mut self, slot: u32) {
+        if let Some(place) = self.slots.get_mut(slot as usize)
+            && place.take().is_some()
+        {
+            self.free.push(slot);
+        }
+    }
+
     fn remove(&mut self, scope: Scope, name: &str) {
-        if let Some(nodes) = self.nodes.get_mut(&scope) {
-            nodes.remove(name);
+        if let Some(slot) = self.names.get_mut(&scope).and_then(|m| m.remove(name)) {
+            self.release(slot);
         }
     }
 
     pub(crate) fn forget_client(&mut self, id: ClientId) {
-        self.nodes.remove(&Scope::Client(id));
+        if let Some(nodes) = self.names.remove(&Scope::Client(id)) {
+            for slot in nodes.into_values() {
+                self.release(slot);
+            }
+        }
         self.camera_callbacks.remove(&id);
         self.pointer.remove(&Scope::Client(id));
     }
@@ -290,4 +347,66 @@ fn click_bindings_message(scope: Scope, name: &str, bindings: Vec<DragBinding>) 
         bindings,
         owner: scope.owner(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handle_reaches_only_the_node_it_was_made_for() {
+        let mut registry = SceneRegistry::default();
+        let a = registry.insert(Scope::Broadcast, "/a", false);
+        assert!(registry.entry(a).is_some());
+        // Replaced under the same name: same slot, new generation.
+        let a2 = registry.insert(Scope::Broadcast, "/a", false);
+        assert!(registry.entry(a).is_none());
+        assert!(registry.entry(a2).is_some());
+        // Removed, and the slot taken by another node.
+        registry.remove(Scope::Broadcast, "/a");
+        assert!(registry.entry(a2).is_none());
+        let b = registry.insert(Scope::Broadcast, "/b", false);
+        assert_eq!(b.slot, a2.slot, "the freed slot is reused");
+        assert!(registry.entry(a2).is_none());
+        assert!(registry.get(Scope::Broadcast, "/a").is_none());
+        assert!(registry.entry(b).is_some());
+    }
+
+    #[test]
+    fn a_timeline_node_created_again_keeps_its_handles() {
+        let mut registry = SceneRegistry::default();
+        let first = registry.insert_timeline("/f", true);
+        let again = registry.insert_timeline("/f", false);
+        assert_eq!(first, again);
+        assert!(registry.entry(first).is_some_and(|e| !e.is_virtual));
+        assert_eq!(registry.id_of(Scope::Timeline, "/f"), Some(first));
+        assert_eq!(registry.id_of(Scope::Broadcast, "/f"), None);
+    }
+
+    #[test]
+    fn a_tab_that_leaves_frees_its_nodes_and_only_its_own() {
+        let mut registry = SceneRegistry::default();
+        let tab = registry.insert(Scope::Client(7), "/mine", false);
+        let shared = registry.insert(Scope::Broadcast, "/mine", false);
+        registry.forget_client(7);
+        assert!(registry.entry(tab).is_none());
+        assert!(registry.entry(shared).is_some());
+        assert_eq!(registry.names(Scope::Client(7)), Vec::<String>::new());
+        let next = registry.insert(Scope::Client(8), "/other", false);
+        assert_eq!(next.slot, tab.slot);
+        assert!(registry.entry(tab).is_none());
+    }
+
+    #[test]
+    fn subtrees_come_parents_first_and_stop_at_siblings() {
+        let mut registry = SceneRegistry::default();
+        for name in ["/a", "/a/b", "/a/b/c", "/a-b", "/ab", "/a/d"] {
+            registry.insert(Scope::Timeline, name, false);
+        }
+        assert_eq!(
+            registry.subtree(Scope::Timeline, "/a"),
+            ["/a", "/a/b", "/a/b/c", "/a/d"]
+        );
+        assert_eq!(registry.roots(Scope::Timeline), ["/a", "/a-b", "/ab"]);
+    }
 }

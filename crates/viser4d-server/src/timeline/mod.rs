@@ -30,7 +30,7 @@ use bytes::Bytes;
 use tokio::sync::Notify;
 use viser4d_proto::timeline::{
     AudioSlice, GlobalDefault, ServerMessage, TimelineBlock, TimelineConfigure, TimelineManifest,
-    TimelineOverrides, TimelineState, pack,
+    TimelineOverrides, TimelineState, pack_message,
 };
 use viser4d_proto::{AnyMessage, Message, TypedArray};
 use viser4d_timeline::{
@@ -256,7 +256,12 @@ pub(crate) struct Timeline {
     /// Cores to encode on (asked once: on Linux the answer reads cgroup
     /// files, far too slow for every recorded call).
     parallel: usize,
+    /// `record_all`'s ops, kept empty between calls.
+    ops: Vec<Op<Bytes>>,
 }
+
+/// Ops `record_all` keeps room for between calls.
+const MAX_KEPT_OPS: usize = 64;
 
 impl std::fmt::Debug for Timeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -314,6 +319,7 @@ impl Timeline {
             jobs,
             jobs_rx: Some(jobs_rx),
             parallel: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ops: Vec::new(),
         })
     }
 
@@ -322,9 +328,12 @@ impl Timeline {
     /// nothing: every message is keyed and packed before the store changes,
     /// and the store takes one step's ops at once, so a failure leaves
     /// nothing half-recorded and reaches the caller.
-    pub(crate) fn record_all(&mut self, messages: Vec<Message>) -> Result<()> {
+    pub(crate) fn record_all(&mut self, messages: &[Message]) -> Result<()> {
         let step = current_step(self.server_id);
-        let mut ops = Vec::with_capacity(messages.len());
+        // A buffer kept between calls: most calls record one pose, and
+        // allocating a vector for it was a tenth of the call.
+        let mut ops = std::mem::take(&mut self.ops);
+        ops.clear();
         let mut globals = Vec::new();
         for message in messages {
             let message_type = message.type_name();
@@ -332,30 +341,45 @@ impl Timeline {
                 message_type,
                 reason,
             };
-            match classify::classify(&message).map_err(|e| refused(e.to_string()))? {
-                classify::Target::Put(key) => {
-                    if key.node().is_none() {
-                        globals.push(message_type);
+            let keyed = classify::classify(message)
+                .map_err(|e| refused(e.to_string()))
+                .and_then(|target| match target {
+                    classify::Target::Put(key) => {
+                        if key.node().is_none() {
+                            globals.push(message_type);
+                        }
+                        let packed = pack_message(message).map_err(|e| refused(e.to_string()))?;
+                        Ok(Op::Put(key, packed))
                     }
-                    let packed =
-                        pack(&AnyMessage::Viser(message)).map_err(|e| refused(e.to_string()))?;
-                    ops.push(Op::Put(key, packed));
+                    classify::Target::Remove(name) => Ok(Op::RemoveNode(name)),
+                });
+            match keyed {
+                Ok(op) => ops.push(op),
+                Err(e) => {
+                    ops.clear();
+                    self.ops = ops;
+                    return Err(e);
                 }
-                classify::Target::Remove(name) => ops.push(Op::RemoveNode(name)),
             }
         }
-        match step {
-            Some(step) => self.store.record_all(step, ops)?,
+        let recorded = match step {
+            Some(step) => self.store.record_all(step, ops.drain(..)),
             None => {
                 let overrides = self.store.overrides_mut();
-                for op in ops {
+                for op in ops.drain(..) {
                     match op {
                         Op::Put(key, packed) => overrides.put(&key, packed),
                         Op::RemoveNode(name) => overrides.remove_node(&name),
                     }
                 }
+                Ok(())
             }
+        };
+        // A buffer grown by a long batch is not kept.
+        if ops.capacity() <= MAX_KEPT_OPS {
+            self.ops = ops;
         }
+        recorded?;
         self.globals.extend(globals.into_iter().map(str::to_owned));
         let mut out = Vec::new();
         self.queue_encodings(&mut out);
@@ -545,7 +569,7 @@ impl Timeline {
             .iter()
             .filter_map(|ty| {
                 let message = classify::global_default(ty)?;
-                let packed = pack(&AnyMessage::Viser(message)).ok()?;
+                let packed = pack_message(&message).ok()?;
                 Some(GlobalDefault {
                     message_type: ty.clone(),
                     message: TypedArray::from_u8(packed),
