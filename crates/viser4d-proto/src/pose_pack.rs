@@ -18,23 +18,42 @@ use crate::messages::{
 /// The packed message, if it is one of the kinds written here.
 pub(crate) fn pack(message: &Message) -> Option<Bytes> {
     Some(match message {
-        Message::SetPositionMessage(m) => write(
-            (&m.name, &m.owner, SetPositionMessage::TYPE),
-            floats_len("position", 3),
-            |w| w.key_floats("position", &m.position),
-        ),
-        Message::SetOrientationMessage(m) => write(
-            (&m.name, &m.owner, SetOrientationMessage::TYPE),
-            floats_len("wxyz", 4),
-            |w| w.key_floats("wxyz", &m.wxyz),
-        ),
-        Message::SetSceneNodeVisibilityMessage(m) => write(
-            (&m.name, &m.owner, SetSceneNodeVisibilityMessage::TYPE),
-            str_len("visible") + 1,
-            |w| w.key_bool("visible", m.visible),
-        ),
+        Message::SetPositionMessage(m) => pack_position(&m.name, &m.owner, &m.position),
+        Message::SetOrientationMessage(m) => pack_orientation(&m.name, &m.owner, &m.wxyz),
+        Message::SetSceneNodeVisibilityMessage(m) => pack_visibility(&m.name, &m.owner, m.visible),
         _ => return None,
     })
+}
+
+/// A `SetPositionMessage` packed as [`pack`](crate::timeline::pack) packs
+/// it, from its fields (a caller recording a pose need not build the
+/// message).
+pub fn pack_position(name: &str, owner: &str, position: &[f64; 3]) -> Bytes {
+    write(
+        (name, owner, SetPositionMessage::TYPE),
+        floats_len("position", 3),
+        |w| w.key_floats("position", position),
+    )
+}
+
+/// A `SetOrientationMessage` packed as [`pack`](crate::timeline::pack)
+/// packs it, from its fields.
+pub fn pack_orientation(name: &str, owner: &str, wxyz: &[f64; 4]) -> Bytes {
+    write(
+        (name, owner, SetOrientationMessage::TYPE),
+        floats_len("wxyz", 4),
+        |w| w.key_floats("wxyz", wxyz),
+    )
+}
+
+/// A `SetSceneNodeVisibilityMessage` packed as
+/// [`pack`](crate::timeline::pack) packs it, from its fields.
+pub fn pack_visibility(name: &str, owner: &str, visible: bool) -> Bytes {
+    write(
+        (name, owner, SetSceneNodeVisibilityMessage::TYPE),
+        str_len("visible") + 1,
+        |w| w.key_bool("visible", visible),
+    )
 }
 
 /// Bytes of a msgpack string's marker and length.
@@ -136,8 +155,7 @@ mod tests {
 
     fn by_serde(message: &Message) -> Vec<u8> {
         let mut out = Vec::new();
-        let result =
-            message.serialize(&mut rmp_serde::Serializer::new(&mut out).with_struct_map());
+        let result = message.serialize(&mut rmp_serde::Serializer::new(&mut out).with_struct_map());
         assert!(result.is_ok(), "{result:?}");
         out
     }

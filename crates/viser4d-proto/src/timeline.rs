@@ -632,6 +632,8 @@ pub fn pack(message: &AnyMessage) -> Result<Bytes, EncodeError> {
     }
 }
 
+pub use crate::pose_pack::{pack_orientation, pack_position, pack_visibility};
+
 /// [`pack`] for a viser message, which a caller holding one need not wrap.
 pub fn pack_message(message: &Message) -> Result<Bytes, EncodeError> {
     // Poses and flags, the messages recorded most often, are written by

@@ -9,14 +9,39 @@ use std::collections::BTreeSet;
 /// to skip clients whose block did not really change compares
 /// [`Store::block_revision`](crate::Store::block_revision) with the
 /// revision the client holds.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Changes {
     edited: BTreeSet<u32>,
+    /// The block edited last (in `edited`): recording edits one block call
+    /// after call, and asking the tree each time was a few percent of
+    /// recording a pose.
+    last_edited: Option<u32>,
     checkpoints_from: Option<u32>,
     num_steps: bool,
     layout: bool,
     overrides: bool,
 }
+
+impl PartialEq for Changes {
+    fn eq(&self, other: &Self) -> bool {
+        // `last_edited` is a shortcut, not a change.
+        (
+            &self.edited,
+            self.checkpoints_from,
+            self.num_steps,
+            self.layout,
+            self.overrides,
+        ) == (
+            &other.edited,
+            other.checkpoints_from,
+            other.num_steps,
+            other.layout,
+            other.overrides,
+        )
+    }
+}
+
+impl Eq for Changes {}
 
 impl Changes {
     /// Whether nothing changed.
@@ -58,12 +83,11 @@ impl Changes {
     }
 
     pub(crate) fn edit(&mut self, index: u32) {
-        // Recording edits one block call after call: a check of the last
-        // one is cheaper than an insert into the tree, and the checkpoint
-        // bound below was lowered by the first edit.
-        if self.edited.last() == Some(&index) {
+        // The checkpoint bound below was lowered by the first edit.
+        if self.last_edited == Some(index) {
             return;
         }
+        self.last_edited = Some(index);
         self.edited.insert(index);
         let next = index.saturating_add(1);
         self.checkpoints_from = Some(self.checkpoints_from.map_or(next, |f| f.min(next)));

@@ -991,6 +991,11 @@ impl<P: Payload> Store<P> {
     /// job is still out). Run each and hand it to
     /// [`Store::install_encoded`]; the store then drops the decoded forms.
     pub fn take_encode_jobs(&mut self, max: usize) -> Vec<BlockJob<P>> {
+        // Under the budget (while recording, almost every call): nothing
+        // to hand out, whatever is out already.
+        if self.resident_bytes <= self.config.budget_bytes || !self.config.defer_encoding {
+            return Vec::new();
+        }
         // What the jobs already out will free counts as freed.
         let out: usize = self
             .encoding_out

@@ -9,12 +9,14 @@ use viser4d_proto::messages::{
     SetSceneNodeVisibilityMessage,
 };
 use viser4d_proto::{Message, Value};
+use viser4d_timeline::NodeName;
 
 use crate::callbacks::CallbackId;
 use crate::client::ClientHandle;
 use crate::error::{Result, ServerError};
 use crate::scene::registry::{self, NodeEntry, NodeId};
 use crate::shared::{Scope, Shared};
+use crate::timeline::Pose;
 use crate::validate;
 
 /// A click on a node, with the ray through the clicked pixel.
@@ -36,6 +38,24 @@ pub struct ClickEvent {
 
 pub(crate) type ClickCallback = Arc<dyn Fn(&ClickEvent) + Send + Sync>;
 
+/// The message that sets `pose` on the node `name`.
+fn pose_message(name: &str, owner: String, pose: Pose) -> Message {
+    let name = name.to_owned();
+    match pose {
+        Pose::Position(position) => Message::from(SetPositionMessage {
+            name,
+            position,
+            owner,
+        }),
+        Pose::Orientation(wxyz) => Message::from(SetOrientationMessage { name, wxyz, owner }),
+        Pose::Visible(visible) => Message::from(SetSceneNodeVisibilityMessage {
+            name,
+            visible,
+            owner,
+        }),
+    }
+}
+
 /// A node in a scene. Cloning the handle does not clone the node. Once the
 /// node is removed (or replaced by another with its name) every call
 /// returns [`ServerError::Removed`].
@@ -45,6 +65,9 @@ pub struct SceneNodeHandle {
     scope: Scope,
     name: String,
     id: NodeId,
+    /// The timeline key's node name, made once: a timeline node's poses
+    /// are recorded straight from it (see `Timeline::record_pose`).
+    timeline_node: Option<NodeName>,
 }
 
 impl std::fmt::Debug for SceneNodeHandle {
@@ -63,11 +86,17 @@ impl SceneNodeHandle {
         name: String,
         id: NodeId,
     ) -> SceneNodeHandle {
+        // A name the timeline refuses records through the message path,
+        // which reports why.
+        let timeline_node = (scope == Scope::Timeline)
+            .then(|| NodeName::new(&name).ok())
+            .flatten();
         SceneNodeHandle {
             shared,
             scope,
             name,
             id,
+            timeline_node,
         }
     }
 
@@ -87,10 +116,7 @@ impl SceneNodeHandle {
     /// lock so that the state handles read and what clients get agree.
     pub(crate) fn update(&self, f: impl FnOnce(&mut NodeEntry) -> Vec<Message>) -> Result<()> {
         let mut state = self.shared.lock();
-        let entry = state
-            .scene
-            .entry(self.id)
-            .ok_or_else(|| self.removed())?;
+        let entry = state.scene.entry(self.id).ok_or_else(|| self.removed())?;
         let before = entry.clone();
         let messages = f(entry);
         let sent = state.send_all(self.scope, messages, None);
@@ -123,49 +149,59 @@ impl SceneNodeHandle {
         Ok(())
     }
 
+    /// Sets a pose or flag: recorded straight from the key parts on a
+    /// timeline node, as a message elsewhere.
+    fn set_pose(&self, pose: Pose, apply: impl FnOnce(&mut NodeEntry)) -> Result<()> {
+        match &self.timeline_node {
+            Some(node) => self.record_pose(node, pose, apply),
+            None => self.send_then(pose_message(&self.name, self.scope.owner(), pose), apply),
+        }
+    }
+
+    /// [`Self::send_then`] for a timeline node's pose or flag.
+    fn record_pose(
+        &self,
+        node: &NodeName,
+        pose: Pose,
+        apply: impl FnOnce(&mut NodeEntry),
+    ) -> Result<()> {
+        let mut state = self.shared.lock();
+        state.scene.entry(self.id).ok_or_else(|| self.removed())?;
+        match state.timeline.as_mut() {
+            Some(timeline) => timeline.record_pose(node, pose)?,
+            None => return Err(ServerError::NoTimeline),
+        }
+        if let Some(entry) = state.scene.entry(self.id) {
+            apply(entry);
+        }
+        Ok(())
+    }
+
     pub(crate) fn scope(&self) -> Scope {
         self.scope
     }
 
     fn read<R>(&self, f: impl FnOnce(&NodeEntry) -> R) -> Result<R> {
         let mut state = self.shared.lock();
-        let entry = state
-            .scene
-            .entry(self.id)
-            .ok_or_else(|| self.removed())?;
+        let entry = state.scene.entry(self.id).ok_or_else(|| self.removed())?;
         Ok(f(entry))
     }
 
     /// Position relative to the parent.
     pub fn set_position(&self, position: [f64; 3]) -> Result<()> {
         validate::finite("position", &position)?;
-        let message = Message::from(SetPositionMessage {
-            name: self.name.clone(),
-            position,
-            owner: self.scope.owner(),
-        });
-        self.send_then(message, |e| e.position = position)
+        self.set_pose(Pose::Position(position), |e| e.position = position)
     }
 
     /// Orientation relative to the parent, as a quaternion `[w, x, y, z]`.
     pub fn set_wxyz(&self, wxyz: [f64; 4]) -> Result<()> {
         validate::quaternion("wxyz", &wxyz)?;
-        let message = Message::from(SetOrientationMessage {
-            name: self.name.clone(),
-            wxyz,
-            owner: self.scope.owner(),
-        });
-        self.send_then(message, |e| e.wxyz = wxyz)
+        self.set_pose(Pose::Orientation(wxyz), |e| e.wxyz = wxyz)
     }
 
     /// Shows or hides the node (and its subtree).
     pub fn set_visible(&self, visible: bool) -> Result<()> {
-        let message = Message::from(SetSceneNodeVisibilityMessage {
-            name: self.name.clone(),
-            visible,
-            owner: self.scope.owner(),
-        });
-        self.send_then(message, |e| e.visible = visible)
+        self.set_pose(Pose::Visible(visible), |e| e.visible = visible)
     }
 
     /// The last position set.
@@ -205,10 +241,7 @@ impl SceneNodeHandle {
         check: impl FnOnce(&mut HashMap<&'static str, usize>) -> Result<Vec<(&'static str, Value)>>,
     ) -> Result<()> {
         let mut state = self.shared.lock();
-        let entry = state
-            .scene
-            .entry(self.id)
-            .ok_or_else(|| self.removed())?;
+        let entry = state.scene.entry(self.id).ok_or_else(|| self.removed())?;
         let lengths_before = entry.lengths.clone();
         let props = check(&mut entry.lengths)?;
         // One property per message: viser keys buffered updates by the set
@@ -236,10 +269,7 @@ impl SceneNodeHandle {
     /// kinds that keep more per-node state, such as callbacks).
     pub(crate) fn with_entry<R>(&self, f: impl FnOnce(&mut NodeEntry) -> R) -> Result<R> {
         let mut state = self.shared.lock();
-        let entry = state
-            .scene
-            .entry(self.id)
-            .ok_or_else(|| self.removed())?;
+        let entry = state.scene.entry(self.id).ok_or_else(|| self.removed())?;
         Ok(f(entry))
     }
 
@@ -249,17 +279,11 @@ impl SceneNodeHandle {
         callback: impl Fn(&ClickEvent) + Send + Sync + 'static,
     ) -> Result<CallbackId> {
         let mut state = self.shared.lock();
-        let entry = state
-            .scene
-            .entry(self.id)
-            .ok_or_else(|| self.removed())?;
+        let entry = state.scene.entry(self.id).ok_or_else(|| self.removed())?;
         if entry.click.is_empty() {
             registry::enable_click(&mut state, self.scope, &self.name)?;
         }
-        let entry = state
-            .scene
-            .entry(self.id)
-            .ok_or_else(|| self.removed())?;
+        let entry = state.scene.entry(self.id).ok_or_else(|| self.removed())?;
         Ok(entry.click.push(Arc::new(callback)))
     }
 
@@ -314,10 +338,7 @@ impl SceneNodeHandle {
     /// hides it at every step; its handle stays usable at other steps.
     pub fn remove(&self) -> Result<()> {
         let mut state = self.shared.lock();
-        state
-            .scene
-            .entry(self.id)
-            .ok_or_else(|| self.removed())?;
+        state.scene.entry(self.id).ok_or_else(|| self.removed())?;
         if self.scope == Scope::Timeline {
             let remove = viser4d_proto::messages::RemoveSceneNodeMessage {
                 name: self.name.clone(),

@@ -301,12 +301,7 @@ impl SceneApi {
             setup(entry);
         }
         drop(state);
-        Ok(SceneNodeHandle::new(
-            self.shared.clone(),
-            scope,
-            name,
-            id,
-        ))
+        Ok(SceneNodeHandle::new(self.shared.clone(), scope, name, id))
     }
 
     /// Sets the world's up direction (viser rotates the root frame).

@@ -28,13 +28,18 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::Notify;
+use viser4d_proto::messages::{
+    SetOrientationMessage, SetPositionMessage, SetSceneNodeVisibilityMessage,
+};
 use viser4d_proto::timeline::{
     AudioSlice, GlobalDefault, ServerMessage, TimelineBlock, TimelineConfigure, TimelineManifest,
-    TimelineOverrides, TimelineState, pack_message,
+    TimelineOverrides, TimelineState, pack_message, pack_orientation, pack_position,
+    pack_visibility,
 };
 use viser4d_proto::{AnyMessage, Message, TypedArray};
 use viser4d_timeline::{
-    Block, BlockJob, Compression, EncodedBlock, Encoding, Op, Store, StoreConfig, StoreError,
+    Block, BlockJob, Compression, EncodedBlock, Encoding, Key, NodeName, Op, Store, StoreConfig,
+    StoreError, Symbol,
 };
 
 pub use audio::{AudioApi, AudioHandle};
@@ -258,6 +263,33 @@ pub(crate) struct Timeline {
     parallel: usize,
     /// `record_all`'s ops, kept empty between calls.
     ops: Vec<Op<Bytes>>,
+    /// The key symbols of [`Pose::TYPES`].
+    pose_symbols: [Symbol; 3],
+}
+
+/// A pose or flag [`Timeline::record_pose`] records.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pose {
+    Position([f64; 3]),
+    Orientation([f64; 4]),
+    Visible(bool),
+}
+
+impl Pose {
+    /// The message types of the poses, in the order of `index`.
+    const TYPES: [&'static str; 3] = [
+        SetPositionMessage::TYPE,
+        SetOrientationMessage::TYPE,
+        SetSceneNodeVisibilityMessage::TYPE,
+    ];
+
+    fn index(self) -> usize {
+        match self {
+            Pose::Position(_) => 0,
+            Pose::Orientation(_) => 1,
+            Pose::Visible(_) => 2,
+        }
+    }
 }
 
 /// Ops `record_all` keeps room for between calls.
@@ -292,6 +324,10 @@ impl Timeline {
         let told = store.layout().clone();
         let sizes = vec![None; store.num_blocks() as usize];
         let (jobs, jobs_rx) = tokio::sync::mpsc::unbounded_channel();
+        let symbol = |ty| {
+            Symbol::message_type(ty).map_err(|e| ServerError::invalid("timeline", e.to_string()))
+        };
+        let [position, orientation, visible] = Pose::TYPES;
         Ok(Timeline {
             server_id,
             store,
@@ -320,6 +356,7 @@ impl Timeline {
             jobs_rx: Some(jobs_rx),
             parallel: std::thread::available_parallelism().map_or(1, |n| n.get()),
             ops: Vec::new(),
+            pose_symbols: [symbol(position)?, symbol(orientation)?, symbol(visible)?],
         })
     }
 
@@ -362,6 +399,35 @@ impl Timeline {
                 }
             }
         }
+        self.commit(step, ops, &globals)
+    }
+
+    /// Records a pose or flag of a timeline node: the key and bytes
+    /// [`Self::record_all`] makes of the message, made without the
+    /// message (recording poses is most of recording a moving scene, and
+    /// building, classifying and dropping a message was a third of it).
+    pub(crate) fn record_pose(&mut self, node: &NodeName, pose: Pose) -> Result<()> {
+        let step = current_step(self.server_id);
+        let packed = match pose {
+            Pose::Position(p) => pack_position(node.as_str(), "", &p),
+            Pose::Orientation(q) => pack_orientation(node.as_str(), "", &q),
+            Pose::Visible(v) => pack_visibility(node.as_str(), "", v),
+        };
+        let symbol = self.pose_symbols[pose.index()].clone();
+        let mut ops = std::mem::take(&mut self.ops);
+        ops.clear();
+        ops.push(Op::Put(Key::NodeMessage(symbol, node.clone()), packed));
+        self.commit(step, ops, &[])
+    }
+
+    /// Stores keyed and packed ops at `step` (or as overrides outside any
+    /// step), all or none, and keeps `ops`' room for the next call.
+    fn commit(
+        &mut self,
+        step: Option<u32>,
+        mut ops: Vec<Op<Bytes>>,
+        globals: &[&'static str],
+    ) -> Result<()> {
         let recorded = match step {
             Some(step) => self.store.record_all(step, ops.drain(..)),
             None => {
@@ -380,7 +446,7 @@ impl Timeline {
             self.ops = ops;
         }
         recorded?;
-        self.globals.extend(globals.into_iter().map(str::to_owned));
+        self.globals.extend(globals.iter().map(|g| (*g).to_owned()));
         let mut out = Vec::new();
         self.queue_encodings(&mut out);
         debug_assert!(
@@ -1391,6 +1457,59 @@ pub(crate) fn close_session(state: &mut State, id: ClientId) {
 mod tests {
     use super::*;
     use viser4d_timeline::Key;
+
+    /// A pose recorded from its key parts stores what recording its
+    /// message stores: the same key, the same bytes.
+    #[test]
+    fn a_pose_recorded_without_its_message_is_stored_as_the_message_is() {
+        use viser4d_proto::messages::{
+            SetOrientationMessage, SetPositionMessage, SetSceneNodeVisibilityMessage,
+        };
+        let node = NodeName::new("/frames/f1").expect("a name");
+        let name = || node.as_str().to_owned();
+        let cases = [
+            (
+                Pose::Position([1.0, -2.0, 0.5]),
+                Message::from(SetPositionMessage {
+                    name: name(),
+                    position: [1.0, -2.0, 0.5],
+                    owner: String::new(),
+                }),
+            ),
+            (
+                Pose::Orientation([0.5, 0.5, -0.5, 0.5]),
+                Message::from(SetOrientationMessage {
+                    name: name(),
+                    wxyz: [0.5, 0.5, -0.5, 0.5],
+                    owner: String::new(),
+                }),
+            ),
+            (
+                Pose::Visible(false),
+                Message::from(SetSceneNodeVisibilityMessage {
+                    name: name(),
+                    visible: false,
+                    owner: String::new(),
+                }),
+            ),
+        ];
+        for (pose, message) in cases {
+            // Outside any step: both land in the overrides.
+            let (mut direct, mut by_message) = (timeline(), timeline());
+            direct.record_pose(&node, pose).expect("recorded");
+            by_message.record_all(&[message]).expect("recorded");
+            let entries = |t: &Timeline| -> Vec<(String, Bytes)> {
+                t.store
+                    .overrides()
+                    .puts()
+                    .iter()
+                    .map(|(k, e)| (k.to_string(), e.value.clone()))
+                    .collect()
+            };
+            assert_eq!(entries(&direct).len(), 1, "{pose:?}");
+            assert_eq!(entries(&direct), entries(&by_message), "{pose:?}");
+        }
+    }
 
     fn timeline() -> Timeline {
         let settings = TimelineSettings {
