@@ -160,8 +160,12 @@ mod tests {
         out
     }
 
+    /// "" (the root's name in a global default), then "/", "/n", ...
     fn name_of_len(len: usize) -> String {
-        format!("/{}", "n".repeat(len.saturating_sub(1)))
+        match len {
+            0 => String::new(),
+            _ => format!("/{}", "n".repeat(len - 1)),
+        }
     }
 
     proptest! {

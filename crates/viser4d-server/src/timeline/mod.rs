@@ -394,7 +394,7 @@ impl Timeline {
                 Ok(op) => ops.push(op),
                 Err(e) => {
                     ops.clear();
-                    self.ops = ops;
+                    self.keep_ops(ops);
                     return Err(e);
                 }
             }
@@ -420,6 +420,14 @@ impl Timeline {
         self.commit(step, ops, &[])
     }
 
+    /// Keeps an emptied ops buffer for the next call, unless a long batch
+    /// grew it.
+    fn keep_ops(&mut self, ops: Vec<Op<Bytes>>) {
+        if ops.capacity() <= MAX_KEPT_OPS {
+            self.ops = ops;
+        }
+    }
+
     /// Stores keyed and packed ops at `step` (or as overrides outside any
     /// step), all or none, and keeps `ops`' room for the next call.
     fn commit(
@@ -441,10 +449,7 @@ impl Timeline {
                 Ok(())
             }
         };
-        // A buffer grown by a long batch is not kept.
-        if ops.capacity() <= MAX_KEPT_OPS {
-            self.ops = ops;
-        }
+        self.keep_ops(ops);
         recorded?;
         self.globals.extend(globals.iter().map(|g| (*g).to_owned()));
         let mut out = Vec::new();
